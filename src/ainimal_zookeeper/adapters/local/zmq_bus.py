@@ -1,0 +1,222 @@
+"""The local CommandBus and EventBus on ZeroMQ over loopback TCP.
+
+One hub thread in the control plane owns every server-side socket (ZeroMQ sockets are not
+thread-safe): a ROUTER that addresses each worker by its instance id, a PULL that gathers
+events, and an inproc PULL through which any thread hands it commands to send. Commands
+stay queued until the worker acknowledges them and are sent again when a worker says HELLO
+(at start, after a reconnect, and every second), which gives Pub/Sub's at-least-once
+delivery; workers drop command ids they have already applied.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import zmq
+
+from ainimal_zookeeper import wire
+from ainimal_zookeeper.domain.commands import Command, command_from_dict
+from ainimal_zookeeper.domain.events import Event, event_from_dict
+
+log = logging.getLogger(__name__)
+
+HELLO = b"HELLO"
+ACK = b"ACK"
+_HELLO_EVERY_SECONDS = 1.0
+
+
+class LocalBusHub:
+    """Control-plane side of both buses; implements `CommandBus` and `EventBus`."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self._ctx = zmq.Context()
+        self._router = self._ctx.socket(zmq.ROUTER)
+        # Raise instead of silently dropping a message to a worker that is not connected.
+        self._router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self._router.bind(f"tcp://{host}:*")
+        self._events = self._ctx.socket(zmq.PULL)
+        self._events.bind(f"tcp://{host}:*")
+        self._inproc_address = f"inproc://zk-outbox-{uuid.uuid4().hex}"
+        self._outbox = self._ctx.socket(zmq.PULL)
+        self._outbox.bind(self._inproc_address)
+        self._local = threading.local()
+        self._senders: list[zmq.Socket[bytes]] = []
+        self._senders_lock = threading.Lock()
+        self._handlers: list[Callable[[Event], None]] = []
+        self._pending: dict[bytes, OrderedDict[str, bytes]] = {}
+        self._connected: set[bytes] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="zk-bus-hub", daemon=True)
+        self._thread.start()
+
+    @property
+    def connection(self) -> dict[str, Any]:
+        """How a worker reaches this hub (goes into `WorkerSpec.connection['bus']`)."""
+        return {
+            "type": "local",
+            "commands": self._router.getsockopt_string(zmq.LAST_ENDPOINT),
+            "events": self._events.getsockopt_string(zmq.LAST_ENDPOINT),
+        }
+
+    # CommandBus
+    def send(self, command: Command) -> None:
+        self._hand_over([b"SEND", wire.dumps(command.to_dict())])
+
+    def forget(self, instance_id: str) -> None:
+        self._hand_over([b"FORGET", instance_id.encode()])
+
+    # EventBus
+    def subscribe(self, handler: Callable[[Event], None]) -> Callable[[], None]:
+        self._handlers.append(handler)
+        return lambda: self._handlers.remove(handler)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        with self._senders_lock:
+            for sender in self._senders:
+                sender.close(linger=0)
+        self._ctx.destroy(linger=0)
+
+    def _hand_over(self, frames: list[bytes]) -> None:
+        sender = getattr(self._local, "sender", None)
+        if sender is None:
+            sender = self._ctx.socket(zmq.PUSH)
+            sender.connect(self._inproc_address)
+            self._local.sender = sender
+            with self._senders_lock:
+                self._senders.append(sender)
+        sender.send_multipart(frames)
+
+    def _run(self) -> None:
+        poller = zmq.Poller()
+        for sock in (self._router, self._events, self._outbox):
+            poller.register(sock, zmq.POLLIN)
+        while not self._stop.is_set():
+            ready = dict(poller.poll(timeout=100))
+            if self._outbox in ready:
+                self._drain(self._outbox, self._on_outbox)
+            if self._router in ready:
+                self._drain(self._router, self._on_worker)
+            if self._events in ready:
+                self._drain(self._events, self._on_event)
+        for sock in (self._router, self._events, self._outbox):
+            sock.close(linger=0)
+
+    @staticmethod
+    def _drain(sock: zmq.Socket[bytes], handle: Callable[[list[bytes]], None]) -> None:
+        while True:
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            handle(frames)
+
+    def _on_outbox(self, frames: list[bytes]) -> None:
+        verb, body = frames
+        if verb == b"FORGET":
+            self._pending.pop(body, None)
+            self._connected.discard(body)
+            return
+        message = wire.loads(body)
+        target, command_id = message["instance_id"].encode(), message["command_id"]
+        self._pending.setdefault(target, OrderedDict())[command_id] = body
+        if target in self._connected:
+            self._deliver(target, body)
+
+    def _on_worker(self, frames: list[bytes]) -> None:
+        identity, verb, *rest = frames
+        if verb == HELLO:
+            self._connected.add(identity)
+            for body in list(self._pending.get(identity, {}).values()):
+                self._deliver(identity, body)
+        elif verb == ACK and rest:
+            self._pending.get(identity, OrderedDict()).pop(rest[0].decode(), None)
+
+    def _deliver(self, identity: bytes, body: bytes) -> None:
+        try:
+            self._router.send_multipart([identity, body], zmq.NOBLOCK)
+        except zmq.ZMQError:
+            # Gone or not yet connected: it stays pending until the worker's next HELLO.
+            self._connected.discard(identity)
+
+    def _on_event(self, frames: list[bytes]) -> None:
+        try:
+            event = event_from_dict(wire.loads(frames[0]))
+        except Exception:  # noqa: BLE001  # a malformed event must not stop the hub
+            log.exception("dropped a malformed event")
+            return
+        for handler in list(self._handlers):
+            try:
+                handler(event)
+            except Exception:  # noqa: BLE001  # one failing subscriber must not starve others
+                log.exception("event handler failed on %s", event.kind)
+
+
+class LocalCommandInbox:
+    """Worker side of the command bus: a DEALER named after the instance."""
+
+    def __init__(self, endpoint: str, instance_id: str) -> None:
+        self._ctx = zmq.Context()
+        self._sock = self._ctx.socket(zmq.DEALER)
+        self._sock.setsockopt(zmq.ROUTING_ID, instance_id.encode())
+        self._sock.setsockopt(zmq.LINGER, 500)
+        self._sock.connect(endpoint)
+        self._last_hello = 0.0
+        self._say_hello()
+
+    def receive(self, timeout: float = 0.0) -> list[Command]:
+        if time.monotonic() - self._last_hello > _HELLO_EVERY_SECONDS:
+            self._say_hello()
+        if not self._sock.poll(int(timeout * 1000)):
+            return []
+        commands = []
+        while True:
+            try:
+                body = self._sock.recv(zmq.NOBLOCK)
+            except zmq.Again:
+                return commands
+            try:
+                commands.append(command_from_dict(wire.loads(body)))
+            except Exception:  # noqa: BLE001  # a poison message is logged and skipped
+                log.exception("dropped a malformed command")
+
+    def ack(self, command: Command) -> None:
+        self._sock.send_multipart([ACK, command.command_id.encode()])
+
+    def close(self) -> None:
+        self._sock.close()
+        self._ctx.term()  # waits out LINGER, so the last acks leave before the process does
+
+    def _say_hello(self) -> None:
+        self._sock.send(HELLO)
+        self._last_hello = time.monotonic()
+
+
+class LocalEventOutbox:
+    """Worker side of the event bus: a PUSH that never blocks the agent's loop."""
+
+    def __init__(self, endpoint: str) -> None:
+        self._ctx = zmq.Context()
+        self._sock = self._ctx.socket(zmq.PUSH)
+        self._sock.setsockopt(zmq.SNDHWM, 10_000)
+        self._sock.setsockopt(zmq.LINGER, 2000)
+        self._sock.connect(endpoint)
+        self.dropped = 0
+
+    def publish(self, event: Event) -> None:
+        try:
+            self._sock.send(wire.dumps(event.to_dict()), zmq.NOBLOCK)
+        except zmq.Again:
+            # The control plane is not keeping up: newer progress will follow, so drop.
+            self.dropped += 1
+
+    def close(self) -> None:
+        self._sock.close()
+        self._ctx.term()  # waits out LINGER, so the final events leave before the process does

@@ -1,0 +1,146 @@
+"""GraphQL over HTTP: POST /graphql (JSON) and GET /graphql for queries, as a Starlette app.
+
+The same `handle_graphql` serves the embedded server and the Cloud Function entry point.
+Requests are refused before execution when they are too large, not JSON (which also stops
+CSRF-prone "simple" form posts from running mutations), or mutations sent with GET.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from graphql import OperationType
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from ainimal_zookeeper.api.context import RequestContext
+from ainimal_zookeeper.api.errors import request_error
+from ainimal_zookeeper.api.executor import MAX_QUERY_BYTES, Executor, GraphQLRequest
+from ainimal_zookeeper.service.authorization import LOCAL_OPERATOR, Viewer
+from ainimal_zookeeper.service.zookeeper import Zookeeper
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY_BYTES = 1 << 20
+
+
+class GraphQLEndpoint:
+    """Reads a request, picks the viewer, runs it, and writes the JSON response."""
+
+    def __init__(
+        self,
+        zookeeper: Zookeeper,
+        executor: Executor,
+        viewer_for: Callable[[Request], Viewer] = lambda _request: LOCAL_OPERATOR,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        self.zookeeper = zookeeper
+        self.executor = executor
+        self.viewer_for = viewer_for
+        self.max_body_bytes = max_body_bytes
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            parsed = await self._read(request)
+        except _RequestRefused as refused:
+            return JSONResponse(request_error(refused.message, refused.code), status_code=refused.status)
+        operation = self.executor.operation_type(parsed)
+        if request.method == "GET" and operation not in (None, OperationType.QUERY):
+            return JSONResponse(request_error("only queries may be sent with GET; POST mutations as JSON"), status_code=405)
+        if operation is OperationType.SUBSCRIPTION:
+            return JSONResponse(
+                request_error("subscriptions are not served by this server version yet", "NOT_IMPLEMENTED"), status_code=400
+            )
+        context = RequestContext(self.viewer_for(request), self.zookeeper)
+        if operation is OperationType.MUTATION:
+            # Mutations wait for workers to confirm; keep the event loop free meanwhile.
+            status, body = await run_in_threadpool(self.executor.run, parsed, context)
+        else:
+            status, body = self.executor.run(parsed, context)
+        return JSONResponse(body, status_code=status)
+
+    async def _read(self, request: Request) -> GraphQLRequest:
+        if request.method == "GET":
+            params = request.query_params
+            return _graphql_request(
+                {"query": params.get("query"), "variables": _json_param(params.get("variables")), "operationName": params.get("operationName")}
+            )
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise _RequestRefused(415, f"POST /graphql expects Content-Type application/json, got {content_type or 'none'!r}")
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise _RequestRefused(413, f"request body is {declared} bytes; the limit is {self.max_body_bytes}", "LIMIT_REACHED")
+        body = await _read_limited(request, self.max_body_bytes)
+        try:
+            payload = json.loads(body)
+        except ValueError as exc:
+            raise _RequestRefused(400, f"request body is not valid JSON: {exc}") from exc
+        return _graphql_request(payload)
+
+
+class _RequestRefused(Exception):
+    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST") -> None:
+        super().__init__(message)
+        self.status, self.message, self.code = status, message, code
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _RequestRefused(413, f"request body is over the {limit} byte limit", "LIMIT_REACHED")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_param(raw: str | None) -> Any:
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise _RequestRefused(400, f"variables is not valid JSON: {exc}") from exc
+
+
+def _graphql_request(payload: Any) -> GraphQLRequest:
+    if not isinstance(payload, dict):
+        raise _RequestRefused(400, "request body must be a JSON object with a 'query' string")
+    query = payload.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise _RequestRefused(400, "request needs a 'query' string holding a GraphQL document")
+    if len(query) > MAX_QUERY_BYTES:
+        raise _RequestRefused(413, f"query is {len(query)} characters; the limit is {MAX_QUERY_BYTES}", "LIMIT_REACHED")
+    variables = payload.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise _RequestRefused(400, "'variables' must be a JSON object")
+    operation_name = payload.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise _RequestRefused(400, "'operationName' must be a string")
+    return GraphQLRequest(query, variables, operation_name)
+
+
+def build_http_app(endpoint: GraphQLEndpoint, client_page: Callable[[], str] | None = None) -> Starlette:
+    """The embedded server's ASGI app: /graphql, /healthz and, with the client, /."""
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    async def index(_request: Request) -> Response:
+        if client_page is None:
+            return JSONResponse({"service": "AInimal Zookeeper", "graphql": "/graphql", "client": "start with --client"})
+        return HTMLResponse(client_page())
+
+    routes = [
+        Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+        Route("/healthz", health),
+        Route("/", index),
+    ]
+    return Starlette(routes=routes)

@@ -1,0 +1,169 @@
+"""The catalog: the models and environments this server offers, as the API shows them.
+
+Inspecting an entry imports the operator's code (and for envs builds one once to read its
+spaces), so it happens lazily and once; an entry that cannot be inspected stays listed with
+its error, and launching it says why it cannot start.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from ainimal_zookeeper.catalog.factory import build_env, capabilities
+from ainimal_zookeeper.catalog.hubs import scan_local_folder
+from ainimal_zookeeper.config import resolve_params
+from ainimal_zookeeper.errors import InvalidInput, NotFound, ZookeeperError
+from ainimal_zookeeper.sdk.parameters import Parameter, parse_parameters, validate_values
+
+
+@dataclass
+class CatalogEntry:
+    """One model or env: its config entry, its API description and its parameters."""
+
+    config: dict[str, Any]
+    spec: dict[str, Any]
+    parameters: list[Parameter] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.config["name"])
+
+    @property
+    def error(self) -> str | None:
+        return self.spec.get("error")
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """A launch request checked against the catalog: what the worker will build."""
+
+    model: CatalogEntry
+    environment: CatalogEntry | None
+    parameters: dict[str, Any]
+    environment_parameters: dict[str, Any]
+    init_params: dict[str, Any]
+    env_init_params: dict[str, Any]
+
+
+class Catalog:
+    """Models and envs from the config and its model hubs, inspected on first use."""
+
+    def __init__(self, models: list[dict[str, Any]], envs: list[dict[str, Any]], hubs: list[dict[str, Any]]) -> None:
+        self._model_configs, self._env_configs, self._hubs = models, envs, hubs
+        self._models: dict[str, CatalogEntry] | None = None
+        self._envs: dict[str, CatalogEntry] | None = None
+        self._lock = threading.Lock()
+
+    def models(self) -> list[CatalogEntry]:
+        """Every model entry, in config order then hub order."""
+        self._inspect()
+        assert self._models is not None
+        return list(self._models.values())
+
+    def environments(self) -> list[CatalogEntry]:
+        """Every environment entry."""
+        self._inspect()
+        assert self._envs is not None
+        return list(self._envs.values())
+
+    def model(self, name: str) -> CatalogEntry:
+        """The model called `name`; `NotFound` lists the names there are."""
+        return _lookup({e.name: e for e in self.models()}, name, "model")
+
+    def environment(self, name: str) -> CatalogEntry:
+        """The environment called `name`; `NotFound` lists the names there are."""
+        return _lookup({e.name: e for e in self.environments()}, name, "environment")
+
+    def plan_launch(
+        self, model: str, environment: str | None, parameters: dict[str, Any] | None, env_parameters: dict[str, Any] | None
+    ) -> LaunchPlan:
+        """Check a launch request before any process starts.
+
+        Raises:
+            NotFound: unknown model or environment.
+            InvalidInput: bad parameters, or an entry that could not be inspected.
+        """
+        model_entry = self.model(model)
+        env_entry = self.environment(environment) if environment else None
+        for entry in (model_entry, env_entry):
+            if entry is not None and entry.error:
+                raise InvalidInput(f"{entry.name!r} cannot be launched: {entry.error}")
+        values = validate_values(model_entry.parameters, parameters, f"model {model!r}")
+        env_values = validate_values(env_entry.parameters, env_parameters, f"environment {environment!r}") if env_entry else {}
+        return LaunchPlan(
+            model=model_entry,
+            environment=env_entry,
+            parameters=values,
+            environment_parameters=env_values,
+            init_params=_init_params(model_entry, values),
+            env_init_params=_init_params(env_entry, env_values) if env_entry else {},
+        )
+
+    def _inspect(self) -> None:
+        with self._lock:
+            if self._models is not None:
+                return
+            models, envs = list(self._model_configs), list(self._env_configs)
+            for hub in self._hubs:
+                hub_models, hub_envs = scan_local_folder(hub["root"])
+                models += hub_models
+                envs += hub_envs
+            self._envs = {c["name"]: _inspect_env(c) for c in envs}
+            self._models = {c["name"]: _inspect_model(c) for c in models}
+
+
+def _inspect_model(config: dict[str, Any]) -> CatalogEntry:
+    spec: dict[str, Any] = {"name": config["name"], "kind": config.get("type", "ainimal"), "parameters": []}
+    spec.update(description=config.get("description"), trainable=False, modes=["NONE"], checkpointable=False)
+    spec.update(inputModalities=None, outputModalities=None, error=None)
+    try:
+        caps = capabilities(config)
+        raw = config.get("create_params") or list(caps.declared_parameters)
+        parameters = parse_parameters(raw, f"models[{config['name']}].parameters")
+    except ZookeeperError as exc:
+        spec["error"] = str(exc)
+        return CatalogEntry(config, spec)
+    spec.update(kind=caps.kind, description=caps.description, modes=list(caps.modes))
+    spec.update(trainable="TRAIN" in caps.modes, checkpointable=caps.checkpointable)
+    spec["parameters"] = [p.to_api() for p in parameters]
+    return CatalogEntry(config, spec, parameters)
+
+
+def _inspect_env(config: dict[str, Any]) -> CatalogEntry:
+    from ainimal_zookeeper.sdk.modalities import modality_from_space
+
+    spec: dict[str, Any] = {"name": config["name"], "kind": config.get("type", "gymnasium"), "parameters": []}
+    spec.update(description=config.get("description"), observationModalities=None, actionModalities=None, error=None)
+    try:
+        parameters = parse_parameters(config.get("create_params") or [], f"envs[{config['name']}].create_params")
+        defaults = validate_values(parameters, {}, f"environment {config['name']!r}")
+        env = build_env(config, _init_params(CatalogEntry(config, spec, parameters), defaults))
+    except ZookeeperError as exc:
+        spec["error"] = str(exc)
+        return CatalogEntry(config, spec)
+    except Exception as exc:  # noqa: BLE001  # the operator's env raised while being built
+        spec["error"] = f"building it raised {type(exc).__name__}: {exc}"
+        return CatalogEntry(config, spec)
+    try:
+        spec["observationModalities"] = {"observation": modality_from_space(env.observation_space)}
+        spec["actionModalities"] = {"action": modality_from_space(env.action_space)}
+    finally:
+        env.close()
+    spec["parameters"] = [p.to_api() for p in parameters]
+    return CatalogEntry(config, spec, parameters)
+
+
+def _init_params(entry: CatalogEntry, values: dict[str, Any]) -> dict[str, Any]:
+    """Constructor arguments: the config's init_params with ${params.x} filled, else the values."""
+    init = entry.config.get("init_params")
+    if init is None:
+        return dict(values)
+    return resolve_params(init, values, entry.name)
+
+
+def _lookup(entries: dict[str, CatalogEntry], name: str, what: str) -> CatalogEntry:
+    if name not in entries:
+        raise NotFound(f"unknown {what} {name!r}; known: {', '.join(sorted(entries)) or 'none'}")
+    return entries[name]

@@ -1,0 +1,117 @@
+"""Build AInimals and environments from the config's model / env entries, and say what
+each model can do (which run modes, whether it can be checkpointed)."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium
+
+from ainimal_zookeeper.catalog.env_adapters import DmEnvAdapter, PythonClassEnv
+from ainimal_zookeeper.catalog.sources import load_class
+from ainimal_zookeeper.catalog.wrappers import PlainClassAInimal, TorchModuleAInimal, plain_methods
+from ainimal_zookeeper.errors import ModelError
+from ainimal_zookeeper.sdk.ainimal import AInimal
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a model can do, found by inspecting its class without building it."""
+
+    kind: str
+    modes: tuple[str, ...]
+    checkpointable: bool
+    declared_parameters: tuple[dict[str, Any], ...]
+    description: str | None
+
+
+def model_class(model: dict[str, Any]) -> type:
+    """The class a model entry names."""
+    return load_class(model["path"], model["class_name"])
+
+
+def capabilities(model: dict[str, Any]) -> Capabilities:
+    """Inspect a model entry's class: its kind, run modes, checkpointability, parameters.
+
+    Raises:
+        ModelError: the class cannot be loaded or does not fit the entry's type.
+    """
+    cls = model_class(model)
+    kind = _kind_of(cls, model.get("type", "ainimal"))
+    if kind == "ainimal":
+        acts, learns = cls.supports("forward"), cls.supports("train")
+        saves = cls.supports("save") and cls.supports("load")
+    elif kind == "torch":
+        acts, learns, saves = True, False, True
+    else:
+        methods = plain_methods(cls, model)
+        acts, learns = "act" in methods, "train" in methods
+        saves = "save" in methods and "load" in methods
+    modes = ("INFER",) * acts + ("TRAIN", "BOTH") * (acts and learns) + ("NONE",)
+    declared = tuple(getattr(cls, "AINIMAL_PARAMETERS", ()) or ()) if kind == "ainimal" else ()
+    doc = inspect.getdoc(cls)
+    description = model.get("description") or (doc.splitlines()[0] if doc else None)
+    return Capabilities(kind, modes, saves, declared, description)
+
+
+def build_agent(model: dict[str, Any], init_params: dict[str, Any]) -> AInimal:
+    """Construct the AInimal for a model entry with its init parameters."""
+    cls = model_class(model)
+    kind = _kind_of(cls, model.get("type", "ainimal"))
+    target = _construct(cls, init_params, model["name"])
+    if kind == "ainimal":
+        return target
+    if kind == "torch":
+        return TorchModuleAInimal(target)
+    return PlainClassAInimal(target, plain_methods(cls, model))
+
+
+def build_env(env: dict[str, Any], init_params: dict[str, Any]) -> gymnasium.Env:
+    """Construct the environment for an env entry, as a gymnasium.Env.
+
+    Raises:
+        ModelError: the env cannot be built.
+    """
+    kind = env.get("type", "gymnasium")
+    try:
+        if kind == "gymnasium" and not env.get("path"):
+            return gymnasium.make(env["env_name"], **init_params)
+        cls = load_class(env["path"], env["class_name"])
+        target = _construct(cls, init_params, env["name"])
+    except gymnasium.error.Error as exc:
+        raise ModelError(f"environment {env['name']!r}: gymnasium could not make it: {exc}") from exc
+    if kind == "dm_env":
+        return DmEnvAdapter(target)
+    if kind == "python_class" and not isinstance(target, gymnasium.Env):
+        return PythonClassEnv(target, env.get("step_function") or "step", env.get("reset_function") or "reset")
+    if not isinstance(target, gymnasium.Env):
+        raise ModelError(
+            f"environment {env['name']!r}: {type(target).__name__} is not a gymnasium.Env; "
+            "declare type dm_env or python_class for other kinds"
+        )
+    return target
+
+
+def _kind_of(cls: type, declared: str) -> str:
+    if declared == "torch":
+        return "torch"
+    if issubclass(cls, AInimal):
+        return "ainimal"
+    if declared == "ainimal":
+        raise ModelError(
+            f"{cls.__name__} does not subclass ainimal_zookeeper.AInimal; "
+            "subclass it or declare the model with type: python_class"
+        )
+    return "python_class"
+
+
+def _construct(cls: type, init_params: dict[str, Any], name: str) -> Any:
+    try:
+        return cls(**init_params)
+    except Exception as exc:
+        raise ModelError(f"{name!r}: {cls.__name__}(**{sorted(init_params)}) raised {type(exc).__name__}: {exc}") from exc
+
+
+__all__ = ["Capabilities", "build_agent", "build_env", "capabilities", "model_class"]

@@ -1,0 +1,7 @@
+"""What users import to write AInimals and environments."""
+
+from ainimal_zookeeper.sdk.ainimal import RUN_MODES, AInimal
+from ainimal_zookeeper.sdk.env import Env
+from ainimal_zookeeper.sdk.timestep import Timestep
+
+__all__ = ["RUN_MODES", "AInimal", "Env", "Timestep"]

@@ -1,0 +1,89 @@
+"""`AInimal`: the base class users subclass to make a model or agent the zookeeper can run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from ainimal_zookeeper.sdk.timestep import Timestep
+
+#: Run modes an instance can be in. TRAIN and BOTH learn from experience; INFER only acts;
+#: NONE keeps the instance alive without acting or learning.
+RUN_MODES = ("TRAIN", "INFER", "BOTH", "NONE")
+
+
+class AInimal:
+    """A model or agent hosted by the zookeeper.
+
+    Subclasses implement `forward` and, for what they support, `train`, `save` and `load`.
+    The zookeeper finds out what an AInimal can do by which of these a subclass overrides:
+    one without `train` is launchable for inference only, one without `save`/`load` cannot be
+    checkpointed. Launch parameters are declared in `AINIMAL_PARAMETERS` and passed to
+    `__init__` as keyword arguments.
+
+    When the AInimal acts in an environment, `forward` receives
+    ``{"observation": obs}`` and returns at least ``{"action": action}``.
+    """
+
+    #: Launch parameters: dicts with name, type (int|float|str|bool|choice), default,
+    #: description and optional range [low, high] / choices.
+    AINIMAL_PARAMETERS: ClassVar[Sequence[dict[str, Any]]] = ()
+
+    #: Set by the harness before each step: one of RUN_MODES. Agents may explore in TRAIN.
+    mode: str = "INFER"
+
+    def __init__(self, **params: Any) -> None:
+        self.params = dict(params)
+
+    def forward(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Map input modalities to output modalities.
+
+        Args:
+            inputs: modality name -> value (e.g. {"observation": ndarray}).
+
+        Returns:
+            modality name -> value; in an environment it must hold "action".
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement forward(inputs)")
+
+    def train(self, traj: list[Timestep]) -> Any:
+        """Learn from a trajectory (one finished episode, in order).
+
+        Returns:
+            The loss (a float, or one per batch element); the zookeeper shows it as a metric.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement train(traj)")
+
+    def save(self, path: str) -> None:
+        """Write everything needed to restore this AInimal into the existing directory `path`.
+
+        Use safetensors or numpy files for weights: checkpoints must never need unpickling.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement save(path)")
+
+    def load(self, path: str) -> None:
+        """Restore this AInimal from a directory written by `save`."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement load(path)")
+
+    @property
+    def input_modalities(self) -> dict[str, Any] | None:
+        """Modality name -> modality description; None lets the zookeeper take the env's."""
+        return None
+
+    @property
+    def output_modalities(self) -> dict[str, Any] | None:
+        """Modality name -> modality description; None lets the zookeeper take the env's."""
+        return None
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """Anything worth inspecting: recent inputs, recurrent state, optimiser moments …
+
+        Values should be JSON-friendly (numbers, strings, lists, small arrays).
+        """
+        return {}
+
+    @classmethod
+    def supports(cls, method: str) -> bool:
+        """Whether this class overrides one of the optional methods (train, save, load)."""
+        return getattr(cls, method, None) is not getattr(AInimal, method, None)

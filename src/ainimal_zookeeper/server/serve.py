@@ -1,0 +1,38 @@
+"""Serve a config with uvicorn until interrupted (used by the CLI and `Server.run`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import uvicorn
+
+from ainimal_zookeeper.bootstrap import build_embedded
+from ainimal_zookeeper.config import ZookeeperConfig
+
+
+def serve(
+    config: ZookeeperConfig,
+    host: str | None = None,
+    port: int | None = None,
+    data_dir: Path | None = None,
+    with_client: bool = False,
+    log_level: str = "info",
+) -> int:
+    """Build the embedded zookeeper for `config` and serve it; returns the exit code."""
+    from ainimal_zookeeper.client.page import client_page
+    from ainimal_zookeeper.server.__main__ import check_port_free
+
+    host = host or config.server.host
+    port = port if port is not None else config.server.port
+    check_port_free(host, port)
+    folder = Path(data_dir or config.server.data_dir or "zookeeper-data").resolve()
+    app = build_embedded(config, folder, client_page=client_page if with_client else None)
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    print(f"AInimal Zookeeper serving GraphQL at http://{shown}:{port}/graphql (data in {folder})", flush=True)
+    if with_client:
+        print(f"web client at http://{shown}:{port}/", flush=True)
+    try:
+        uvicorn.Server(uvicorn.Config(app.http, host=host, port=port, log_level="warning", lifespan="off")).run()
+    finally:
+        app.close()
+    return 0

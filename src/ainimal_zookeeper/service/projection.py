@@ -1,0 +1,153 @@
+"""Fold worker events into the DocumentStore: the last reported state of each instance.
+
+Runs on the bus's thread. Level-triggered, like a Kubernetes controller: every event carries
+the worker's current status, so a lost or repeated event is corrected by the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from ainimal_zookeeper.domain import events as ev
+from ainimal_zookeeper.domain.instance import InstanceStatus
+from ainimal_zookeeper.errors import NotFound
+from ainimal_zookeeper.ports.documents import DocumentStore
+from ainimal_zookeeper.service.notifier import Notifier
+from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, now_iso
+
+log = logging.getLogger(__name__)
+
+_FINAL = {InstanceStatus.TERMINATED.value, InstanceStatus.FAILED.value}
+
+
+class Projection:
+    """Applies events and worker exits to instance, checkpoint and command documents."""
+
+    def __init__(self, documents: DocumentStore, notifier: Notifier) -> None:
+        self.documents = documents
+        self.notifier = notifier
+
+    def apply(self, event: ev.Event) -> None:
+        """Record one event, then wake whoever waits on the store."""
+        handler = getattr(self, f"_on_{event.kind}", None)
+        if handler is None:
+            return
+        try:
+            handler(event)
+        except NotFound:
+            log.warning("event %s for unknown instance %s ignored", event.kind, event.instance_id)
+        self.notifier.notify()
+
+    def worker_exited(self, instance_id: str, exitcode: int | None) -> None:
+        """A worker process ended; an instance not already ended by an event has failed."""
+
+        def mark(store: DocumentStore) -> None:
+            doc = store.get(INSTANCES, instance_id)
+            if doc is None or doc["status"] in _FINAL:
+                return
+            if exitcode == 0 and doc["status"] == InstanceStatus.STOPPING.value:
+                store.update(INSTANCES, instance_id, _ended(InstanceStatus.TERMINATED))
+                return
+            how = f"was killed by signal {-exitcode}" if exitcode and exitcode < 0 else f"exited with code {exitcode}"
+            error = f"the worker process {how} while the instance was {doc['status']}"
+            store.update(INSTANCES, instance_id, {**_ended(InstanceStatus.FAILED), "error": error})
+
+        self.documents.run_in_transaction(mark)
+        self.notifier.notify()
+
+    # one method per event kind
+
+    def _on_Progress(self, event: ev.Progress) -> None:  # noqa: N802  # named after the event kind
+        self._update_live(event, {"state": event.state} if event.state is not None else {})
+
+    def _on_WorkerStarted(self, event: ev.WorkerStarted) -> None:  # noqa: N802
+        self._update_live(event, {"architecture": event.architecture, "pid": event.pid})
+
+    def _on_CommandApplied(self, event: ev.CommandApplied) -> None:  # noqa: N802
+        self._settle_command(event.command_id, "applied", None)
+        fields = {"mode": event.mode} if event.mode else {}
+        if event.status and event.status != InstanceStatus.STOPPING.value:
+            fields["status"] = event.status
+        self._update_unless_final(event.instance_id, {**fields, "lastHeartbeat": event.time})
+
+    def _on_CommandRejected(self, event: ev.CommandRejected) -> None:  # noqa: N802
+        self._settle_command(event.command_id, "rejected", event.error)
+
+    def _on_CheckpointSaved(self, event: ev.CheckpointSaved) -> None:  # noqa: N802
+        instance = self.documents.get(INSTANCES, event.instance_id) or {}
+        self.documents.put(
+            CHECKPOINTS,
+            event.checkpoint_id,
+            {
+                "id": event.checkpoint_id,
+                "tag": event.tag or f"step-{event.step}",
+                "step": event.step,
+                "episode": event.episode,
+                "parent": event.parent_id,
+                "createdAt": now_iso(),
+                "metrics": event.metrics,
+                "sizeBytes": event.size_bytes,
+                "blobKey": event.blob_key,
+                "instance": event.instance_id,
+                "model": instance.get("model"),
+            },
+        )
+        self.documents.update(INSTANCES, event.instance_id, {"headCheckpoint": event.checkpoint_id})
+
+    def _on_CheckpointRestored(self, event: ev.CheckpointRestored) -> None:  # noqa: N802
+        self._update_unless_final(
+            event.instance_id, {"headCheckpoint": event.checkpoint_id, "step": event.step, "episode": event.episode}
+        )
+
+    def _on_InstanceFailed(self, event: ev.InstanceFailed) -> None:  # noqa: N802
+        # Always overwrite: the worker's own message is more precise than an exit code.
+        self.documents.update(INSTANCES, event.instance_id, {**_ended(InstanceStatus.FAILED), "error": event.error})
+
+    def _on_InstanceTerminated(self, event: ev.InstanceTerminated) -> None:  # noqa: N802
+        self._update_unless_final(
+            event.instance_id, {**_ended(InstanceStatus.TERMINATED), "step": event.step, "episode": event.episode}
+        )
+
+    # helpers
+
+    def _update_live(self, event: ev.Progress, extra: dict[str, Any]) -> None:
+        fields = {
+            "mode": event.mode,
+            "step": event.step,
+            "episode": event.episode,
+            "metrics": event.metrics,
+            "lastHeartbeat": event.time,
+            **extra,
+        }
+
+        def update(store: DocumentStore) -> None:
+            doc = store.get(INSTANCES, event.instance_id)
+            if doc is None:
+                raise NotFound(event.instance_id)
+            if doc["status"] in _FINAL:
+                return
+            # A stopping instance stays STOPPING until its worker says it has ended.
+            status = doc["status"] if doc["status"] == InstanceStatus.STOPPING.value else event.status
+            store.update(INSTANCES, event.instance_id, {**fields, "status": status, "updatedAt": now_iso()})
+
+        self.documents.run_in_transaction(update)
+
+    def _update_unless_final(self, instance_id: str, fields: dict[str, Any]) -> None:
+        def update(store: DocumentStore) -> None:
+            doc = store.get(INSTANCES, instance_id)
+            if doc is None:
+                raise NotFound(instance_id)
+            if doc["status"] not in _FINAL:
+                store.update(INSTANCES, instance_id, {**fields, "updatedAt": now_iso()})
+
+        self.documents.run_in_transaction(update)
+
+    def _settle_command(self, command_id: str, outcome: str, error: str | None) -> None:
+        if self.documents.get(COMMANDS, command_id) is not None:
+            self.documents.update(COMMANDS, command_id, {"status": outcome, "error": error, "settledAt": time.time()})
+
+
+def _ended(status: InstanceStatus) -> dict[str, Any]:
+    return {"status": status.value, "updatedAt": now_iso(), "endedAt": now_iso()}

@@ -1,0 +1,32 @@
+"""Start a worker from its spec: build the ports it was told to use, then run the loop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from typing import Any
+
+from ainimal_zookeeper.ports.compute import WorkerSpec
+from ainimal_zookeeper.worker.runtime import WorkerRuntime
+
+
+def run_worker_spec(spec_data: dict[str, Any], parent_pid: int | None = None) -> None:
+    """Process target: run the instance described by `spec_data` until it ends.
+
+    Exits the process with the runtime's code (0 terminated on request, 1 failed).
+    """
+    from ainimal_zookeeper.bootstrap import worker_ports
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(process)d %(levelname)s %(message)s")
+    # The control plane stops workers by command; a terminal's Ctrl-C is for the server.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    spec = WorkerSpec(**spec_data)
+    os.environ.setdefault("OMP_NUM_THREADS", str(spec.torch_threads))
+    inbox, outbox, blobs = worker_ports(spec.connection, spec.instance_id)
+    try:
+        code = WorkerRuntime(spec, inbox, outbox, blobs, parent_pid=parent_pid).run()
+    finally:
+        inbox.close()
+        outbox.close()
+    os._exit(code)  # skip the fork server's inherited atexit handlers

@@ -1,0 +1,46 @@
+"""Commands and events survive their JSON wire form; malformed ones are refused clearly."""
+
+import pytest
+
+from ainimal_zookeeper import wire
+from ainimal_zookeeper.domain import commands as cmd
+from ainimal_zookeeper.domain import events as ev
+from ainimal_zookeeper.domain.instance import InstanceStatus, parse_mode, require_controllable
+from ainimal_zookeeper.errors import Conflict, InvalidInput
+
+
+@pytest.mark.parametrize(
+    "command",
+    [cmd.Pause("i"), cmd.SetMode("i", mode="BOTH"), cmd.SaveCheckpoint("i", checkpoint_id="c", tag="t"), cmd.RestoreCheckpoint("i", "x", "c", "k")],
+)
+def test_commands_round_trip_through_the_wire_format(command):
+    assert cmd.command_from_dict(wire.loads(wire.dumps(command.to_dict()))) == command
+
+
+def test_events_round_trip_with_numpy_values_turned_into_json():
+    import numpy as np
+
+    event = ev.Progress("i", step=3, metrics={"loss": np.float32(0.5), "v": np.arange(3)})
+    back = ev.event_from_dict(wire.loads(wire.dumps(event.to_dict())))
+    assert back.metrics == {"loss": 0.5, "v": [0, 1, 2]} and back.step == 3 and isinstance(back, ev.Progress)
+
+
+def test_unknown_or_malformed_messages_are_invalid_input():
+    with pytest.raises(InvalidInput, match="unknown command kind 'Explode'"):
+        cmd.command_from_dict({"kind": "Explode", "instance_id": "i"})
+    with pytest.raises(InvalidInput, match="malformed Pause"):
+        cmd.command_from_dict({"kind": "Pause", "instance_id": "i", "bogus": 1})
+    with pytest.raises(InvalidInput):
+        ev.event_from_dict({"kind": "Nope"})
+
+
+def test_modes_parse_case_insensitively_and_name_the_choices_when_wrong():
+    assert parse_mode("train").value == "TRAIN"
+    with pytest.raises(InvalidInput, match="TRAIN, INFER, BOTH, NONE"):
+        parse_mode("sprint")
+
+
+def test_ended_instances_refuse_commands_with_a_hint():
+    require_controllable("a", InstanceStatus.RUNNING, "pause")
+    with pytest.raises(Conflict, match="FAILED.*restore its last checkpoint"):
+        require_controllable("a", InstanceStatus.FAILED, "pause")
