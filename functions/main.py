@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 
 @functools.cache
-def _endpoint():  # noqa: ANN202  # GraphQLEndpoint, imported lazily
+def _endpoint():  # GraphQLEndpoint, imported lazily
     from pathlib import Path
 
     from ainimal_zookeeper.bootstrap import build_embedded

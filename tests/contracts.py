@@ -83,7 +83,9 @@ class DocumentStoreContract:
             n = tx.get("counters", "c")["n"]
             tx.update("counters", "c", {"n": n + 1})
 
-        threads = [threading.Thread(target=lambda: [store.run_in_transaction(bump) for _ in range(50)]) for _ in range(4)]
+        threads = [
+            threading.Thread(target=lambda: [store.run_in_transaction(bump) for _ in range(50)]) for _ in range(4)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -31,7 +31,9 @@ class GraphQLError(AssertionError):
 class ServerProcess:
     """`python -m ainimal_zookeeper.server` in a subprocess, with a GraphQL client."""
 
-    def __init__(self, config: Path | None, data_dir: Path, port: int | None = None, extra: list[str] | None = None) -> None:
+    def __init__(
+        self, config: Path | None, data_dir: Path, port: int | None = None, extra: list[str] | None = None
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = [sys.executable, "-m", "ainimal_zookeeper.server", "--port", str(self.port), "--data", str(data_dir)]
@@ -39,7 +41,7 @@ class ServerProcess:
             args += ["--config", str(config)]
         self.log_path = data_dir.parent / f"server-{self.port}.log"
         data_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "w")  # noqa: SIM115  # closed in stop()
+        self._log = open(self.log_path, "w")  # closed in stop()
         self.process = subprocess.Popen(args + (extra or []), stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO)
         self.http = httpx.Client(base_url=self.url, timeout=60)
         self._wait_until_ready()

@@ -11,22 +11,17 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
-
-from ainimal_zookeeper.api.executor import Executor
-from ainimal_zookeeper.api.http import GraphQLEndpoint, build_http_app
-from ainimal_zookeeper.api.schema import build_executable_schema
-from ainimal_zookeeper.catalog.catalog import Catalog
-from ainimal_zookeeper.config import ZookeeperConfig
 from ainimal_zookeeper.errors import ConfigError
 from ainimal_zookeeper.ports import BlobStore, CommandInbox, EventOutbox
-from ainimal_zookeeper.service.authorization import OpenAuthorizer
-from ainimal_zookeeper.service.limits import Limits
-from ainimal_zookeeper.service.notifier import Notifier
-from ainimal_zookeeper.service.projection import Projection
-from ainimal_zookeeper.service.zookeeper import Timeouts, Zookeeper
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from ainimal_zookeeper.api.http import GraphQLEndpoint
+    from ainimal_zookeeper.config import ZookeeperConfig
+    from ainimal_zookeeper.service.zookeeper import Timeouts, Zookeeper
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +43,7 @@ class EmbeddedZookeeper:
             for closer in self.closers:
                 try:
                     closer()
-                except Exception:  # noqa: BLE001  # keep closing the rest
+                except Exception:  # keep closing the rest
                     log.exception("error while closing")
 
 
@@ -56,13 +51,23 @@ def build_embedded(
     config: ZookeeperConfig,
     data_dir: Path,
     client_page: Any = None,
-    timeouts: Timeouts = Timeouts(),
+    timeouts: Timeouts | None = None,
 ) -> EmbeddedZookeeper:
     """Wire the embedded default: state in `data_dir`, workers as local processes."""
+    # Imported here so that a worker, which only needs `worker_ports`, stays light.
     from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
     from ainimal_zookeeper.adapters.local.process_compute import LocalProcessCompute
     from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
     from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub
+    from ainimal_zookeeper.api.executor import Executor
+    from ainimal_zookeeper.api.http import GraphQLEndpoint, build_http_app
+    from ainimal_zookeeper.api.schema import build_executable_schema
+    from ainimal_zookeeper.catalog.catalog import Catalog
+    from ainimal_zookeeper.service.authorization import OpenAuthorizer
+    from ainimal_zookeeper.service.limits import Limits
+    from ainimal_zookeeper.service.notifier import Notifier
+    from ainimal_zookeeper.service.projection import Projection
+    from ainimal_zookeeper.service.zookeeper import Timeouts, Zookeeper
 
     data_dir.mkdir(parents=True, exist_ok=True)
     documents = SqliteDocumentStore(data_dir / "zookeeper.sqlite3")
@@ -88,7 +93,7 @@ def build_embedded(
         notifier=notifier,
         worker_connection={"bus": hub.connection, "blobs": {"type": "local", "root": str(blobs.root)}},
         limits=Limits(max_models=config.max_models, max_envs=config.max_envs),
-        timeouts=timeouts,
+        timeouts=timeouts or Timeouts(),
         torch_threads=config.workers.torch_threads,
     )
     lost = zookeeper.reconcile()
@@ -115,4 +120,8 @@ def worker_ports(connection: dict[str, Any], instance_id: str) -> tuple[CommandI
     from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
     from ainimal_zookeeper.adapters.local.zmq_bus import LocalCommandInbox, LocalEventOutbox
 
-    return LocalCommandInbox(bus["commands"], instance_id), LocalEventOutbox(bus["events"]), LocalBlobStore(blobs["root"])
+    return (
+        LocalCommandInbox(bus["commands"], instance_id),
+        LocalEventOutbox(bus["events"]),
+        LocalBlobStore(blobs["root"]),
+    )

@@ -7,10 +7,13 @@ import signal
 from pathlib import Path
 
 import pytest
+
 from support import ServerProcess, pid_alive, wait_for
 
 HERE = Path(__file__).parent
-INSTANCE_FIELDS = "id status mode step episode metrics error modes worker parameters model { name } environment { name }"
+INSTANCE_FIELDS = (
+    "id status mode step episode metrics error modes worker parameters model { name } environment { name }"
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +26,25 @@ def server(tmp_path_factory):
 def launch(server, model="Counter", mode="INFER", parameters=None, checkpoint=None, environment="CartPole"):
     data = server.gql(
         f"mutation($input: LaunchInput!) {{ launch(input: $input) {{ {INSTANCE_FIELDS} }} }}",
-        {"input": {"model": model, "environment": environment, "mode": mode, "parameters": parameters, "checkpoint": checkpoint, "seed": 7}},
+        {
+            "input": {
+                "model": model,
+                "environment": environment,
+                "mode": mode,
+                "parameters": parameters,
+                "checkpoint": checkpoint,
+                "seed": 7,
+            }
+        },
     )
     return data["launch"]
 
 
 def get(server, instance_id):
-    return server.gql(f"query($id: ID!) {{ instance(id: $id) {{ {INSTANCE_FIELDS} checkpoints {{ id tag step parent {{ id }} }} parentCheckpoint {{ id }} }} }}", {"id": instance_id})["instance"]
+    return server.gql(
+        f"query($id: ID!) {{ instance(id: $id) {{ {INSTANCE_FIELDS} checkpoints {{ id tag step parent {{ id }} }} parentCheckpoint {{ id }} }} }}",
+        {"id": instance_id},
+    )["instance"]
 
 
 def control(server, verb, instance_id, **extra):
@@ -46,7 +61,9 @@ def step_of(server, instance_id):
 
 
 def test_catalog_lists_models_with_parameters_modes_and_env_modalities(server):
-    data = server.gql("{ models { name kind trainable modes checkpointable error parameters { name type default range choices } } environments { name kind observationModalities actionModalities } }")
+    data = server.gql(
+        "{ models { name kind trainable modes checkpointable error parameters { name type default range choices } } environments { name kind observationModalities actionModalities } }"
+    )
     models = {m["name"]: m for m in data["models"]}
     assert models["Counter"]["parameters"] == [
         {"name": "start", "type": "int", "default": 0, "range": [0.0, 10.0], "choices": None},
@@ -66,7 +83,9 @@ def test_launched_agent_runs_and_its_step_and_episode_counters_climb(server):
     assert instance["status"] == "RUNNING", instance
     assert instance["worker"]["pid"] > 0
     first = get(server, instance["id"])
-    later = wait_for(lambda: (d := get(server, instance["id"]))["step"] > first["step"] + 1000 and d, what="steps advancing")
+    later = wait_for(
+        lambda: (d := get(server, instance["id"]))["step"] > first["step"] + 1000 and d, what="steps advancing"
+    )
     assert later["metrics"]["steps_per_second"] > 0
     terminate(server, instance["id"])
 
@@ -125,13 +144,17 @@ def test_checkpoint_restores_into_a_new_instance_that_continues_its_lineage(serv
     source = launch(server, "Counter", mode="TRAIN")
     wait_for(lambda: step_of(server, source["id"]) > 500, what="steps")
     control(server, "pause", source["id"])
-    saved = server.gql(f'mutation {{ saveCheckpoint(id: "{source["id"]}", tag: "first") {{ id tag step episode sizeBytes parent {{ id }} }} }}')["saveCheckpoint"]
+    saved = server.gql(
+        f'mutation {{ saveCheckpoint(id: "{source["id"]}", tag: "first") {{ id tag step episode sizeBytes parent {{ id }} }} }}'
+    )["saveCheckpoint"]
     assert saved["tag"] == "first" and saved["parent"] is None and saved["sizeBytes"] > 0
     assert saved["step"] == step_of(server, source["id"])
     branch = launch(server, "Counter", mode="INFER", checkpoint=saved["id"])
     assert branch["status"] == "RUNNING"
     assert branch["step"] >= saved["step"]
-    child = server.gql(f'mutation {{ saveCheckpoint(id: "{branch["id"]}") {{ id tag step parent {{ id tag }} }} }}')["saveCheckpoint"]
+    child = server.gql(f'mutation {{ saveCheckpoint(id: "{branch["id"]}") {{ id tag step parent {{ id tag }} }} }}')[
+        "saveCheckpoint"
+    ]
     assert child["parent"] == {"id": saved["id"], "tag": "first"}
     assert child["step"] >= saved["step"]
     assert get(server, branch["id"])["parentCheckpoint"] == {"id": saved["id"]}
@@ -147,7 +170,9 @@ def test_restore_checkpoint_rewinds_a_running_instance(server):
     control(server, "resume", instance["id"])
     wait_for(lambda: step_of(server, instance["id"]) > saved["step"] + 2000, what="steps past the checkpoint")
     control(server, "pause", instance["id"])
-    restored = server.gql(f'mutation {{ restoreCheckpoint(id: "{instance["id"]}", checkpoint: "{saved["id"]}") {{ id step }} }}')["restoreCheckpoint"]
+    restored = server.gql(
+        f'mutation {{ restoreCheckpoint(id: "{instance["id"]}", checkpoint: "{saved["id"]}") {{ id step }} }}'
+    )["restoreCheckpoint"]
     assert restored["step"] == saved["step"]
     terminate(server, instance["id"])
 
@@ -226,9 +251,13 @@ def test_malformed_requests_get_clear_errors_and_the_server_keeps_serving(server
     assert response.status_code == 400 and "nonsense" in response.json()["errors"][0]["message"]
     response = server.http.post("/graphql", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 400 and "not valid JSON" in response.json()["errors"][0]["message"]
-    response = server.http.post("/graphql", content=b"query={me{username}}", headers={"content-type": "application/x-www-form-urlencoded"})
+    response = server.http.post(
+        "/graphql", content=b"query={me{username}}", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 415
-    response = server.http.post("/graphql", content=b"{" + b" " * (2 << 20) + b"}", headers={"content-type": "application/json"})
+    response = server.http.post(
+        "/graphql", content=b"{" + b" " * (2 << 20) + b"}", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
     response = server.http.get("/graphql", params={"query": 'mutation { pause(id: "x") { id } }'})
     assert response.status_code == 405

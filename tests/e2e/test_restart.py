@@ -13,8 +13,12 @@ HERE = Path(__file__).parent
 def test_restart_keeps_instances_and_checkpoints_and_marks_lost_workers_failed(tmp_path):
     data = tmp_path / "data"
     first = ServerProcess(HERE / "zoo.yaml", data)
-    launched = first.gql('mutation { launch(input: {model: "Counter", environment: "CartPole"}) { id worker } }')["launch"]
-    checkpoint = first.gql(f'mutation {{ saveCheckpoint(id: "{launched["id"]}", tag: "keep") {{ id }} }}')["saveCheckpoint"]
+    launched = first.gql('mutation { launch(input: {model: "Counter", environment: "CartPole"}) { id worker } }')[
+        "launch"
+    ]
+    checkpoint = first.gql(f'mutation {{ saveCheckpoint(id: "{launched["id"]}", tag: "keep") {{ id }} }}')[
+        "saveCheckpoint"
+    ]
     ended = first.gql('mutation { launch(input: {model: "Balancer", environment: "CartPole"}) { id } }')["launch"]
     first.gql(f'mutation {{ terminate(id: "{ended["id"]}") {{ status }} }}')
     # A crash of the control plane: no chance to stop its workers.
@@ -23,7 +27,9 @@ def test_restart_keeps_instances_and_checkpoints_and_marks_lost_workers_failed(t
 
     second = ServerProcess(HERE / "zoo.yaml", data)
     try:
-        instances = {i["id"]: i for i in second.gql("{ instances { id status error checkpoints { id tag } } }")["instances"]}
+        instances = {
+            i["id"]: i for i in second.gql("{ instances { id status error checkpoints { id tag } } }")["instances"]
+        }
         assert instances[ended["id"]]["status"] == "TERMINATED"
         lost = instances[launched["id"]]
         assert lost["status"] == "FAILED" and "worker lost" in lost["error"]

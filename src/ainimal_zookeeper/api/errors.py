@@ -19,6 +19,9 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     original = error.original_error
     if original is None:
         code = "GRAPHQL_VALIDATION_FAILED" if error.nodes else "GRAPHQL_PARSE_FAILED"
+    elif error.path is None:
+        # Raised while coercing the request's variables, before any resolver: the client's.
+        code = "BAD_USER_INPUT"
     elif isinstance(original, ZookeeperError):
         code = original.code
     else:

@@ -95,13 +95,16 @@ class Executor:
         prepared = self.cache.prepare(request.query)
         if prepared.document is None:
             return 400, {"errors": [format_error(e) for e in prepared.errors]}
-        result = execute(
-            self.schema,
-            prepared.document,
-            context_value=context,
-            variable_values=request.variables,
-            operation_name=request.operation_name,
-        )
+        try:
+            result = execute(
+                self.schema,
+                prepared.document,
+                context_value=context,
+                variable_values=request.variables,
+                operation_name=request.operation_name,
+            )
+        except GraphQLError as error:  # variable coercion fails before execution starts
+            return 400, {"errors": [format_error(error)]}
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [format_error(e) for e in result.errors]

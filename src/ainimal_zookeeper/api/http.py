@@ -52,10 +52,13 @@ class GraphQLEndpoint:
             return JSONResponse(request_error(refused.message, refused.code), status_code=refused.status)
         operation = self.executor.operation_type(parsed)
         if request.method == "GET" and operation not in (None, OperationType.QUERY):
-            return JSONResponse(request_error("only queries may be sent with GET; POST mutations as JSON"), status_code=405)
+            return JSONResponse(
+                request_error("only queries may be sent with GET; POST mutations as JSON"), status_code=405
+            )
         if operation is OperationType.SUBSCRIPTION:
             return JSONResponse(
-                request_error("subscriptions are not served by this server version yet", "NOT_IMPLEMENTED"), status_code=400
+                request_error("subscriptions are not served by this server version yet", "NOT_IMPLEMENTED"),
+                status_code=400,
             )
         context = RequestContext(self.viewer_for(request), self.zookeeper)
         if operation is OperationType.MUTATION:
@@ -69,14 +72,22 @@ class GraphQLEndpoint:
         if request.method == "GET":
             params = request.query_params
             return _graphql_request(
-                {"query": params.get("query"), "variables": _json_param(params.get("variables")), "operationName": params.get("operationName")}
+                {
+                    "query": params.get("query"),
+                    "variables": _json_param(params.get("variables")),
+                    "operationName": params.get("operationName"),
+                }
             )
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            raise _RequestRefused(415, f"POST /graphql expects Content-Type application/json, got {content_type or 'none'!r}")
+            raise _RequestRefused(
+                415, f"POST /graphql expects Content-Type application/json, got {content_type or 'none'!r}"
+            )
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise _RequestRefused(413, f"request body is {declared} bytes; the limit is {self.max_body_bytes}", "LIMIT_REACHED")
+            raise _RequestRefused(
+                413, f"request body is {declared} bytes; the limit is {self.max_body_bytes}", "LIMIT_REACHED"
+            )
         body = await _read_limited(request, self.max_body_bytes)
         try:
             payload = json.loads(body)
@@ -135,7 +146,9 @@ def build_http_app(endpoint: GraphQLEndpoint, client_page: Callable[[], str] | N
 
     async def index(_request: Request) -> Response:
         if client_page is None:
-            return JSONResponse({"service": "AInimal Zookeeper", "graphql": "/graphql", "client": "start with --client"})
+            return JSONResponse(
+                {"service": "AInimal Zookeeper", "graphql": "/graphql", "client": "start with --client"}
+            )
         return HTMLResponse(client_page())
 
     routes = [

@@ -133,7 +133,15 @@ def not_available_yet(feature: str) -> Resolver:
 def instance_model(doc: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any]:
     spec = _ctx(info).zookeeper.model_spec(doc["model"])
     # A model removed from the config since launch still has a name to show.
-    return spec or {"name": doc["model"], "kind": "unknown", "parameters": [], "trainable": False, "modes": doc.get("modes", []), "checkpointable": False, "error": "no longer in the catalog"}
+    return spec or {
+        "name": doc["model"],
+        "kind": "unknown",
+        "parameters": [],
+        "trainable": False,
+        "modes": doc.get("modes", []),
+        "checkpointable": False,
+        "error": "no longer in the catalog",
+    }
 
 
 def instance_environment(doc: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any] | None:

@@ -77,7 +77,11 @@ class Catalog:
         return _lookup({e.name: e for e in self.environments()}, name, "environment")
 
     def plan_launch(
-        self, model: str, environment: str | None, parameters: dict[str, Any] | None, env_parameters: dict[str, Any] | None
+        self,
+        model: str,
+        environment: str | None,
+        parameters: dict[str, Any] | None,
+        env_parameters: dict[str, Any] | None,
     ) -> LaunchPlan:
         """Check a launch request before any process starts.
 
@@ -91,7 +95,9 @@ class Catalog:
             if entry is not None and entry.error:
                 raise InvalidInput(f"{entry.name!r} cannot be launched: {entry.error}")
         values = validate_values(model_entry.parameters, parameters, f"model {model!r}")
-        env_values = validate_values(env_entry.parameters, env_parameters, f"environment {environment!r}") if env_entry else {}
+        env_values = (
+            validate_values(env_entry.parameters, env_parameters, f"environment {environment!r}") if env_entry else {}
+        )
         return LaunchPlan(
             model=model_entry,
             environment=env_entry,

@@ -111,7 +111,9 @@ def _construct(cls: type, init_params: dict[str, Any], name: str) -> Any:
     try:
         return cls(**init_params)
     except Exception as exc:
-        raise ModelError(f"{name!r}: {cls.__name__}(**{sorted(init_params)}) raised {type(exc).__name__}: {exc}") from exc
+        raise ModelError(
+            f"{name!r}: {cls.__name__}(**{sorted(init_params)}) raised {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 __all__ = ["Capabilities", "build_agent", "build_env", "capabilities", "model_class"]

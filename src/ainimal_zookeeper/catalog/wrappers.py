@@ -108,7 +108,9 @@ class TorchModuleAInimal(AInimal):
     def save(self, path: str) -> None:
         from safetensors.torch import save_file
 
-        save_file({k: v.contiguous() for k, v in self.module.state_dict().items()}, str(Path(path) / "module.safetensors"))
+        save_file(
+            {k: v.contiguous() for k, v in self.module.state_dict().items()}, str(Path(path) / "module.safetensors")
+        )
 
     def load(self, path: str) -> None:
         from safetensors.torch import load_file

@@ -25,8 +25,12 @@ def _lan_address() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Serve the client page until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m ainimal_zookeeper.client", description="Serve the AInimal Zookeeper web client.")
-    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0: reachable from the LAN)")
+    parser = argparse.ArgumentParser(
+        prog="python -m ainimal_zookeeper.client", description="Serve the AInimal Zookeeper web client."
+    )
+    parser.add_argument(
+        "--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0: reachable from the LAN)"
+    )
     parser.add_argument("--port", type=int, default=8001, help="port (default 8001)")
     args = parser.parse_args(argv)
 

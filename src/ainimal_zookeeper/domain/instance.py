@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from ainimal_zookeeper.errors import Conflict, InvalidInput
 
 
-class InstanceStatus(str, Enum):
+class InstanceStatus(StrEnum):
     """Where an instance is in its life; the API's `InstanceStatus`."""
 
     PENDING = "PENDING"
@@ -28,7 +28,7 @@ class InstanceStatus(str, Enum):
 ACTIVE_STATUSES = frozenset(s for s in InstanceStatus if not s.is_final)
 
 
-class RunMode(str, Enum):
+class RunMode(StrEnum):
     """What a running instance does each step; the API's `RunMode`."""
 
     TRAIN = "TRAIN"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 
 class BlobStore(Protocol):
@@ -17,8 +17,16 @@ class BlobStore(Protocol):
         """Store `data` under `key`, replacing what was there."""
         ...
 
-    def put_file(self, key: str, path: Path) -> None:
-        """Store a file's content under `key` without reading it all into memory."""
+    def put_file(self, key: str, path: Path, move: bool = False) -> None:
+        """Store a file's content under `key` without reading it all into memory.
+
+        With `move`, the caller gives the file up: the store may take it over (a rename)
+        instead of copying it, and the file may be gone afterwards.
+        """
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """A readable stream of the object (use as a context manager), for large objects."""
         ...
 
     def get(self, key: str) -> bytes:

@@ -21,9 +21,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--config", type=Path, help="YAML or JSON config file (default: the bundled examples/zoo.yaml)")
     parser.add_argument("--host", help="address to listen on (default: the config's server.host, else 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default: the config's server.port, else 8000)")
-    parser.add_argument("--data", type=Path, help="folder for state and checkpoints (default: the config's server.data_dir, else ./zookeeper-data)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="folder for state and checkpoints (default: the config's server.data_dir, else ./zookeeper-data)",
+    )
     parser.add_argument("--client", action="store_true", help="also serve the web client at /")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="server log level")
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"], help="server log level"
+    )
     return parser.parse_args(argv)
 
 
@@ -35,7 +41,14 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         config = _load(args.config)
-        return serve(config, host=args.host, port=args.port, data_dir=args.data, with_client=args.client, log_level=args.log_level)
+        return serve(
+            config,
+            host=args.host,
+            port=args.port,
+            data_dir=args.data,
+            with_client=args.client,
+            log_level=args.log_level,
+        )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -44,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _load(path: Path | None):  # noqa: ANN202  # ZookeeperConfig, imported lazily
+def _load(path: Path | None):  # ZookeeperConfig, imported lazily
     from ainimal_zookeeper.config import load_config
     from ainimal_zookeeper.server.examples import bundled_config_path
 
@@ -63,7 +76,9 @@ def check_port_free(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise PortBusy(f"port {port} on {host} is already in use (another zookeeper?); stop it or pass --port") from exc
+                raise PortBusy(
+                    f"port {port} on {host} is already in use (another zookeeper?); stop it or pass --port"
+                ) from exc
             raise PortBusy(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 

@@ -28,9 +28,17 @@ def check_limits(store: DocumentStore, plan: LaunchPlan, limits: Limits) -> None
         with_env = sum(1 for doc in active if doc.get("environment"))
         _check(limits.max_envs, with_env, "the server allows at most {n} running environments (max_envs)")
         same_env = sum(1 for doc in active if doc.get("environment") == plan.environment.name)
-        _check(_cap(plan.environment.config), same_env, f"environment {plan.environment.name!r} allows at most {{n}} running instances (max_instances)")
+        _check(
+            _cap(plan.environment.config),
+            same_env,
+            f"environment {plan.environment.name!r} allows at most {{n}} running instances (max_instances)",
+        )
     same_model = sum(1 for doc in active if doc.get("model") == plan.model.name)
-    _check(_cap(plan.model.config), same_model, f"model {plan.model.name!r} allows at most {{n}} running instances (max_instances)")
+    _check(
+        _cap(plan.model.config),
+        same_model,
+        f"model {plan.model.name!r} allows at most {{n}} running instances (max_instances)",
+    )
 
 
 def _cap(config: dict[str, Any]) -> int | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 INSTANCES = "instances"
 CHECKPOINTS = "checkpoints"
@@ -11,4 +11,4 @@ COMMANDS = "commands"
 
 def now_iso() -> str:
     """The current time as an ISO-8601 UTC string (the API's DateTime)."""
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()

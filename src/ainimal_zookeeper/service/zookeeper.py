@@ -62,13 +62,14 @@ class Zookeeper:
         authorizer: Authorizer,
         notifier: Notifier,
         worker_connection: dict[str, Any],
-        limits: Limits = Limits(),
-        timeouts: Timeouts = Timeouts(),
+        limits: Limits | None = None,
+        timeouts: Timeouts | None = None,
         torch_threads: int = 1,
     ) -> None:
         self.catalog, self.documents, self.commands, self.compute = catalog, documents, commands, compute
         self.authorizer, self.notifier = authorizer, notifier
-        self.worker_connection, self.limits, self.timeouts = worker_connection, limits, timeouts
+        self.worker_connection = worker_connection
+        self.limits, self.timeouts = limits or Limits(), timeouts or Timeouts()
         self.torch_threads = torch_threads
 
     # queries
@@ -115,7 +116,9 @@ class Zookeeper:
     def launch(self, viewer: Viewer, request: LaunchRequest) -> dict[str, Any]:
         """Validate, reserve a slot, start a worker; returns the instance once it runs (or fails)."""
         authorize(self.authorizer, viewer, "launch", Resource("model", request.model))
-        plan = self.catalog.plan_launch(request.model, request.environment, request.parameters, request.environment_parameters)
+        plan = self.catalog.plan_launch(
+            request.model, request.environment, request.parameters, request.environment_parameters
+        )
         mode = parse_mode(request.mode)
         _require_mode(plan.model, mode)
         checkpoint = self._launch_checkpoint(viewer, request.checkpoint, plan.model.name)
@@ -162,7 +165,9 @@ class Zookeeper:
         try:
             self.compute.start(spec)
         except Exception as exc:
-            self.documents.update(INSTANCES, instance_id, {"status": "FAILED", "error": f"could not start a worker: {exc}"})
+            self.documents.update(
+                INSTANCES, instance_id, {"status": "FAILED", "error": f"could not start a worker: {exc}"}
+            )
             raise Unavailable(f"could not start a worker for instance {instance_id}: {exc}") from exc
         self._update_if(instance_id, InstanceStatus.PENDING, {"status": InstanceStatus.STARTING.value})
         return self._wait_for_status(instance_id, lambda s: s not in ("PENDING", "STARTING"), self.timeouts.launch)
@@ -174,7 +179,9 @@ class Zookeeper:
         if checkpoint is None:
             raise NotFound(f"unknown checkpoint {checkpoint_id!r}")
         if checkpoint.get("model") != model:
-            raise InvalidInput(f"checkpoint {checkpoint_id} belongs to model {checkpoint.get('model')!r}, not {model!r}")
+            raise InvalidInput(
+                f"checkpoint {checkpoint_id} belongs to model {checkpoint.get('model')!r}, not {model!r}"
+            )
         return checkpoint
 
     # controlling
@@ -210,7 +217,9 @@ class Zookeeper:
         command = cmd.Terminate(instance_id)
         self._record_command(command)
         self.commands.send(command)
-        final = self._wait_for_status(instance_id, lambda s: s in ("TERMINATED", "FAILED"), self.timeouts.terminate_grace)
+        final = self._wait_for_status(
+            instance_id, lambda s: s in ("TERMINATED", "FAILED"), self.timeouts.terminate_grace
+        )
         if final["status"] not in ("TERMINATED", "FAILED"):
             # The worker did not stop by itself (a step stuck in user code): stop its process.
             self.compute.stop(instance_id, grace_seconds=0)
@@ -292,7 +301,13 @@ class Zookeeper:
         self.documents.put(
             COMMANDS,
             command.command_id,
-            {"id": command.command_id, "instance": command.instance_id, "kind": command.kind, "status": "sent", "sentAt": time.time()},
+            {
+                "id": command.command_id,
+                "instance": command.instance_id,
+                "kind": command.kind,
+                "status": "sent",
+                "sentAt": time.time(),
+            },
         )
 
     def _send_and_wait(self, command: cmd.Command, timeout: float) -> None:
@@ -308,7 +323,11 @@ class Zookeeper:
                 raise Conflict(f"{command.kind} on instance {command.instance_id} failed: {record.get('error')}")
             instance = self._get(command.instance_id)
             if InstanceStatus(instance["status"]).is_final:
-                raise Conflict(f"instance {command.instance_id} ended ({instance['status']}): {instance.get('error') or ''}".rstrip(": "))
+                raise Conflict(
+                    f"instance {command.instance_id} ended ({instance['status']}): {instance.get('error') or ''}".rstrip(
+                        ": "
+                    )
+                )
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise Unavailable(
@@ -348,7 +367,9 @@ def _require_mode(model: CatalogEntry, mode: RunMode) -> None:
     modes = model.spec.get("modes", [])
     if mode.value not in modes:
         why = " it has no train()" if mode.learns else ""
-        raise InvalidInput(f"model {model.name!r} cannot run in mode {mode.value}:{why}; supported modes: {', '.join(modes)}")
+        raise InvalidInput(
+            f"model {model.name!r} cannot run in mode {mode.value}:{why}; supported modes: {', '.join(modes)}"
+        )
 
 
 __all__ = ["LaunchRequest", "Timeouts", "Zookeeper", "ZookeeperError"]

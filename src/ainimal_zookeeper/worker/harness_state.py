@@ -31,7 +31,9 @@ def restore_rng(rng: dict[str, Any]) -> None:
     version, internal, gauss = rng["python"]
     random.setstate((version, tuple(internal), gauss))
     numpy_state = dict(rng["numpy"])
-    numpy_state["state"] = {k: np.asarray(v, dtype=np.uint32) if k == "key" else v for k, v in numpy_state["state"].items()}
+    numpy_state["state"] = {
+        k: np.asarray(v, dtype=np.uint32) if k == "key" else v for k, v in numpy_state["state"].items()
+    }
     np.random.set_state(numpy_state)
     torch = sys.modules.get("torch")
     if torch is not None and "torch" in rng:

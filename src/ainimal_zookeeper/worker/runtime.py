@@ -134,35 +134,40 @@ class WorkerRuntime:
         clock = time.monotonic
         while not self._terminated:
             if self.status is InstanceStatus.RUNNING and self.mode.acts and self.env is not None:
-                self._step()
-                if clock() >= self._next_poll:
-                    self._poll(0.0)
+                self._run_steps(clock)
             else:
                 self._poll(IDLE_POLL_SECONDS)
 
-    def _step(self) -> None:
-        observation = self._observation
-        try:
-            action = self.agent.forward({"observation": observation})["action"]
-        except Exception as exc:
-            raise UserCodeFailed(f"forward raised {_describe(exc)}") from exc
-        try:
-            next_obs, reward, terminated, truncated, info = self.env.step(action)
-        except Exception as exc:
-            raise UserCodeFailed(f"env.step raised {_describe(exc)}") from exc
-        self.step_count += 1
-        self._episode_length += 1
-        self._episode_return += float(reward)
-        if self.mode.learns:
-            self._trajectory.append(
-                Timestep(observation, action, float(reward), bool(terminated), bool(truncated), next_obs, info)
-            )
-        self._observation = next_obs
-        if terminated or truncated:
-            self._end_episode()
+    def _run_steps(self, clock: Any) -> None:
+        """Step until the next command poll is due (the hot path: keep it lean)."""
+        forward, env_step, learns = self.agent.forward, self.env.step, self.mode.learns
+        while True:
+            observation = self._observation
+            try:
+                action = forward({"observation": observation})["action"]
+            except Exception as exc:
+                raise UserCodeFailed(f"forward raised {_describe(exc)}") from exc
+            try:
+                next_obs, reward, terminated, truncated, info = env_step(action)
+            except Exception as exc:
+                raise UserCodeFailed(f"env.step raised {_describe(exc)}") from exc
+            self.step_count += 1
+            self._episode_length += 1
+            self._episode_return += reward
+            if learns:
+                self._trajectory.append(
+                    Timestep(observation, action, float(reward), bool(terminated), bool(truncated), next_obs, info)
+                )
+            self._observation = next_obs
+            if terminated or truncated:
+                self._end_episode()
+            if clock() >= self._next_poll:
+                self._poll(0.0)
+                return
 
     def _end_episode(self) -> None:
         self.episode += 1
+        self._episode_return = float(self._episode_return)
         self._returns.append(self._episode_return)
         self.metrics.update(
             episode_return=self._episode_return,
@@ -228,7 +233,10 @@ class WorkerRuntime:
             log.warning("command %s failed: %s", command.kind, _describe(exc))
             self.outbox.publish(
                 ev.CommandRejected(
-                    self.spec.instance_id, command_id=command.command_id, command_kind=command.kind, error=_describe(exc)
+                    self.spec.instance_id,
+                    command_id=command.command_id,
+                    command_kind=command.kind,
+                    error=_describe(exc),
                 )
             )
         else:
@@ -353,7 +361,9 @@ class WorkerRuntime:
 
     def _fail(self, message: str, exc: BaseException | None) -> int:
         if exc is not None:
-            log.error("instance %s failed: %s\n%s", self.spec.instance_id, message, "".join(traceback.format_exception(exc)))
+            log.error(
+                "instance %s failed: %s\n%s", self.spec.instance_id, message, "".join(traceback.format_exception(exc))
+            )
         self.outbox.publish(ev.InstanceFailed(self.spec.instance_id, error=message))
         return 1
 

@@ -1,9 +1,8 @@
 """The local adapters pass the port contracts."""
 
-from contracts import BlobStoreContract, DocumentStoreContract
-
 from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
 from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
+from contracts import BlobStoreContract, DocumentStoreContract
 
 
 class TestSqliteDocumentStore(DocumentStoreContract):

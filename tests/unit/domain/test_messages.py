@@ -11,7 +11,12 @@ from ainimal_zookeeper.errors import Conflict, InvalidInput
 
 @pytest.mark.parametrize(
     "command",
-    [cmd.Pause("i"), cmd.SetMode("i", mode="BOTH"), cmd.SaveCheckpoint("i", checkpoint_id="c", tag="t"), cmd.RestoreCheckpoint("i", "x", "c", "k")],
+    [
+        cmd.Pause("i"),
+        cmd.SetMode("i", mode="BOTH"),
+        cmd.SaveCheckpoint("i", checkpoint_id="c", tag="t"),
+        cmd.RestoreCheckpoint("i", "x", "c", "k"),
+    ],
 )
 def test_commands_round_trip_through_the_wire_format(command):
     assert cmd.command_from_dict(wire.loads(wire.dumps(command.to_dict()))) == command

@@ -61,13 +61,20 @@ def test_an_env_without_state_restores_its_generator_and_says_its_state_was_not_
 
 def test_a_checkpoint_is_stored_under_its_content_hash_and_unpacks_equal(tmp_path):
     blobs = LocalBlobStore(tmp_path / "blobs")
-    folder = tmp_path / "content"
-    (folder / "model").mkdir(parents=True)
-    (folder / "model" / "weights.bin").write_bytes(b"\x01" * 1000)
-    key, size = store_checkpoint(blobs, folder, {"step": 5}, tmp_path)
+
+    def content():
+        folder = tmp_path / "content"
+        (folder / "model").mkdir(parents=True)
+        (folder / "model" / "weights.bin").write_bytes(b"\x01" * 1000)
+        return folder
+
+    key, size = store_checkpoint(blobs, content(), {"step": 5}, tmp_path)
     assert key.startswith("checkpoints/sha256/") and size == blobs.size(key)
-    again, _ = store_checkpoint(blobs, folder, {"step": 5}, tmp_path)
+    assert not (tmp_path / "content").exists()  # consumed
+    again, _ = store_checkpoint(blobs, content(), {"step": 5}, tmp_path)
     assert again == key  # same content, same name
+    different, _ = store_checkpoint(blobs, content(), {"step": 6}, tmp_path)
+    assert different != key
     out = tmp_path / "out"
     out.mkdir()
     harness = fetch_checkpoint(blobs, key, out)

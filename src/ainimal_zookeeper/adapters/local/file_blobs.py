@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from ainimal_zookeeper.errors import InvalidInput, NotFound
 
@@ -22,10 +24,31 @@ class LocalBlobStore:
         with self._atomic_writer(target) as handle:
             handle.write(data)
 
-    def put_file(self, key: str, path: Path) -> None:
+    def put_file(self, key: str, path: Path, move: bool = False) -> None:
         target = self._path(key)
+        if move and self._adopt(Path(path), target):
+            return
         with open(path, "rb") as source, self._atomic_writer(target) as handle:
             shutil.copyfileobj(source, handle, length=1 << 20)
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return open(self._path(key), "rb")  # the caller closes it
+        except FileNotFoundError as exc:
+            raise NotFound(f"no blob stored under {key!r}") from exc
+
+    def _adopt(self, source: Path, target: Path) -> bool:
+        """Rename `source` into place (durable first); False when it is on another filesystem."""
+        with open(source, "rb") as handle:
+            os.fsync(handle.fileno())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(source, target)
+        except OSError as exc:
+            if exc.errno == errno.EXDEV:
+                return False
+            raise
+        return True
 
     def get(self, key: str) -> bytes:
         try:
@@ -66,7 +89,7 @@ class LocalBlobStore:
             raise InvalidInput(f"blob key must be a relative path without '..', got {key!r}")
         return self.root.joinpath(*parts)
 
-    def _atomic_writer(self, target: Path) -> "_AtomicFile":
+    def _atomic_writer(self, target: Path) -> _AtomicFile:
         target.parent.mkdir(parents=True, exist_ok=True)
         return _AtomicFile(target)
 
@@ -80,7 +103,7 @@ class _AtomicFile:
         self._tmp = Path(name)
         self._handle = os.fdopen(fd, "wb")
 
-    def __enter__(self):  # noqa: ANN204  # returns the raw file object for writing
+    def __enter__(self):  # returns the raw file object for writing
         return self._handle
 
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001  # context-manager protocol

@@ -119,5 +119,5 @@ class LocalProcessCompute:
         for callback in list(self._callbacks):
             try:
                 callback(instance_id, exitcode)
-            except Exception:  # noqa: BLE001  # a failing callback must not stop the watcher
+            except Exception:  # a failing callback must not stop the watcher
                 log.exception("exit callback failed for %s", instance_id)

@@ -83,9 +83,7 @@ class SqliteDocumentStore:
 
     def delete(self, collection: str, doc_id: str) -> None:
         with self._lock:
-            self._conn.execute(
-                "DELETE FROM documents WHERE collection=? AND id=?", (collection, doc_id)
-            )
+            self._conn.execute("DELETE FROM documents WHERE collection=? AND id=?", (collection, doc_id))
 
     def find(
         self,

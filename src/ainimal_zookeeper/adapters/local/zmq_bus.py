@@ -149,13 +149,13 @@ class LocalBusHub:
     def _on_event(self, frames: list[bytes]) -> None:
         try:
             event = event_from_dict(wire.loads(frames[0]))
-        except Exception:  # noqa: BLE001  # a malformed event must not stop the hub
+        except Exception:  # a malformed event must not stop the hub
             log.exception("dropped a malformed event")
             return
         for handler in list(self._handlers):
             try:
                 handler(event)
-            except Exception:  # noqa: BLE001  # one failing subscriber must not starve others
+            except Exception:  # one failing subscriber must not starve others
                 log.exception("event handler failed on %s", event.kind)
 
 
@@ -184,7 +184,7 @@ class LocalCommandInbox:
                 return commands
             try:
                 commands.append(command_from_dict(wire.loads(body)))
-            except Exception:  # noqa: BLE001  # a poison message is logged and skipped
+            except Exception:  # a poison message is logged and skipped
                 log.exception("dropped a malformed command")
 
     def ack(self, command: Command) -> None:

@@ -1,0 +1,20 @@
+"""Run every benchmark in turn and print their figures (for docs/performance.md).
+
+Run: .venv/bin/python bench/run_all.py
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+SCRIPTS = ["harness_overhead.py", "command_latency.py", "checkpoint_io.py", "graphql_throughput.py"]
+
+if __name__ == "__main__":
+    failed = 0
+    for script in SCRIPTS:
+        print(f"== {script}", flush=True)
+        failed |= subprocess.call([sys.executable, str(BENCH / script)], cwd=BENCH.parent)
+    sys.exit(failed)

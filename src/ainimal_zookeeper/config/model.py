@@ -1,0 +1,336 @@
+"""The validated shape of a zookeeper config: pydantic models with one field per YAML key.
+
+Validators take `context={"base_dir": Path}` to turn relative `path` / `root` values into
+absolute ones; without it they are kept as given. Every model but `ModelHubConfig` forbids
+unknown keys, so a typo fails instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "ENV_TYPE_ALIASES",
+    "MODEL_TYPE_ALIASES",
+    "SUPPORTED_HUB_TYPES",
+    "EnvConfig",
+    "LaunchEtcConfig",
+    "ModelConfig",
+    "ModelHubConfig",
+    "ServerSettings",
+    "WorkerSettings",
+    "ZookeeperConfig",
+]
+
+#: Spellings accepted for an env's `type` (compared lower-case) -> the canonical type.
+ENV_TYPE_ALIASES: dict[str, str] = {
+    "gymnasium": "gymnasium",
+    "gymnasium.env": "gymnasium",
+    "gym": "gymnasium",
+    "gym.env": "gymnasium",
+    "dm_env": "dm_env",
+    "dm_env.env": "dm_env",
+    "python_class": "python_class",
+    "ainimal": "ainimal",
+    "ainimal_zookeeper.env": "ainimal",
+}
+#: Spellings accepted for a model's `type` (compared lower-case) -> the canonical type.
+MODEL_TYPE_ALIASES: dict[str, str] = {
+    "ainimal": "ainimal",
+    "ainimal_zookeeper.ainimal": "ainimal",
+    "python_class": "python_class",
+    "torch": "torch",
+    "torch.nn.module": "torch",
+    "nn.module": "torch",
+}
+#: Model hub types this build can scan; other types parse but the loader rejects them.
+SUPPORTED_HUB_TYPES: tuple[str, ...] = ("local_filesystem",)
+
+EnvType = Literal["gymnasium", "dm_env", "python_class", "ainimal"]
+ModelType = Literal["ainimal", "python_class", "torch"]
+
+
+def _reject_bool(value: Any) -> Any:
+    # pydantic's lax mode reads `true` as 1; a boolean where a number belongs is a mistake.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "expected an integer")
+    return value
+
+
+def _no_limit_to_none(value: Any) -> Any:
+    value = _reject_bool(value)
+    return None if value in (-1, "-1") else value
+
+
+def _at_least(minimum: int, no_limit: bool) -> Any:
+    def check(value: int | None) -> int | None:
+        if value is not None and value < minimum:
+            extra = ", or -1 / null for no limit" if no_limit else ""
+            raise PydanticCustomError("limit", f"expected an integer >= {minimum}{extra}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("non_empty", "expected a non-empty string")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_reject_bool)]
+#: A count where -1 and null both mean "no limit" (stored as None).
+Limit = Annotated[int | None, BeforeValidator(_no_limit_to_none), _at_least(0, True)]
+Text = Annotated[str, AfterValidator(_non_empty)]
+
+
+def _canonical_type(value: Any, aliases: dict[str, str], what: str) -> Any:
+    """The canonical spelling of a `type` value; unknown strings name every accepted one."""
+    if not isinstance(value, str):
+        return value  # the Literal check reports the wrong type
+    canonical = aliases.get(value.strip().lower())
+    if canonical is None:
+        accepted = ", ".join(sorted(set(aliases.values())))
+        raise PydanticCustomError(
+            "unknown_type", f"unknown {what} type {value!r}; expected one of {accepted}"
+        )
+    return canonical
+
+
+def _absolute(value: str | None, info: ValidationInfo) -> str | None:
+    """`value` made absolute against the config file's folder, when the context names one."""
+    base = (info.context or {}).get("base_dir")
+    if value is None or base is None:
+        return value
+    return str((Path(base) / Path(value).expanduser()).resolve())
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Strict):
+    """Where the GraphQL server listens and keeps its data."""
+
+    host: Text = "127.0.0.1"
+    port: Annotated[Int, _at_least(1, False)] = 8000
+    https: bool = False
+    data_dir: str | None = None
+
+
+class WorkerSettings(_Strict):
+    """Settings for every worker process."""
+
+    # Passed to torch.set_num_threads: one thread per worker keeps many workers from thrashing.
+    torch_threads: Annotated[Int, _at_least(1, False)] = 1
+
+
+class _Entry(_Strict):
+    """Fields shared by env and model entries."""
+
+    name: Text
+    type: str  # narrowed to the accepted types by each subclass
+    path: Text | None = None
+    class_name: Text | None = None
+    max_instances: Limit = None
+    description: str | None = None
+    # Raw parameter declarations; the catalog parses them when it inspects the entry.
+    create_params: list[dict[str, Any]] = Field(default_factory=list)
+    # None (not {}) means "pass the launch parameters as keyword arguments".
+    init_params: dict[str, Any] | None = None
+
+    @field_validator("path", mode="after")
+    @classmethod
+    def _resolve_path(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _absolute(value, info)
+
+    def _require_source(self, kind: str) -> None:
+        missing = [key for key in ("path", "class_name") if getattr(self, key) is None]
+        if missing:
+            raise ValueError(
+                f"type {kind} needs path and class_name; missing {' and '.join(missing)}"
+            )
+
+    def _only_for_type(self, kind: str, defaults: dict[str, Any]) -> None:
+        """Refuse keys that only `kind` reads, when changed on another type (else ignored)."""
+        for key, default in defaults.items():
+            if getattr(self, key) != default and self.type != kind:
+                raise ValueError(f"{key} applies only to type {kind}, not {self.type}")
+
+
+class EnvConfig(_Entry):
+    """One environment the server offers."""
+
+    type: EnvType = "gymnasium"
+    env_name: Text | None = None
+    step_function: Text = "step"
+    reset_function: Text = "reset"
+    max_connected: Annotated[int | None, BeforeValidator(_no_limit_to_none), _at_least(1, True)] = 1
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _normalise_type(cls, value: Any) -> Any:
+        return _canonical_type(value, ENV_TYPE_ALIASES, "env")
+
+    @model_validator(mode="after")
+    def _check_source(self) -> EnvConfig:
+        if self.type == "gymnasium":
+            self._check_gymnasium_source()
+        else:
+            self._require_source(self.type)
+        self._only_for_type("gymnasium", {"env_name": None})
+        self._only_for_type("python_class", {"step_function": "step", "reset_function": "reset"})
+        return self
+
+    def _check_gymnasium_source(self) -> None:
+        by_file = self.path is not None or self.class_name is not None
+        if self.env_name is not None and by_file:
+            # Both would leave one silently unused: the factory builds from the file.
+            raise ValueError("a gymnasium env takes env_name or path + class_name, not both")
+        if self.env_name is None:
+            if not by_file:
+                raise ValueError("a gymnasium env needs env_name, or path and class_name")
+            self._require_source("gymnasium")
+
+
+#: A model's method-name keys and their defaults; only type python_class may change them.
+_METHOD_DEFAULTS: dict[str, str | None] = {
+    "act_func": "act",
+    "train_func": "train",
+    "save_func": "save",
+    "load_func": "load",
+    "input_modalities_func": None,
+    "output_modalities_func": None,
+}
+
+
+class ModelConfig(_Entry):
+    """One model (AInimal, plain class or torch module) the server offers."""
+
+    type: ModelType = "ainimal"
+    path: Text  # type: ignore[assignment]  # required for every model type
+    class_name: Text  # type: ignore[assignment]
+    # Method names used for type python_class; the other types keep the defaults.
+    act_func: Text = "act"
+    train_func: Text = "train"
+    save_func: Text = "save"
+    load_func: Text = "load"
+    input_modalities_func: Text | None = None
+    output_modalities_func: Text | None = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _normalise_type(cls, value: Any) -> Any:
+        return _canonical_type(value, MODEL_TYPE_ALIASES, "model")
+
+    @model_validator(mode="after")
+    def _check_method_names(self) -> ModelConfig:
+        self._only_for_type("python_class", _METHOD_DEFAULTS)
+        return self
+
+
+class ModelHubConfig(BaseModel):
+    """A place the catalog scans for AInimals and envs.
+
+    Unknown keys are allowed for hub types this build does not support yet (their keys are
+    not known here); a local_filesystem hub takes exactly `type` and `root`.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: Text
+    root: str | None = None
+
+    @field_validator("type", mode="after")
+    @classmethod
+    def _normalise_type(cls, value: str) -> str:
+        value = value.strip().lower()
+        return "local_filesystem" if value == "local" else value
+
+    @field_validator("root", mode="after")
+    @classmethod
+    def _resolve_root(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("type") != "local_filesystem":
+            return value
+        return _absolute(value, info)
+
+    @model_validator(mode="after")
+    def _check_local(self) -> ModelHubConfig:
+        if self.type != "local_filesystem":
+            return self
+        if self.model_extra:
+            unknown = ", ".join(map(repr, sorted(self.model_extra)))
+            raise ValueError(
+                f"unknown key {unknown} for a local_filesystem hub; expected one of: type, root"
+            )
+        if not self.root:
+            raise ValueError("a local_filesystem hub needs root (a folder)")
+        return self
+
+    @property
+    def supported(self) -> bool:
+        """Whether this build can scan a hub of this type."""
+        return self.type in SUPPORTED_HUB_TYPES
+
+
+class LaunchEtcConfig(_Strict):
+    """A helper command started alongside the server (a static file server, a dashboard)."""
+
+    cmd: Text
+
+
+def _unique_names(entries: list[Any], key: str) -> list[Any]:
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        if entry.name in seen:
+            raise ValueError(
+                f"duplicate name {entry.name!r} in {key}[{seen[entry.name]}] and {key}[{index}]; "
+                "names must be unique"
+            )
+        seen[entry.name] = index
+    return entries
+
+
+class ZookeeperConfig(_Strict):
+    """The whole config: server settings, limits, the catalog and authentication."""
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    # Concurrently running instances that have an env / in total; None means no limit.
+    max_envs: Limit = None
+    max_models: Limit = None
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
+    envs: list[EnvConfig] = Field(default_factory=list)
+    models: list[ModelConfig] = Field(default_factory=list)
+    model_hubs: list[ModelHubConfig] = Field(default_factory=list)
+    no_auth: bool = True
+    # Kept as given: their own validation belongs to the authentication work.
+    authentication_providers: list[dict[str, Any]] = Field(default_factory=list)
+    authorization_provider: dict[str, Any] | None = None
+    launch_etc: list[LaunchEtcConfig] = Field(default_factory=list)
+
+    @field_validator("envs", mode="after")
+    @classmethod
+    def _unique_env_names(cls, value: list[EnvConfig]) -> list[EnvConfig]:
+        return _unique_names(value, "envs")
+
+    @field_validator("models", mode="after")
+    @classmethod
+    def _unique_model_names(cls, value: list[ModelConfig]) -> list[ModelConfig]:
+        return _unique_names(value, "models")
+
+    def unsupported_model_hubs(self) -> list[tuple[int, ModelHubConfig]]:
+        """(index, hub) for every model hub whose type this build cannot scan yet."""
+        return [(i, hub) for i, hub in enumerate(self.model_hubs) if not hub.supported]

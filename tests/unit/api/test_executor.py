@@ -1,0 +1,67 @@
+"""The executor caches prepared documents and shapes errors with codes, never tracebacks."""
+
+from __future__ import annotations
+
+from graphql import build_schema
+
+from ainimal_zookeeper.api.executor import DocumentCache, Executor, GraphQLRequest
+from ainimal_zookeeper.api.schema import build_executable_schema, schema_sdl
+from ainimal_zookeeper.errors import NotFound
+
+SCHEMA = build_schema("type Query { hello(name: String!): String, boom: String, missing: String }")
+SCHEMA.query_type.fields["hello"].resolve = lambda _root, _info, name: f"hi {name}"
+
+
+def _raise(exc):
+    def resolve(*_args, **_kwargs):
+        raise exc
+
+    return resolve
+
+
+SCHEMA.query_type.fields["boom"].resolve = _raise(RuntimeError("secret internals"))
+SCHEMA.query_type.fields["missing"].resolve = _raise(NotFound("unknown thing 'x'"))
+
+
+def test_the_same_query_text_is_parsed_and_validated_once():
+    cache = DocumentCache(SCHEMA, size=2)
+    first = cache.prepare('{ hello(name: "a") }')
+    assert cache.prepare('{ hello(name: "a") }') is first
+    cache.prepare("{ boom }")
+    cache.prepare("{ missing }")
+    assert cache.prepare('{ hello(name: "a") }') is not first  # evicted: the cache is bounded
+
+
+def test_variables_reach_resolvers_and_data_comes_back():
+    status, body = Executor(SCHEMA).run(GraphQLRequest("query($n: String!) { hello(name: $n) }", {"n": "zoo"}), None)
+    assert (status, body) == (200, {"data": {"hello": "hi zoo"}})
+
+
+def test_our_errors_keep_their_message_and_code_and_others_hide_their_internals():
+    status, body = Executor(SCHEMA).run(GraphQLRequest('{ missing boom hello(name: "x") }'), None)
+    assert status == 200 and body["data"] == {"missing": None, "boom": None, "hello": "hi x"}
+    by_path = {e["path"][0]: e for e in body["errors"]}
+    assert by_path["missing"]["message"] == "unknown thing 'x'"
+    assert by_path["missing"]["extensions"]["code"] == "NOT_FOUND"
+    assert "secret" not in by_path["boom"]["message"] and by_path["boom"]["extensions"]["code"] == "INTERNAL"
+
+
+def test_syntax_and_validation_errors_are_bad_requests():
+    executor = Executor(SCHEMA)
+    status, body = executor.run(GraphQLRequest("{ hello("), None)
+    assert status == 400 and body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    status, body = executor.run(GraphQLRequest("{ nope }"), None)
+    assert status == 400 and "nope" in body["errors"][0]["message"]
+    status, body = executor.run(GraphQLRequest("query($n: String!) { hello(name: $n) }", {}), None)
+    assert status == 400 and "$n" in body["errors"][0]["message"]
+
+
+def test_the_served_schema_keeps_every_core_name_of_the_shared_api():
+    schema = build_executable_schema()
+    core = build_schema(schema_sdl().split("# Additions to the core API")[0])
+    for name, graphql_type in core.type_map.items():
+        if name.startswith("__") or not hasattr(graphql_type, "fields"):
+            continue
+        served = schema.type_map[name]
+        assert set(graphql_type.fields) <= set(served.fields), name
+    assert schema.mutation_type.fields["launch"].args["input"].type.of_type.name == "LaunchInput"
