@@ -12,10 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from workers import WorkerBench, policy_model
-
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain import events as ev
+
+from workers import WorkerBench, policy_model
 
 
 def measure(rounds: int) -> dict[str, float]:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from load import post_request, run_load
 
 BENCH = Path(__file__).resolve().parent

@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 
 import gymnasium
-from policies import MlpPolicy
-from workers import WorkerBench, policy_model
 
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain import events as ev
+
+from policies import MlpPolicy
+from workers import WorkerBench, policy_model
 
 
 def bare_loop(seconds: float) -> float:

@@ -61,7 +61,8 @@ class ServerProcess:
 
     def log(self) -> str:
         """What the server printed so far."""
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text()
 
     def post(self, query: str, variables: dict[str, Any] | None = None) -> httpx.Response:

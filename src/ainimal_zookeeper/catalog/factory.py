@@ -47,7 +47,7 @@ def capabilities(model: dict[str, Any]) -> Capabilities:
         acts, learns, saves = True, False, True
     else:
         methods = plain_methods(cls, model)
-        acts, learns = "act" in methods, "train" in methods
+        acts, learns = "act" in methods or "forward" in methods, "train" in methods
         saves = "save" in methods and "load" in methods
     modes = ("INFER",) * acts + ("TRAIN", "BOTH") * (acts and learns) + ("NONE",)
     declared = tuple(getattr(cls, "AINIMAL_PARAMETERS", ()) or ()) if kind == "ainimal" else ()

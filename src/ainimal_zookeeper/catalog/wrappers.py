@@ -28,17 +28,18 @@ def plain_methods(cls: type, model_config: dict[str, Any]) -> dict[str, str]:
         name = model_config.get(key) or default
         if name and callable(getattr(cls, name, None)):
             found[role] = name
-    # A class whose act function is missing may still act through `forward`.
+    # A class without its act function may still act through `forward(inputs) -> outputs`.
     if "act" not in found and callable(getattr(cls, "forward", None)):
-        found["act"] = "forward"
+        found["forward"] = "forward"
     return found
 
 
 class PlainClassAInimal(AInimal):
     """An object of a class that does not subclass AInimal, driven through its own methods.
 
-    `act(observation) -> action` (or `forward`) acts; `train`, `save` and `load` are used
-    when the class has them.
+    Its act function (`act`, or the config's `act_func`) gets the observation and returns the
+    action; failing that, its `forward(inputs) -> outputs` is used as an AInimal's would be.
+    `train`, `save` and `load` are used when the class has them.
     """
 
     def __init__(self, target: Any, methods: dict[str, str]) -> None:
@@ -47,9 +48,10 @@ class PlainClassAInimal(AInimal):
         self.methods = methods
 
     def forward(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        act = getattr(self.target, self.methods["act"])
-        result = act(inputs["observation"]) if self.methods["act"] == "act" else act(inputs)
-        return result if isinstance(result, dict) and "action" in result else {"action": result}
+        if "act" in self.methods:
+            return {"action": getattr(self.target, self.methods["act"])(inputs["observation"])}
+        outputs = getattr(self.target, self.methods["forward"])(inputs)
+        return outputs if isinstance(outputs, dict) and "action" in outputs else {"action": outputs}
 
     def train(self, traj: list[Timestep]) -> Any:
         return getattr(self.target, self.methods["train"])(traj)

@@ -20,9 +20,7 @@ __all__ = ["ENV_FILE_NAME", "interpolate_env", "key_path", "load_environment", "
 
 ENV_FILE_NAME = ".env.local"
 
-_REFERENCE = re.compile(
-    r"\$\{(?P<scope>env|process\.ENV|params)\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}"
-)
+_REFERENCE = re.compile(r"\$\{(?P<scope>env|process\.ENV|params)\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def key_path(parts: Sequence[str | int]) -> str:
@@ -70,9 +68,7 @@ def interpolate_env(data: Any, environment: Mapping[str, str], source: str) -> A
         def replace(match: re.Match[str]) -> str:
             if match["scope"] == "params":
                 if "init_params" not in parts:
-                    problems.append(
-                        f"{source}: {key_path(parts)}: {match[0]} is only filled in inside init_params"
-                    )
+                    problems.append(f"{source}: {key_path(parts)}: {match[0]} is only filled in inside init_params")
                 return match[0]
             if match["name"] not in environment:
                 problems.append(
@@ -90,9 +86,7 @@ def interpolate_env(data: Any, environment: Mapping[str, str], source: str) -> A
     return result
 
 
-def resolve_params(
-    init_params: dict[str, Any], values: dict[str, Any], owner: str
-) -> dict[str, Any]:
+def resolve_params(init_params: dict[str, Any], values: dict[str, Any], owner: str) -> dict[str, Any]:
     """Fill `${params.NAME}` in `init_params` with launch parameter values.
 
     A string that is exactly `${params.x}` becomes the value itself (keeping its type);

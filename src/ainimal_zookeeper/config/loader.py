@@ -43,9 +43,7 @@ def load_config(path: str | os.PathLike[str]) -> ZookeeperConfig:
     return config_from_dict(data, source=source, base_dir=Path(path).resolve().parent)
 
 
-def config_from_dict(
-    data: dict[str, Any], source: str = "<python>", base_dir: Path | None = None
-) -> ZookeeperConfig:
+def config_from_dict(data: dict[str, Any], source: str = "<python>", base_dir: Path | None = None) -> ZookeeperConfig:
     """Validate an already-parsed config the same way `load_config` validates a file.
 
     Args:
@@ -61,8 +59,7 @@ def config_from_dict(
     """
     if not isinstance(data, dict):
         raise ConfigError(
-            f"{source}: the top level must be a mapping of keys (server, envs, models, ...); "
-            f"got {_describe(data)}"
+            f"{source}: the top level must be a mapping of keys (server, envs, models, ...); got {_describe(data)}"
         )
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     data = interpolate_env(data, load_environment(base_dir), source)
@@ -77,15 +74,11 @@ def config_from_dict(
 def _read(path: Path, source: str) -> Any:
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
-        raise ConfigError(
-            f"{source}: expected a .yaml, .yml or .json file; got suffix {path.suffix!r}"
-        )
+        raise ConfigError(f"{source}: expected a .yaml, .yml or .json file; got suffix {path.suffix!r}")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{source}: cannot read the config file: not UTF-8 text ({exc.reason})"
-        ) from None
+        raise ConfigError(f"{source}: cannot read the config file: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read the config file: {exc.strerror or exc}") from None
     return _parse_yaml(text, source) if kind == "yaml" else _parse_json(text, source)
@@ -100,18 +93,14 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
 
 def _parse_yaml(text: str, source: str) -> Any:
     try:
-        data = yaml.load(
-            text, Loader=_UniqueKeyLoader
-        )  # a SafeLoader subclass: no arbitrary objects
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -120,9 +109,7 @@ def _parse_yaml(text: str, source: str) -> Any:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: YAML syntax error: {exc}") from None
     if data is None:
-        raise ConfigError(
-            f"{source}: the file is empty; expected a mapping of keys (server, envs, models, ...)"
-        )
+        raise ConfigError(f"{source}: the file is empty; expected a mapping of keys (server, envs, models, ...)")
     return data
 
 
@@ -130,9 +117,7 @@ def _parse_json(text: str, source: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
-        ) from None
+        raise ConfigError(f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
 
 
 def _check_hubs_supported(config: ZookeeperConfig, source: str) -> None:
@@ -196,11 +181,7 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
 
 def _is_model(annotation: Any) -> bool:
     # list[X] passes isinstance(..., type) yet fails issubclass, hence the origin check first.
-    return (
-        get_origin(annotation) is None
-        and isinstance(annotation, type)
-        and issubclass(annotation, BaseModel)
-    )
+    return get_origin(annotation) is None and isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _describe(value: Any) -> str:

@@ -104,9 +104,7 @@ def _canonical_type(value: Any, aliases: dict[str, str], what: str) -> Any:
     canonical = aliases.get(value.strip().lower())
     if canonical is None:
         accepted = ", ".join(sorted(set(aliases.values())))
-        raise PydanticCustomError(
-            "unknown_type", f"unknown {what} type {value!r}; expected one of {accepted}"
-        )
+        raise PydanticCustomError("unknown_type", f"unknown {what} type {value!r}; expected one of {accepted}")
     return canonical
 
 
@@ -160,9 +158,7 @@ class _Entry(_Strict):
     def _require_source(self, kind: str) -> None:
         missing = [key for key in ("path", "class_name") if getattr(self, key) is None]
         if missing:
-            raise ValueError(
-                f"type {kind} needs path and class_name; missing {' and '.join(missing)}"
-            )
+            raise ValueError(f"type {kind} needs path and class_name; missing {' and '.join(missing)}")
 
     def _only_for_type(self, kind: str, defaults: dict[str, Any]) -> None:
         """Refuse keys that only `kind` reads, when changed on another type (else ignored)."""
@@ -273,9 +269,7 @@ class ModelHubConfig(BaseModel):
             return self
         if self.model_extra:
             unknown = ", ".join(map(repr, sorted(self.model_extra)))
-            raise ValueError(
-                f"unknown key {unknown} for a local_filesystem hub; expected one of: type, root"
-            )
+            raise ValueError(f"unknown key {unknown} for a local_filesystem hub; expected one of: type, root")
         if not self.root:
             raise ValueError("a local_filesystem hub needs root (a folder)")
         return self
@@ -297,8 +291,7 @@ def _unique_names(entries: list[Any], key: str) -> list[Any]:
     for index, entry in enumerate(entries):
         if entry.name in seen:
             raise ValueError(
-                f"duplicate name {entry.name!r} in {key}[{seen[entry.name]}] and {key}[{index}]; "
-                "names must be unique"
+                f"duplicate name {entry.name!r} in {key}[{seen[entry.name]}] and {key}[{index}]; names must be unique"
             )
         seen[entry.name] = index
     return entries

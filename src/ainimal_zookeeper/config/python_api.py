@@ -113,9 +113,7 @@ class Server:
         host: str = "127.0.0.1",
         data_dir: str | os.PathLike[str] | None = None,
         models: Sequence[Model | ModelConfig | dict[str, Any]] = (),
-        environments: Sequence[
-            PythonEnvironment | GymEnvironment | EnvConfig | dict[str, Any]
-        ] = (),
+        environments: Sequence[PythonEnvironment | GymEnvironment | EnvConfig | dict[str, Any]] = (),
         model_hubs: Sequence[LocalModelHub | ModelHubConfig | dict[str, Any]] = (),
         max_models: int | None = None,
         max_envs: int | None = None,
@@ -180,7 +178,5 @@ def _entries(items: Sequence[Any], accepted: tuple[type, ...], key: str) -> list
             result.append(item.to_dict())
         else:
             expected = ", ".join(kind.__name__ for kind in accepted)
-            raise ConfigError(
-                f"{SOURCE}: {key}[{index}]: got {type(item).__name__}; expected {expected} or a dict"
-            )
+            raise ConfigError(f"{SOURCE}: {key}[{index}]: got {type(item).__name__}; expected {expected} or a dict")
     return result

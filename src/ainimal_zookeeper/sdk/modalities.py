@@ -144,9 +144,7 @@ def _array_modality(shape: Sequence[int], dtype: Any, low: Any, high: Any) -> di
     return modality
 
 
-def _bound(
-    key: str, summary_key: str, bound: Any, dims: list[int], reduce: Callable
-) -> dict[str, Any]:
+def _bound(key: str, summary_key: str, bound: Any, dims: list[int], reduce: Callable) -> dict[str, Any]:
     """One side's bound: a scalar if uniform, a nested list if small, else a summary."""
     if bound is None:  # a dm_env Array: unbounded
         return {key: None}

@@ -97,9 +97,7 @@ def parse_parameters(raw: Sequence[Mapping[str, Any]], where: str) -> list[Param
     return params
 
 
-def validate_values(
-    params: Sequence[Parameter], values: Mapping[str, Any] | None, owner: str
-) -> dict[str, Any]:
+def validate_values(params: Sequence[Parameter], values: Mapping[str, Any] | None, owner: str) -> dict[str, Any]:
     """Check launch values against the declarations and fill in defaults.
 
     Form strings are converted ("3" -> 3, "0.5" -> 0.5, "true" -> True); an int is accepted for
@@ -148,9 +146,7 @@ def _parse_one(item: Any, where: str) -> Parameter:
         return replace(param, default=_fit(param, item["default"]))
     except ValueError:
         wanted, got = param.expectation(), _show(item["default"])
-        raise ConfigError(
-            f"{where}: expected default of {name!r} to be {wanted}, got {got}"
-        ) from None
+        raise ConfigError(f"{where}: expected default of {name!r} to be {wanted}, got {got}") from None
 
 
 def _check_keys(item: Any, where: str) -> str:
@@ -159,12 +155,11 @@ def _check_keys(item: Any, where: str) -> str:
         raise ConfigError(f"{where}: expected a mapping with name and type, got {_show(item)}")
     if unknown := sorted(str(k) for k in item if k not in _KEYS):
         wanted = ", ".join(_KEYS)
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; expected some of: {wanted}"
-        )
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; expected some of: {wanted}")
     name = item.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"{where}: expected 'name' to be a non-empty string, got {_show(name)}")
+        got = _show(name) if "name" in item else "no name"
+        raise ConfigError(f"{where}: expected 'name' to be a non-empty string, got {got}")
     for key in ("description", "display"):
         if not isinstance(item.get(key), (str, type(None))):
             got = _show(item[key])
@@ -187,11 +182,9 @@ def _parse_type(raw: Any, where: str) -> str:
 def _parse_required(item: Mapping[str, Any], name: str, where: str) -> bool:
     required = item.get("required", "default" not in item)
     if not isinstance(required, bool):
-        raise ConfigError(
-            f"{where}: expected 'required' of {name!r} to be a bool, got {required!r}"
-        )
+        raise ConfigError(f"{where}: expected 'required' of {name!r} to be a bool, got {required!r}")
     if required and item.get("default") is not None:
-        raise ConfigError(f"{where}: {name!r} is required but has a default; expected one of them")
+        raise ConfigError(f"{where}: expected {name!r} to be required or to have a default, got both")
     return required
 
 
@@ -200,14 +193,15 @@ def _parse_range(raw: Any, param: Parameter, where: str) -> tuple[float, float] 
         return None
     if param.type not in ("int", "float"):
         raise ConfigError(f"{where}: expected no 'range' for {param.type} {param.name!r}")
+    pair = list(raw) if isinstance(raw, (list, tuple)) else []
     try:
         # YAML reads 1e-5 (no dot) as a string, so numeric strings are accepted here too.
-        low, high = (_to_float(x) for x in raw)
-    except (TypeError, ValueError):
+        low, high = (_to_float(x) for x in pair)
+    except ValueError:  # not two numbers
         low, high = math.nan, math.nan
     if not low <= high:  # also catches the NaN from the line above
         got = _show(raw)
-        raise ConfigError(f"{where}: expected 'range' of {param.name!r} as [low, high], got {got}")
+        raise ConfigError(f"{where}: expected 'range' of {param.name!r} as [low, high], low <= high, got {got}")
     return (low, high)
 
 
@@ -222,9 +216,7 @@ def _parse_choices(raw: Any, param: Parameter, where: str) -> tuple[Any, ...] | 
             return tuple(_fit(param, c) for c in raw)
         except ValueError:
             wanted = f"a list of {param.expectation()}"
-    raise ConfigError(
-        f"{where}: expected 'choices' of {param.name!r} to be {wanted}, got {_show(raw)}"
-    )
+    raise ConfigError(f"{where}: expected 'choices' of {param.name!r} to be {wanted}, got {_show(raw)}")
 
 
 # --- values ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import uvicorn
 
 from ainimal_zookeeper.bootstrap import build_embedded
 from ainimal_zookeeper.config import ZookeeperConfig
+from ainimal_zookeeper.server.side_processes import SideProcesses
 
 
 def serve(
@@ -27,12 +28,18 @@ def serve(
     check_port_free(host, port)
     folder = Path(data_dir or config.server.data_dir or "zookeeper-data").resolve()
     app = build_embedded(config, folder, client_page=client_page if with_client else None)
+    side = SideProcesses([entry.cmd for entry in config.launch_etc])
+    side.start()
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     print(f"AInimal Zookeeper serving GraphQL at http://{shown}:{port}/graphql (data in {folder})", flush=True)
     if with_client:
         print(f"web client at http://{shown}:{port}/", flush=True)
     try:
         uvicorn.Server(uvicorn.Config(app.http, host=host, port=port, log_level="warning", lifespan="off")).run()
+    except KeyboardInterrupt:
+        pass  # uvicorn has shut down gracefully and re-raises the signal: a normal stop
     finally:
+        side.stop()
         app.close()
+    print("AInimal Zookeeper stopped", flush=True)
     return 0

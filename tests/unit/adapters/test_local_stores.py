@@ -2,6 +2,7 @@
 
 from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
 from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
+
 from contracts import BlobStoreContract, DocumentStoreContract
 
 

@@ -39,9 +39,7 @@ def test_the_process_env_spelling_is_an_alias_of_env(zoo, monkeypatch):
 
 def test_an_env_reference_inside_a_longer_string_is_formatted_in(zoo, monkeypatch):
     monkeypatch.setenv("ZK_TEST_KEY", "eu")
-    assert zoo('{url: "https://${env.ZK_TEST_KEY}.example/api"}') == {
-        "url": "https://eu.example/api"
-    }
+    assert zoo('{url: "https://${env.ZK_TEST_KEY}.example/api"}') == {"url": "https://eu.example/api"}
 
 
 def test_env_references_are_filled_inside_nested_lists_and_mappings(zoo, monkeypatch):
@@ -107,9 +105,9 @@ def test_an_exact_param_reference_becomes_the_typed_value():
 
 
 def test_a_param_reference_inside_a_longer_string_is_formatted_in():
-    assert resolve_params(
-        {"tag": "run-${params.seed}-${params.mode}"}, {"seed": 7, "mode": "fast"}, "M"
-    ) == {"tag": "run-7-fast"}
+    assert resolve_params({"tag": "run-${params.seed}-${params.mode}"}, {"seed": 7, "mode": "fast"}, "M") == {
+        "tag": "run-7-fast"
+    }
 
 
 def test_param_references_are_filled_inside_nested_lists_and_mappings():

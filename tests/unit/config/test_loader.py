@@ -127,10 +127,7 @@ def test_minus_one_and_null_both_mean_no_limit(tmp_path, limit):
 
 def test_a_limit_below_minus_one_is_an_error_that_explains_no_limit(tmp_path):
     message = error_of(tmp_path, "max_models: -3")
-    assert (
-        "zoo.yaml: max_models: expected an integer >= 0, or -1 / null for no limit; got -3"
-        in message
-    )
+    assert "zoo.yaml: max_models: expected an integer >= 0, or -1 / null for no limit; got -3" in message
 
 
 @pytest.mark.parametrize(
@@ -161,9 +158,7 @@ def test_a_misspelt_key_is_an_error_that_names_it_and_suggests_the_right_one(tmp
 
 
 def test_a_misspelt_top_level_key_is_an_error(tmp_path):
-    assert "zoo.yaml: max_model: unknown key (did you mean max_models?)" in error_of(
-        tmp_path, "max_model: 3"
-    )
+    assert "zoo.yaml: max_model: unknown key (did you mean max_models?)" in error_of(tmp_path, "max_model: 3")
 
 
 def test_a_wrong_type_names_the_key_path_the_expected_type_and_the_value_found(tmp_path):
@@ -203,9 +198,7 @@ def test_a_non_gymnasium_env_needs_path_and_class_name(tmp_path, kind):
 
 
 def test_a_method_name_on_a_model_that_is_not_a_plain_class_is_an_error(tmp_path):
-    message = error_of(
-        tmp_path, "models: [{name: M, type: ainimal, path: m.py, class_name: M, act_func: go}]"
-    )
+    message = error_of(tmp_path, "models: [{name: M, type: ainimal, path: m.py, class_name: M, act_func: go}]")
     assert "models[0]: act_func applies only to type python_class, not ainimal" in message
 
 
@@ -250,9 +243,7 @@ def test_an_unsupported_hub_type_is_an_error_naming_its_index_and_the_supported_
 
 
 def test_unsupported_hubs_still_parse_into_the_config_model():
-    config = ZookeeperConfig.model_validate(
-        {"model_hubs": [{"type": "gcloud_bucket", "bucket": "b"}]}
-    )
+    config = ZookeeperConfig.model_validate({"model_hubs": [{"type": "gcloud_bucket", "bucket": "b"}]})
     assert [(i, hub.type) for i, hub in config.unsupported_model_hubs()] == [(0, "gcloud_bucket")]
 
 
@@ -277,9 +268,7 @@ def test_a_json_syntax_error_names_the_file_and_line(tmp_path):
         load_config(write(tmp_path, "zoo.json", '{"max_models": 1,\n}'))
 
 
-@pytest.mark.parametrize(
-    ("text", "found"), [("- a\n- b\n", "got a list"), ("just text\n", "got 'just text'")]
-)
+@pytest.mark.parametrize(("text", "found"), [("- a\n- b\n", "got a list"), ("just text\n", "got 'just text'")])
 def test_a_top_level_that_is_not_a_mapping_is_an_error(tmp_path, text, found):
     message = error_of(tmp_path, text)
     assert "zoo.yaml: the top level must be a mapping" in message
@@ -291,9 +280,7 @@ def test_an_empty_file_is_an_error_naming_it(tmp_path):
 
 
 def test_a_missing_file_is_an_error_naming_it(tmp_path):
-    with pytest.raises(
-        ConfigError, match=r"nothere\.yaml: cannot read the config file: No such file"
-    ):
+    with pytest.raises(ConfigError, match=r"nothere\.yaml: cannot read the config file: No such file"):
         load_config(tmp_path / "nothere.yaml")
 
 

@@ -109,9 +109,7 @@ def test_helpers_spell_entries_as_the_yaml_form_does():
 
 
 def test_a_python_environment_of_another_type_keeps_the_default_step_function(tmp_path):
-    server = Server(
-        environments=[PythonEnvironment("E", "e.py", "E", type="ainimal")], base_dir=tmp_path
-    )
+    server = Server(environments=[PythonEnvironment("E", "e.py", "E", type="ainimal")], base_dir=tmp_path)
     assert (server.config.envs[0].type, server.config.envs[0].step_function) == ("ainimal", "step")
 
 
@@ -135,9 +133,7 @@ def test_a_misspelt_keyword_on_a_helper_is_reported_as_an_unknown_key():
 
 
 def test_duplicate_names_are_refused_in_the_python_form_too():
-    with pytest.raises(
-        ConfigError, match=r"<python>: models: duplicate name 'M' in models\[0\] and models\[1\]"
-    ):
+    with pytest.raises(ConfigError, match=r"<python>: models: duplicate name 'M' in models\[0\] and models\[1\]"):
         Server(models=[Model("M", "a.py", "A"), Model("M", "b.py", "B")])
 
 
@@ -161,9 +157,7 @@ def test_an_entry_in_the_wrong_list_is_an_error_naming_where_and_what_fits():
 
 def test_plain_dicts_and_config_models_are_accepted_as_entries(tmp_path):
     built = ModelConfig(name="A", path=str(tmp_path / "a.py"), class_name="A")
-    server = Server(
-        models=[built, {"name": "B", "path": str(tmp_path / "b.py"), "class_name": "B"}]
-    )
+    server = Server(models=[built, {"name": "B", "path": str(tmp_path / "b.py"), "class_name": "B"}])
     assert [m.name for m in server.config.models] == ["A", "B"]
     assert server.config.models[0] == built
 
