@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 def format_error(error: GraphQLError) -> dict[str, Any]:
     """The JSON entry for one error, with `extensions.code`."""
-    formatted = error.formatted
+    formatted: dict[str, Any] = dict(error.formatted)
     original = error.original_error
     if original is None:
         code = "GRAPHQL_VALIDATION_FAILED" if error.nodes else "GRAPHQL_PARSE_FAILED"

@@ -16,7 +16,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationType,
-    execute,
+    execute_sync,
     parse,
     validate,
 )
@@ -96,7 +96,7 @@ class Executor:
         if prepared.document is None:
             return 400, {"errors": [format_error(e) for e in prepared.errors]}
         try:
-            result = execute(
+            result = execute_sync(
                 self.schema,
                 prepared.document,
                 context_value=context,

@@ -73,8 +73,9 @@ class PythonClassEnv(gymnasium.Env):  # type: ignore[misc]
         self.target = target
         self._step = getattr(target, step_function)
         self._reset = getattr(target, reset_function, None)
-        self.observation_space = getattr(target, "observation_space", None)
-        self.action_space = getattr(target, "action_space", None)
+        # A plain class may declare no spaces: then the client shows its values untyped.
+        self.observation_space: Any = getattr(target, "observation_space", None)
+        self.action_space: Any = getattr(target, "action_space", None)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         super().reset(seed=seed)

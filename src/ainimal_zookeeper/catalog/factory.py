@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import gymnasium
 
@@ -41,8 +41,9 @@ def capabilities(model: dict[str, Any]) -> Capabilities:
     cls = model_class(model)
     kind = _kind_of(cls, model.get("type", "ainimal"))
     if kind == "ainimal":
-        acts, learns = cls.supports("forward"), cls.supports("train")
-        saves = cls.supports("save") and cls.supports("load")
+        ainimal = cast(type[AInimal], cls)
+        acts, learns = ainimal.supports("forward"), ainimal.supports("train")
+        saves = ainimal.supports("save") and ainimal.supports("load")
     elif kind == "torch":
         acts, learns, saves = True, False, True
     else:

@@ -90,7 +90,7 @@ def fetch_checkpoint(blobs: BlobStore, key: str, folder: Path) -> dict[str, Any]
     """
     try:
         # Stream straight from the store ("r|"): no temporary copy of the archive.
-        with blobs.open(key) as stream, tarfile.open(fileobj=stream, mode="r|", copybufsize=4 << 20) as tar:
+        with blobs.open(key) as stream, tarfile.open(fileobj=stream, mode="r|", copybufsize=4 << 20) as tar:  # type: ignore[call-overload]
             # The "data" filter refuses absolute paths, '..', links out and device files.
             tar.extractall(folder, filter="data")
         harness = json.loads((folder / HARNESS_FILE).read_text())

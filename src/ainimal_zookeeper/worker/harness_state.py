@@ -43,7 +43,7 @@ def restore_rng(rng: dict[str, Any]) -> None:
 
 def capture_env(env: gymnasium.Env) -> dict[str, Any]:
     """The env's random generator, step count and, where it exposes one, its state."""
-    base = env.unwrapped
+    base: Any = env.unwrapped
     captured: dict[str, Any] = {"np_random": _listify(base.np_random.bit_generator.state)}
     elapsed = _time_limit(env)
     if elapsed is not None:
@@ -61,7 +61,7 @@ def capture_env(env: gymnasium.Env) -> dict[str, Any]:
 
 def restore_env(env: gymnasium.Env, captured: dict[str, Any]) -> bool:
     """Put back what `capture_env` took; False when the env's own state could not be restored."""
-    base = env.unwrapped
+    base: Any = env.unwrapped
     generator = base.np_random
     generator.bit_generator.state = captured["np_random"]
     time_limit = _time_limit(env)

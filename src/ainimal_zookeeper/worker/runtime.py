@@ -67,7 +67,7 @@ class WorkerRuntime:
         self.metrics: dict[str, Any] = {}
         self.head_checkpoint = spec.checkpoint_id
         self._returns: deque[float] = deque(maxlen=RETURN_WINDOW)
-        self._episode_return = 0.0
+        self._episode_return: Any = 0.0  # a float; env rewards are added unconverted in the hot loop
         self._episode_length = 0
         self._trajectory: list[Timestep] = []
         self._applied: deque[str] = deque(maxlen=1024)
@@ -140,6 +140,7 @@ class WorkerRuntime:
 
     def _run_steps(self, clock: Any) -> None:
         """Step until the next command poll is due (the hot path: keep it lean)."""
+        assert self.env is not None
         forward, env_step, learns = self.agent.forward, self.env.step, self.mode.learns
         while True:
             observation = self._observation
@@ -166,6 +167,7 @@ class WorkerRuntime:
                 return
 
     def _end_episode(self) -> None:
+        assert self.env is not None
         self.episode += 1
         self._episode_return = float(self._episode_return)
         self._returns.append(self._episode_return)
@@ -349,6 +351,7 @@ class WorkerRuntime:
             self._restore_env(harness)
 
     def _restore_env(self, harness: dict[str, Any]) -> None:
+        assert self.env is not None
         restored = "env" in harness and harness_state.restore_env(self.env, harness["env"])
         if restored and "observation" in harness:
             dtype = getattr(self.env.observation_space, "dtype", None)

@@ -176,7 +176,7 @@ class LocalCommandInbox:
             self._say_hello()
         if not self._sock.poll(int(timeout * 1000)):
             return []
-        commands = []
+        commands: list[Command] = []
         while True:
             try:
                 body = self._sock.recv(zmq.NOBLOCK)
