@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 
-import functions_framework
+from functions_framework import aio
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -28,7 +28,7 @@ def _endpoint():  # GraphQLEndpoint, imported lazily
     return build_embedded(load_config(config_path), data_dir).endpoint
 
 
-@functions_framework.aio.http
+@aio.http
 async def graphql(request: Request) -> Response:
     """POST /graphql with a JSON GraphQL request (GET for queries)."""
     return await _endpoint().handle(request)

@@ -133,7 +133,7 @@ def _inspect_model(config: dict[str, Any]) -> CatalogEntry:
         return CatalogEntry(config, spec)
     spec.update(kind=caps.kind, description=caps.description, modes=list(caps.modes))
     spec.update(trainable="TRAIN" in caps.modes, checkpointable=caps.checkpointable)
-    spec["parameters"] = [p.to_api() for p in parameters]
+    spec["parameters"] = [{**p.to_api(), "display": p.display} for p in parameters]
     return CatalogEntry(config, spec, parameters)
 
 
@@ -157,7 +157,7 @@ def _inspect_env(config: dict[str, Any]) -> CatalogEntry:
         spec["actionModalities"] = {"action": modality_from_space(env.action_space)}
     finally:
         env.close()
-    spec["parameters"] = [p.to_api() for p in parameters]
+    spec["parameters"] = [{**p.to_api(), "display": p.display} for p in parameters]
     return CatalogEntry(config, spec, parameters)
 
 

@@ -144,7 +144,7 @@ def _array_modality(shape: Sequence[int], dtype: Any, low: Any, high: Any) -> di
     return modality
 
 
-def _bound(key: str, summary_key: str, bound: Any, dims: list[int], reduce: Callable) -> dict[str, Any]:
+def _bound(key: str, summary: str, bound: Any, dims: list[int], reduce: Callable) -> dict:
     """One side's bound: a scalar if uniform, a nested list if small, else a summary."""
     if bound is None:  # a dm_env Array: unbounded
         return {key: None}
@@ -153,7 +153,7 @@ def _bound(key: str, summary_key: str, bound: Any, dims: list[int], reduce: Call
         return {key: _json_number(arr.flat[0])}
     if arr.size <= MAX_LISTED_BOUNDS:
         return {key: _nested(arr)}
-    return {summary_key: _json_number(reduce(arr))}
+    return {summary: _json_number(reduce(arr))}
 
 
 def _nested(arr: np.ndarray) -> Any:

@@ -97,7 +97,7 @@ def parse_parameters(raw: Sequence[Mapping[str, Any]], where: str) -> list[Param
     return params
 
 
-def validate_values(params: Sequence[Parameter], values: Mapping[str, Any] | None, owner: str) -> dict[str, Any]:
+def validate_values(params: Sequence[Parameter], values: Mapping | None, owner: str) -> dict:
     """Check launch values against the declarations and fill in defaults.
 
     Form strings are converted ("3" -> 3, "0.5" -> 0.5, "true" -> True); an int is accepted for
@@ -145,8 +145,9 @@ def _parse_one(item: Any, where: str) -> Parameter:
     try:
         return replace(param, default=_fit(param, item["default"]))
     except ValueError:
-        wanted, got = param.expectation(), _show(item["default"])
-        raise ConfigError(f"{where}: expected default of {name!r} to be {wanted}, got {got}") from None
+        got = _show(item["default"])
+        message = f"expected default of {name!r} to be {param.expectation()}, got {got}"
+        raise ConfigError(f"{where}: {message}") from None
 
 
 def _check_keys(item: Any, where: str) -> str:
@@ -154,8 +155,8 @@ def _check_keys(item: Any, where: str) -> str:
     if not isinstance(item, Mapping):
         raise ConfigError(f"{where}: expected a mapping with name and type, got {_show(item)}")
     if unknown := sorted(str(k) for k in item if k not in _KEYS):
-        wanted = ", ".join(_KEYS)
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; expected some of: {wanted}")
+        message = f"unknown key(s) {', '.join(unknown)}; expected some of: {', '.join(_KEYS)}"
+        raise ConfigError(f"{where}: {message}")
     name = item.get("name")
     if not isinstance(name, str) or not name.strip():
         got = _show(name) if "name" in item else "no name"
@@ -182,9 +183,11 @@ def _parse_type(raw: Any, where: str) -> str:
 def _parse_required(item: Mapping[str, Any], name: str, where: str) -> bool:
     required = item.get("required", "default" not in item)
     if not isinstance(required, bool):
-        raise ConfigError(f"{where}: expected 'required' of {name!r} to be a bool, got {required!r}")
+        message = f"expected 'required' of {name!r} to be a bool, got {required!r}"
+        raise ConfigError(f"{where}: {message}")
     if required and item.get("default") is not None:
-        raise ConfigError(f"{where}: expected {name!r} to be required or to have a default, got both")
+        message = f"expected {name!r} to be required or to have a default, got both"
+        raise ConfigError(f"{where}: {message}")
     return required
 
 
@@ -200,8 +203,8 @@ def _parse_range(raw: Any, param: Parameter, where: str) -> tuple[float, float] 
     except ValueError:  # not two numbers
         low, high = math.nan, math.nan
     if not low <= high:  # also catches the NaN from the line above
-        got = _show(raw)
-        raise ConfigError(f"{where}: expected 'range' of {param.name!r} as [low, high], low <= high, got {got}")
+        message = f"expected 'range' of {param.name!r} as [low, high], low <= high, got {raw!r}"
+        raise ConfigError(f"{where}: {message}")
     return (low, high)
 
 
@@ -216,7 +219,8 @@ def _parse_choices(raw: Any, param: Parameter, where: str) -> tuple[Any, ...] | 
             return tuple(_fit(param, c) for c in raw)
         except ValueError:
             wanted = f"a list of {param.expectation()}"
-    raise ConfigError(f"{where}: expected 'choices' of {param.name!r} to be {wanted}, got {_show(raw)}")
+    message = f"expected 'choices' of {param.name!r} to be {wanted}, got {_show(raw)}"
+    raise ConfigError(f"{where}: {message}")
 
 
 # --- values ---------------------------------------------------------------------------------

@@ -33,9 +33,8 @@ def test_declarations_parse_into_parameters_in_order():
 
 
 def test_a_declaration_without_a_default_key_is_required():
-    (required, optional) = params(
-        {"name": "seed", "type": "int"}, {"name": "tag", "type": "str", "default": None}
-    )
+    optional = {"name": "tag", "type": "str", "default": None}
+    (required, optional) = params({"name": "seed", "type": "int"}, optional)
     assert (required.required, required.default) == (True, None)
     assert (optional.required, optional.default) == (False, None)
 
@@ -119,7 +118,10 @@ def test_an_int_default_for_a_float_parameter_becomes_a_float():
         ),
         (
             [BATCH, LR, BATCH],
-            "[2]: duplicate parameter name 'batch_size'; expected unique names, it is already declared at models[0].create_params[0]",
+            (
+                "[2]: duplicate parameter name 'batch_size'; expected unique names, "
+                "it is already declared at models[0].create_params[0]"
+            ),
         ),
         ([{"name": "a", "type": "str", "range": [1, 2]}], "[0]: expected no 'range' for str 'a'"),
         (
@@ -145,9 +147,7 @@ def test_an_int_default_for_a_float_parameter_becomes_a_float():
         (["batch_size"], "[0]: expected a mapping with name and type, got 'batch_size'"),
     ],
 )
-def test_bad_declarations_raise_config_error_saying_where_and_what_was_expected(
-    declarations, message
-):
+def test_bad_declarations_raise_config_error_saying_where_and_what_is_wrong(declarations, message):
     with pytest.raises(ConfigError, match="^" + re.escape(WHERE + message)):
         parse_parameters(declarations, WHERE)
 
@@ -162,9 +162,7 @@ def test_declarations_that_are_not_a_list_raise_config_error():
 
 def test_ainimal_parameters_declared_on_the_class_parse():
     class Learner(AInimal):
-        AINIMAL_PARAMETERS = [
-            {"name": "learning_rate", "type": "float", "default": 0.01, "range": [1e-5, 1.0]}
-        ]
+        AINIMAL_PARAMETERS = ({**LR, "name": "learning_rate"},)
 
     (parameter,) = parse_parameters(Learner.AINIMAL_PARAMETERS, "models[Learner].parameters")
     assert parameter == Parameter("learning_rate", "float", 0.01, range=(1e-5, 1.0))
@@ -234,54 +232,42 @@ def test_a_wrong_value_names_parameter_owner_expectation_and_value(raw, got):
 
 
 def test_a_value_outside_the_choices_names_them():
-    with pytest.raises(
-        InvalidInput,
-        match=re.escape(
-            "parameter 'optimizer' of model 'M' expects one of 'adam', 'sgd', got 'rmsprop'"
-        ),
-    ):
+    message = "parameter 'optimizer' of model 'M' expects one of 'adam', 'sgd', got 'rmsprop'"
+    with pytest.raises(InvalidInput, match=re.escape(message)):
         validate_values(params(OPT), {"optimizer": "rmsprop"}, OWNER)
 
 
 def test_an_unknown_parameter_names_the_known_ones():
-    with pytest.raises(
-        InvalidInput,
-        match="^"
-        + re.escape("unknown parameter 'x' for model 'M'; expected one of: batch_size, lr")
-        + "$",
-    ):
+    message = "unknown parameter 'x' for model 'M'; expected one of: batch_size, lr"
+    with pytest.raises(InvalidInput, match="^" + re.escape(message) + "$"):
         validate_values(params(BATCH, LR), {"x": 1}, OWNER)
 
 
 def test_any_parameter_is_unknown_for_an_owner_without_parameters():
-    with pytest.raises(
-        InvalidInput, match=re.escape("unknown parameter 'x' for model 'M'; it takes no parameters")
-    ):
+    message = "unknown parameter 'x' for model 'M'; it takes no parameters"
+    with pytest.raises(InvalidInput, match=re.escape(message)):
         validate_values([], {"x": 1}, OWNER)
 
 
-def test_a_missing_required_parameter_is_named_with_its_expectation():
-    with pytest.raises(
-        InvalidInput,
-        match=re.escape("missing required parameter 'seed' of model 'M' (int in [0, 9])"),
-    ):
-        validate_values(
-            params({"name": "seed", "type": "int", "range": [0, 9]}), {"seed": None}, OWNER
-        )
+def test_a_missing_or_null_required_parameter_is_named_with_its_expectation():
+    declared = params({"name": "seed", "type": "int", "range": [0, 9]})
+    message = "missing required parameter 'seed' of model 'M' (int in [0, 9])"
+    for values in ({}, {"seed": None}):
+        with pytest.raises(InvalidInput, match=re.escape(message)):
+            validate_values(declared, values, OWNER)
 
 
 def test_all_problems_are_reported_in_one_message_joined_by_semicolons():
     declared = params(BATCH, LR, OPT, {"name": "seed", "type": "int"})
     with pytest.raises(InvalidInput) as raised:
         validate_values(declared, {"x": 1, "batch_size": "abc", "lr": 5, "optimizer": "sgd"}, OWNER)
-    assert str(raised.value) == "; ".join(
-        [
-            "unknown parameter 'x' for model 'M'; expected one of: batch_size, lr, optimizer, seed",
-            "parameter 'batch_size' of model 'M' expects int in [1, 512], got 'abc'",
-            "parameter 'lr' of model 'M' expects float in [1e-05, 1.0], got 5",
-            "missing required parameter 'seed' of model 'M' (int)",
-        ]
-    )
+    problems = [
+        "unknown parameter 'x' for model 'M'; expected one of: batch_size, lr, optimizer, seed",
+        "parameter 'batch_size' of model 'M' expects int in [1, 512], got 'abc'",
+        "parameter 'lr' of model 'M' expects float in [1e-05, 1.0], got 5",
+        "missing required parameter 'seed' of model 'M' (int)",
+    ]
+    assert str(raised.value) == "; ".join(problems)
 
 
 def test_values_that_are_not_an_object_are_refused():
@@ -290,3 +276,10 @@ def test_values_that_are_not_an_object_are_refused():
         match=re.escape("parameters for model 'M' must be an object of name -> value, got [1, 2]"),
     ):
         validate_values(params(BATCH), [1, 2], OWNER)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", float("-inf")])
+def test_a_float_parameter_refuses_nan_and_infinity(raw):
+    message = "parameter 'p' of model 'M' expects float, got"
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        validate_values(params({"name": "p", "type": "float"}), {"p": raw}, OWNER)

@@ -1,0 +1,238 @@
+"""REINFORCE with a learned baseline for CartPole-v1, in pure numpy (no torch needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from ainimal_zookeeper import AInimal, Timestep
+
+WEIGHTS_FILE = "weights.safetensors"
+STATE_FILE = "state.json"
+OBS_SIZE, N_ACTIONS = 4, 2
+# CartPole's velocities are unbounded but rarely exceed these; dividing keeps tanh unsaturated.
+OBS_SCALE = np.array([2.4, 3.0, 0.21, 3.0])
+ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8
+ENTROPY_BONUS = 0.01
+
+
+class ReinforceAgent(AInimal):
+    """A tanh-MLP softmax policy trained by REINFORCE with a linear value baseline."""
+
+    AINIMAL_PARAMETERS = (
+        {
+            "name": "learning_rate",
+            "type": "float",
+            "default": 0.01,
+            "range": [1e-4, 0.1],
+            "description": "Adam step size for the policy.",
+        },
+        {
+            "name": "hidden_units",
+            "type": "int",
+            "default": 32,
+            "range": [4, 256],
+            "description": "Width of the policy's hidden tanh layer.",
+        },
+        {
+            "name": "gamma",
+            "type": "float",
+            "default": 0.99,
+            "range": [0.8, 1.0],
+            "description": "Discount factor for returns.",
+        },
+        {"name": "seed", "type": "int", "default": 0, "description": "Seeds weights and sampling."},
+    )
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        hidden_units: int = 32,
+        gamma: float = 0.99,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(
+            learning_rate=learning_rate, hidden_units=hidden_units, gamma=gamma, seed=seed
+        )
+        self.learning_rate, self.gamma = float(learning_rate), float(gamma)
+        # The baseline predicts returns scaled to about [0, 1] so one Adam step size suits both.
+        self._value_scale = 1.0 - self.gamma if self.gamma < 1.0 else 0.01
+        self.rng = np.random.default_rng(seed)
+        self.weights = _init_weights(self.rng, int(hidden_units))
+        self.moments = {k: np.zeros_like(v) for k, v in self.weights.items()}
+        self.squares = {k: np.zeros_like(v) for k, v in self.weights.items()}
+        self.adam_steps = 0
+        self.episodes = 0
+        self.last_probs = [0.5, 0.5]
+        self.last_loss = 0.0
+        self.recent_returns: list[float] = []
+
+    def forward(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Sample an action while learning; take the most likely one otherwise."""
+        probs = _policy(self.weights, np.asarray(inputs["observation"], dtype=np.float64)[None])[0]
+        self.last_probs = probs.tolist()
+        if self.mode in ("TRAIN", "BOTH"):
+            action = int(self.rng.random() >= probs[0])
+        else:
+            action = int(probs[1] > probs[0])
+        return {"action": action}
+
+    def train(self, traj: list[Timestep]) -> float:
+        """One policy-gradient step on a finished episode; returns the policy loss."""
+        obs = np.array([t.observation for t in traj], dtype=np.float64)
+        actions = np.array([int(t.action) for t in traj])
+        rewards = np.array([t.reward for t in traj], dtype=np.float64)
+        returns = _discounted(rewards, self.gamma, self._tail_value(traj[-1]))
+        advantages = returns - self._baseline(obs)
+        # Scaling (not centring: the baseline does that) keeps steps sensible at any return size.
+        spread = float(advantages.std())
+        advantages /= spread if spread > 1e-6 else 1.0
+        loss, grads = _policy_gradient(self.weights, obs, actions, advantages)
+        grads.update(_value_gradient(self.weights, obs, returns * self._value_scale))
+        self._adam(grads)
+        self.episodes += 1
+        self.last_loss = loss
+        self.recent_returns = (self.recent_returns + [float(rewards.sum())])[-20:]
+        return loss
+
+    def save(self, path: str) -> None:
+        """Weights and Adam moments as safetensors; counters and RNG state as JSON."""
+        tensors = {f"w.{k}": v for k, v in self.weights.items()}
+        tensors |= {f"m.{k}": v for k, v in self.moments.items()}
+        tensors |= {f"v.{k}": v for k, v in self.squares.items()}
+        save_file(tensors, str(Path(path) / WEIGHTS_FILE))
+        state = {
+            "params": self.params,
+            "adam_steps": self.adam_steps,
+            "episodes": self.episodes,
+            "recent_returns": self.recent_returns,
+            "rng": self.rng.bit_generator.state,
+        }
+        (Path(path) / STATE_FILE).write_text(json.dumps(state))
+
+    def load(self, path: str) -> None:
+        """Restore everything `save` wrote, including where the RNG stream had got to."""
+        tensors = load_file(str(Path(path) / WEIGHTS_FILE))
+        self.weights = {k[2:]: v for k, v in tensors.items() if k.startswith("w.")}
+        self.moments = {k[2:]: v for k, v in tensors.items() if k.startswith("m.")}
+        self.squares = {k[2:]: v for k, v in tensors.items() if k.startswith("v.")}
+        state = json.loads((Path(path) / STATE_FILE).read_text())
+        self.params = state["params"]
+        self.learning_rate = float(self.params["learning_rate"])
+        self.gamma = float(self.params["gamma"])
+        self._value_scale = 1.0 - self.gamma if self.gamma < 1.0 else 0.01
+        self.adam_steps, self.episodes = state["adam_steps"], state["episodes"]
+        self.recent_returns = state["recent_returns"]
+        self.rng.bit_generator.state = state["rng"]
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """Last action probabilities, training progress and recent returns."""
+        recent = self.recent_returns
+        return {
+            "action_probs": self.last_probs,
+            "episodes_trained": self.episodes,
+            "last_loss": self.last_loss,
+            "mean_recent_return": float(np.mean(recent)) if recent else None,
+        }
+
+    def _baseline(self, obs: np.ndarray) -> np.ndarray:
+        """The baseline's estimate of the discounted return from each observation."""
+        return _value(self.weights, obs) / self._value_scale
+
+    def _tail_value(self, last: Timestep) -> float:
+        """Return beyond the episode's end: 0 if terminal, the baseline's guess if cut short."""
+        # Treating CartPole's 500-step time limit as a failure would teach the agent that its
+        # best states are bad, which destabilises an agent that already balances.
+        if last.terminated or not last.truncated or last.next_observation is None:
+            return 0.0
+        return float(self._baseline(np.asarray(last.next_observation, dtype=np.float64)[None])[0])
+
+    def _adam(self, grads: dict[str, np.ndarray]) -> None:
+        """Adam update (gradients are of a loss to minimise)."""
+        self.adam_steps += 1
+        b1, b2 = ADAM_BETAS
+        scale = self.learning_rate * np.sqrt(1 - b2**self.adam_steps) / (1 - b1**self.adam_steps)
+        for name, grad in grads.items():
+            self.moments[name] = b1 * self.moments[name] + (1 - b1) * grad
+            self.squares[name] = b2 * self.squares[name] + (1 - b2) * grad**2
+            step = scale * self.moments[name] / (np.sqrt(self.squares[name]) + ADAM_EPS)
+            self.weights[name] = self.weights[name] - step
+
+
+def _init_weights(rng: np.random.Generator, hidden: int) -> dict[str, np.ndarray]:
+    """Small random first layer; zero output layer so the first policy is uniform."""
+    return {
+        "w1": rng.normal(0.0, 1.0 / np.sqrt(OBS_SIZE), (OBS_SIZE, hidden)),
+        "b1": np.zeros(hidden),
+        "w2": np.zeros((hidden, N_ACTIONS)),
+        "b2": np.zeros(N_ACTIONS),
+        "vw": np.zeros(OBS_SIZE + 1),  # value baseline: linear in the scaled observation
+    }
+
+
+def _hidden(weights: dict[str, np.ndarray], obs: np.ndarray) -> np.ndarray:
+    return np.tanh((obs / OBS_SCALE) @ weights["w1"] + weights["b1"])
+
+
+def _policy(weights: dict[str, np.ndarray], obs: np.ndarray) -> np.ndarray:
+    """Action probabilities for a batch of observations."""
+    logits = _hidden(weights, obs) @ weights["w2"] + weights["b2"]
+    logits -= logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def _value_features(obs: np.ndarray) -> np.ndarray:
+    return np.hstack([obs / OBS_SCALE, np.ones((len(obs), 1))])
+
+
+def _value(weights: dict[str, np.ndarray], obs: np.ndarray) -> np.ndarray:
+    return _value_features(obs) @ weights["vw"]
+
+
+def _discounted(rewards: np.ndarray, gamma: float, tail: float = 0.0) -> np.ndarray:
+    returns = np.empty_like(rewards)
+    running = tail
+    for t in range(len(rewards) - 1, -1, -1):
+        running = rewards[t] + gamma * running
+        returns[t] = running
+    return returns
+
+
+def _policy_gradient(
+    weights: dict[str, np.ndarray], obs: np.ndarray, actions: np.ndarray, adv: np.ndarray
+) -> tuple[float, dict[str, np.ndarray]]:
+    """Loss -mean(adv * log pi(a|s)) and the gradient of it less an entropy bonus, by hand."""
+    hidden = _hidden(weights, obs)
+    probs = _policy(weights, obs)
+    rows = np.arange(len(actions))
+    loss = float(-np.mean(adv * np.log(probs[rows, actions] + 1e-12)))
+    dlogits = probs.copy()
+    dlogits[rows, actions] -= 1.0
+    dlogits *= adv[:, None]
+    # The entropy bonus stops the policy saturating into one action, from which it cannot recover.
+    logp = np.log(probs + 1e-12)
+    entropy = -(probs * logp).sum(axis=1, keepdims=True)
+    dlogits += ENTROPY_BONUS * probs * (logp + entropy)
+    dlogits /= len(actions)
+    dhidden = (dlogits @ weights["w2"].T) * (1.0 - hidden**2)
+    return loss, {
+        "w2": hidden.T @ dlogits,
+        "b2": dlogits.sum(axis=0),
+        "w1": (obs / OBS_SCALE).T @ dhidden,
+        "b1": dhidden.sum(axis=0),
+    }
+
+
+def _value_gradient(
+    weights: dict[str, np.ndarray], obs: np.ndarray, returns: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Gradient of the mean squared error of the baseline."""
+    features = _value_features(obs)
+    error = features @ weights["vw"] - returns
+    return {"vw": features.T @ error / len(returns)}
