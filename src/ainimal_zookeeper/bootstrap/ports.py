@@ -1,0 +1,159 @@
+"""Pick the adapter behind each port from the config's `backends` (local by default).
+
+Adapter modules are imported only when chosen, so the embedded server never loads the
+Google client libraries and a worker loads only what its connection names.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ainimal_zookeeper.errors import ConfigError
+from ainimal_zookeeper.ports import (
+    BlobStore,
+    CommandBus,
+    CommandInbox,
+    ComputeProvider,
+    DocumentStore,
+    EventBus,
+    EventOutbox,
+)
+
+if TYPE_CHECKING:
+    from ainimal_zookeeper.config import ZookeeperConfig
+    from ainimal_zookeeper.config.backends import GcpSettings
+
+
+@dataclass
+class ControlPlanePorts:
+    """The control plane's adapters, how workers reach theirs, and what to close at the end."""
+
+    documents: DocumentStore
+    blobs: BlobStore
+    commands: CommandBus
+    events: EventBus
+    compute: ComputeProvider
+    worker_connection: dict[str, Any]
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+
+def control_plane_ports(config: ZookeeperConfig, data_dir: Path) -> ControlPlanePorts:
+    """Build every port's adapter for `config`, state under `data_dir` where local."""
+    backends, gcp = config.backends, config.gcp
+    documents = _documents(backends.documents, data_dir, gcp)
+    blobs, blobs_connection = _blobs(backends.blobs, data_dir, gcp)
+    commands, events, bus_connection = _buses(backends.bus, gcp)
+    compute = _compute(backends.compute, gcp)
+    closers = [compute.close, commands.close]
+    if events is not commands:
+        closers.append(events.close)
+    closers.append(documents.close)
+    connection = {"bus": bus_connection, "blobs": blobs_connection}
+    return ControlPlanePorts(documents, blobs, commands, events, compute, connection, closers)
+
+
+def _project(gcp: GcpSettings) -> str:
+    project = gcp.project or os.environ.get("GOOGLE_CLOUD_PROJECT")
+    if not project:
+        raise ConfigError("the gcp backends need a project: set gcp.project or GOOGLE_CLOUD_PROJECT")
+    return project
+
+
+def _documents(kind: str, data_dir: Path, gcp: GcpSettings) -> DocumentStore:
+    if kind == "firestore":
+        from ainimal_zookeeper.adapters.gcp.firestore_documents import FirestoreDocumentStore
+
+        return FirestoreDocumentStore(project=_project(gcp), prefix=gcp.prefix)
+    from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteDocumentStore(data_dir / "zookeeper.sqlite3")
+
+
+def _blobs(kind: str, data_dir: Path, gcp: GcpSettings) -> tuple[BlobStore, dict[str, Any]]:
+    if kind == "gcs":
+        from ainimal_zookeeper.adapters.gcp.gcs_blobs import GcsBlobStore
+
+        assert gcp.bucket is not None  # the config validator requires it
+        store = GcsBlobStore(gcp.bucket, prefix=gcp.prefix, create_bucket=gcp.create_bucket)
+        return store, {"type": "gcs", "bucket": gcp.bucket, "prefix": gcp.prefix}
+    from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
+
+    local = LocalBlobStore(data_dir / "blobs")
+    return local, {"type": "local", "root": str(local.root)}
+
+
+def _buses(kind: str, gcp: GcpSettings) -> tuple[CommandBus, EventBus, dict[str, Any]]:
+    if kind == "pubsub":
+        from ainimal_zookeeper.adapters.gcp.pubsub_bus import PubSubCommandBus, PubSubEventBus
+
+        project = _project(gcp)
+        return (
+            PubSubCommandBus(project, prefix=gcp.prefix),
+            PubSubEventBus(project, prefix=gcp.prefix),
+            {"type": "pubsub", "project": project, "prefix": gcp.prefix},
+        )
+    from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub
+
+    hub = LocalBusHub()
+    return hub, hub, hub.connection
+
+
+def _compute(kind: str, gcp: GcpSettings) -> ComputeProvider:
+    if kind == "gke":
+        from ainimal_zookeeper.adapters.gcp.gke_compute import GkeCompute
+
+        assert gcp.worker_image is not None
+        return GkeCompute(namespace=gcp.namespace, image=gcp.worker_image)
+    if kind == "cloud_run":
+        from ainimal_zookeeper.adapters.gcp.cloud_run_compute import CloudRunCompute
+
+        assert gcp.worker_image is not None and gcp.region is not None
+        return CloudRunCompute(_project(gcp), gcp.region, gcp.worker_image)
+    from ainimal_zookeeper.adapters.local.process_compute import LocalProcessCompute
+
+    local = LocalProcessCompute()
+    threading.Thread(target=local.warm_up, name="zk-warm-up", daemon=True).start()
+    return local
+
+
+def worker_ports(connection: dict[str, Any], instance_id: str) -> tuple[CommandInbox, EventOutbox, BlobStore]:
+    """The adapters a worker uses, as its spec's `connection` names them.
+
+    Raises:
+        ConfigError: a backend type this build does not know.
+    """
+    inbox, outbox = _worker_buses(connection["bus"], instance_id)
+    return inbox, outbox, _worker_blobs(connection["blobs"])
+
+
+def _worker_buses(bus: dict[str, Any], instance_id: str) -> tuple[CommandInbox, EventOutbox]:
+    if bus["type"] == "pubsub":
+        from ainimal_zookeeper.adapters.gcp.pubsub_bus import PubSubCommandInbox, PubSubEventOutbox
+
+        return (
+            PubSubCommandInbox(bus["project"], instance_id, prefix=bus["prefix"]),
+            PubSubEventOutbox(bus["project"], prefix=bus["prefix"]),
+        )
+    if bus["type"] == "local":
+        from ainimal_zookeeper.adapters.local.zmq_bus import LocalCommandInbox, LocalEventOutbox
+
+        return LocalCommandInbox(bus["commands"], instance_id), LocalEventOutbox(bus["events"])
+    raise ConfigError(f"worker connection: bus type {bus['type']!r} is not supported; expected 'local' or 'pubsub'")
+
+
+def _worker_blobs(blobs: dict[str, Any]) -> BlobStore:
+    if blobs["type"] == "gcs":
+        from ainimal_zookeeper.adapters.gcp.gcs_blobs import GcsBlobStore
+
+        return GcsBlobStore(blobs["bucket"], prefix=blobs["prefix"])
+    if blobs["type"] == "local":
+        from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
+
+        return LocalBlobStore(blobs["root"])
+    raise ConfigError(f"worker connection: blobs type {blobs['type']!r} is not supported; expected 'local' or 'gcs'")

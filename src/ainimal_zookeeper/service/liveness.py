@@ -1,0 +1,78 @@
+"""Liveness: instances whose worker stopped reporting are marked FAILED, never left RUNNING.
+
+Workers send progress (their heartbeat) four times a second. A worker that died without a
+word (a pod evicted, a machine lost) is found here; the local compute provider also reports
+process exits directly, so locally this is the safety net, in the cloud the main mechanism.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from ainimal_zookeeper.domain.instance import ACTIVE_STATUSES
+from ainimal_zookeeper.ports.documents import DocumentStore
+from ainimal_zookeeper.service.notifier import Notifier
+from ainimal_zookeeper.service.records import INSTANCES, now_iso
+
+log = logging.getLogger(__name__)
+
+
+def fail_silent_instances(documents: DocumentStore, max_silence: float, now: float | None = None) -> list[str]:
+    """Mark FAILED each active instance with no heartbeat for `max_silence` seconds.
+
+    An instance that never reported counts from its creation, so one whose worker never
+    started is caught too. Returns the ids marked.
+    """
+    now = time.time() if now is None else now
+    marked = []
+    for doc in documents.find(INSTANCES, [("status", "in", [s.value for s in ACTIVE_STATUSES])]):
+        last = doc.get("lastHeartbeat") or doc.get("createdEpoch") or now
+        if now - last <= max_silence:
+            continue
+
+        def fail(store: DocumentStore, instance_id: str = doc["id"], silent: float = now - last) -> bool:
+            current = store.get(INSTANCES, instance_id)
+            if current is None or current["status"] not in {s.value for s in ACTIVE_STATUSES}:
+                return False
+            error = f"no heartbeat from its worker for {silent:.0f}s: the worker is presumed lost"
+            store.update(INSTANCES, instance_id, {"status": "FAILED", "error": error, "endedAt": now_iso()})
+            return True
+
+        if documents.run_in_transaction(fail):
+            marked.append(doc["id"])
+    return marked
+
+
+class LivenessWatch:
+    """A thread that runs `fail_silent_instances` every `interval` seconds."""
+
+    def __init__(
+        self, documents: DocumentStore, notifier: Notifier, max_silence: float = 30.0, interval: float = 5.0
+    ) -> None:
+        self.documents, self.notifier = documents, notifier
+        self.max_silence, self.interval = max_silence, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="zk-liveness", daemon=True)
+
+    def start(self) -> None:
+        """Begin watching."""
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop watching."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.interval + 1)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                marked = fail_silent_instances(self.documents, self.max_silence)
+            except Exception:  # a store hiccup must not end the watch
+                log.exception("liveness check failed")
+                continue
+            if marked:
+                log.warning("no heartbeat: marked FAILED %s", ", ".join(marked))
+                self.notifier.notify()

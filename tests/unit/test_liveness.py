@@ -1,0 +1,23 @@
+"""Instances whose workers fall silent are marked FAILED; live ones are left alone."""
+
+from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
+from ainimal_zookeeper.service.liveness import fail_silent_instances
+
+
+def test_silent_active_instances_fail_and_others_are_untouched(tmp_path):
+    store = SqliteDocumentStore(tmp_path / "d.sqlite3")
+    docs = {
+        "silent": {"status": "RUNNING", "lastHeartbeat": 100.0},
+        "fresh": {"status": "PAUSED", "lastHeartbeat": 190.0},
+        "never-started": {"status": "STARTING", "createdEpoch": 50.0},
+        "ended": {"status": "TERMINATED", "lastHeartbeat": 10.0},
+    }
+    for instance_id, doc in docs.items():
+        store.put("instances", instance_id, {"id": instance_id, **doc})
+    marked = fail_silent_instances(store, max_silence=30, now=200.0)
+    assert sorted(marked) == ["never-started", "silent"]
+    assert store.get("instances", "silent")["status"] == "FAILED"
+    assert "no heartbeat from its worker for 100s" in store.get("instances", "silent")["error"]
+    assert store.get("instances", "fresh")["status"] == "PAUSED"
+    assert store.get("instances", "ended")["status"] == "TERMINATED"
+    store.close()
