@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from support import REPO, free_port
 
 
@@ -22,7 +23,7 @@ def test_the_function_entry_answers_queries_and_launches(tmp_path):
     env = {**os.environ, "ZK_CONFIG": str(REPO / "tests" / "e2e" / "zoo.yaml"), "ZK_DATA_DIR": str(tmp_path / "data")}
     binary = Path(sys.executable).parent / "functions-framework"
     args = [str(binary), "--target=graphql", f"--source={REPO / 'functions' / 'main.py'}", f"--port={port}"]
-    log = open(tmp_path / "function.log", "wb")  # noqa: SIM115  # closed in finally
+    log = open(tmp_path / "function.log", "wb")  # closed in finally
     process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:

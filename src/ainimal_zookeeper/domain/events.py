@@ -57,6 +57,9 @@ class CommandApplied(Event):
     command_kind: str = ""
     status: str = ""
     mode: str = ""
+    #: Where the worker was when it applied the command (so a paused step is exact).
+    step: int | None = None
+    episode: int | None = None
     kind: ClassVar[str] = "CommandApplied"
 
 

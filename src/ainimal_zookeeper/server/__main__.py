@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import logging
-import socket
 import sys
 from pathlib import Path
 
 from ainimal_zookeeper.errors import ConfigError
+from ainimal_zookeeper.server.listening import PortBusy
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -62,24 +61,6 @@ def _load(path: Path | None):  # ZookeeperConfig, imported lazily
     from ainimal_zookeeper.server.examples import bundled_config_path
 
     return load_config(path or bundled_config_path())
-
-
-class PortBusy(Exception):
-    """The port is taken; the message says by what means to choose another."""
-
-
-def check_port_free(host: str, port: int) -> None:
-    """Raise `PortBusy` with a clear message if nothing can listen on host:port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise PortBusy(
-                    f"port {port} on {host} is already in use (another zookeeper?); stop it or pass --port"
-                ) from exc
-            raise PortBusy(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 
 if __name__ == "__main__":

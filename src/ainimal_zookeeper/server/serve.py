@@ -8,6 +8,7 @@ import uvicorn
 
 from ainimal_zookeeper.bootstrap import build_embedded
 from ainimal_zookeeper.config import ZookeeperConfig
+from ainimal_zookeeper.server.listening import check_port_free
 from ainimal_zookeeper.server.side_processes import SideProcesses
 
 
@@ -21,7 +22,6 @@ def serve(
 ) -> int:
     """Build the embedded zookeeper for `config` and serve it; returns the exit code."""
     from ainimal_zookeeper.client.page import client_page
-    from ainimal_zookeeper.server.__main__ import check_port_free
 
     host = host or config.server.host
     port = port if port is not None else config.server.port

@@ -67,9 +67,11 @@ class Projection:
 
     def _on_CommandApplied(self, event: ev.CommandApplied) -> None:  # noqa: N802
         self._settle_command(event.command_id, "applied", None)
-        fields = {"mode": event.mode} if event.mode else {}
+        fields: dict[str, Any] = {"mode": event.mode} if event.mode else {}
         if event.status and event.status != InstanceStatus.STOPPING.value:
             fields["status"] = event.status
+        if event.step is not None:
+            fields.update(step=event.step, episode=event.episode)
         self._update_unless_final(event.instance_id, {**fields, "lastHeartbeat": event.time})
 
     def _on_CommandRejected(self, event: ev.CommandRejected) -> None:  # noqa: N802

@@ -254,6 +254,8 @@ class WorkerRuntime:
                 command_kind=command.kind,
                 status=self.status.value,
                 mode=self.mode.value,
+                step=self.step_count,
+                episode=self.episode,
             )
         )
         self._next_progress = 0.0
