@@ -31,28 +31,35 @@ class GraphQLError(AssertionError):
 class ServerProcess:
     """`python -m ainimal_zookeeper.server` in a subprocess, with a GraphQL client."""
 
+    #: Where GraphQL is served, and a GET that answers once the server is up.
+    graphql_path = "/graphql"
+    ready_path = "/healthz"
+
     def __init__(
         self, config: Path | None, data_dir: Path, port: int | None = None, extra: list[str] | None = None
     ) -> None:
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         args = [sys.executable, "-m", "ainimal_zookeeper.server", "--port", str(self.port), "--data", str(data_dir)]
         if config is not None:
             args += ["--config", str(config)]
-        self.log_path = data_dir.parent / f"server-{self.port}.log"
-        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._launch(args + (extra or []), data_dir.parent, dict(os.environ))
+
+    def _launch(self, args: list[str], log_dir: Path, env: dict[str, str]) -> None:
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"server-{self.port}.log"
+        log_dir.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "w")  # closed in stop()
-        self.process = subprocess.Popen(args + (extra or []), stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO)
+        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO, env=env)
         self.http = httpx.Client(base_url=self.url, timeout=60)
         self._wait_until_ready()
 
-    def _wait_until_ready(self, timeout: float = 30) -> None:
+    def _wait_until_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log()}")
             try:
-                if self.http.get("/healthz").status_code == 200:
+                if self.http.get(self.ready_path).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -67,7 +74,7 @@ class ServerProcess:
 
     def post(self, query: str, variables: dict[str, Any] | None = None) -> httpx.Response:
         """POST a GraphQL request, returning the raw response."""
-        return self.http.post("/graphql", json={"query": query, "variables": variables or {}})
+        return self.http.post(self.graphql_path, json={"query": query, "variables": variables or {}})
 
     def gql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST a GraphQL request; its data, or GraphQLError when it has errors."""
@@ -94,6 +101,24 @@ class ServerProcess:
         self.http.close()
         self._log.close()
         return int(self.process.returncode)
+
+
+class FunctionProcess(ServerProcess):
+    """functions/main.py under the real functions-framework server (the Cloud Function)."""
+
+    graphql_path = "/"
+    ready_path = "/?query=%7B__typename%7D"
+
+    def __init__(self, config: Path, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        binary = Path(sys.executable).parent / "functions-framework"
+        args = [str(binary), "--target=graphql", f"--source={REPO / 'functions' / 'main.py'}", f"--port={self.port}"]
+        variables = {**os.environ, **(env or {}), "ZK_CONFIG": str(config), "ZK_DATA_DIR": str(data_dir)}
+        self._launch(args, data_dir.parent, variables)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """functions-framework stops on SIGTERM, as Cloud Run stops it."""
+        return super().stop(sig, timeout)
 
 
 def wait_for(probe: Callable[[], Any], timeout: float = 20, interval: float = 0.05, what: str = "condition") -> Any:

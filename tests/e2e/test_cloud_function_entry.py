@@ -38,7 +38,9 @@ def test_the_function_entry_answers_queries_and_launches(tmp_path):
         assert body["data"]["me"] == {"username": "local"}
         assert "Counter" in [m["name"] for m in body["data"]["models"]]
         launched = httpx.post(
-            url, json={"query": 'mutation { launch(input: {model: "Counter", environment: "CartPole"}) { id status } }'}, timeout=30
+            url,
+            json={"query": 'mutation { launch(input: {model: "Counter", environment: "CartPole"}) { id status } }'},
+            timeout=30,
         ).json()["data"]["launch"]
         assert launched["status"] == "RUNNING"
         refused = httpx.post(url, content=b"query=1", headers={"content-type": "text/plain"}, timeout=30)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bus_contract import BusContract
-
 from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub, LocalCommandInbox, LocalEventOutbox
+
+from bus_contract import BusContract
 
 
 class TestLocalZmqBus(BusContract):

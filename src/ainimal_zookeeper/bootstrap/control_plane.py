@@ -62,7 +62,9 @@ def build_control_plane(
 
     ports = control_plane_ports(config, data_dir)
     notifier = Notifier()
-    projection = Projection(ports.documents, notifier)
+    # Firestore takes about one write a second per document: progress is written at 1 Hz there.
+    progress_interval = 1.0 if config.backends.documents == "firestore" else 0.0
+    projection = Projection(ports.documents, notifier, progress_interval)
     ports.events.subscribe(projection.apply)
     ports.compute.on_exit(projection.worker_exited)
     catalog = Catalog(

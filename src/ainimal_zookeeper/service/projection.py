@@ -25,9 +25,14 @@ _FINAL = {InstanceStatus.TERMINATED.value, InstanceStatus.FAILED.value}
 class Projection:
     """Applies events and worker exits to instance, checkpoint and command documents."""
 
-    def __init__(self, documents: DocumentStore, notifier: Notifier) -> None:
+    def __init__(self, documents: DocumentStore, notifier: Notifier, progress_interval: float = 0.0) -> None:
         self.documents = documents
         self.notifier = notifier
+        # Firestore sustains about one write a second per document: progress (four a second
+        # per worker) is then written at most once per `progress_interval` per instance,
+        # unless the status changed. Status changes, commands and checkpoints always go through.
+        self.progress_interval = progress_interval
+        self._last_progress: dict[str, tuple[float, str]] = {}
 
     def apply(self, event: ev.Event) -> None:
         """Record one event, then wake whoever waits on the store."""
@@ -60,19 +65,31 @@ class Projection:
     # one method per event kind
 
     def _on_Progress(self, event: ev.Progress) -> None:  # noqa: N802  # named after the event kind
+        if self._throttled(event):
+            return
         self._update_live(event, {"state": event.state} if event.state is not None else {})
+
+    def _throttled(self, event: ev.Progress) -> bool:
+        if self.progress_interval <= 0:
+            return False
+        last_time, last_status = self._last_progress.get(event.instance_id, (0.0, ""))
+        if event.status == last_status and event.time - last_time < self.progress_interval:
+            return True
+        self._last_progress[event.instance_id] = (event.time, event.status)
+        return False
 
     def _on_WorkerStarted(self, event: ev.WorkerStarted) -> None:  # noqa: N802
         self._update_live(event, {"architecture": event.architecture, "pid": event.pid})
 
     def _on_CommandApplied(self, event: ev.CommandApplied) -> None:  # noqa: N802
-        self._settle_command(event.command_id, "applied", None)
         fields: dict[str, Any] = {"mode": event.mode} if event.mode else {}
         if event.status and event.status != InstanceStatus.STOPPING.value:
             fields["status"] = event.status
         if event.step is not None:
             fields.update(step=event.step, episode=event.episode)
         self._update_unless_final(event.instance_id, {**fields, "lastHeartbeat": event.time})
+        # Settled last: a request waiting on the command then reads the instance as it now is.
+        self._settle_command(event.command_id, "applied", None)
 
     def _on_CommandRejected(self, event: ev.CommandRejected) -> None:  # noqa: N802
         self._settle_command(event.command_id, "rejected", event.error)

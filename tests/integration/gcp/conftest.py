@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "local_emulator"))
-import emulators  # noqa: E402  # the no-Docker twin, imported from its folder
+import emulators  # the no-Docker twin, imported from its folder
 
 PROJECT = "ainimal-zookeeper-test"
 
