@@ -13,11 +13,15 @@ from ainimal_zookeeper import AInimal, Timestep
 
 WEIGHTS_FILE = "weights.safetensors"
 STATE_FILE = "state.json"
+BATCH_FIELDS = ("observations", "actions", "returns")
 OBS_SIZE, N_ACTIONS = 4, 2
 # CartPole's velocities are unbounded but rarely exceed these; dividing keeps tanh unsaturated.
 OBS_SCALE = np.array([2.4, 3.0, 0.21, 3.0])
 ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8
 ENTROPY_BONUS = 0.01
+# The baseline's own step size: until it tracks the returns, advantages are all positive and
+# the policy drifts towards whatever it happened to do first.
+VALUE_LEARNING_RATE = 0.01
 
 
 class ReinforceAgent(AInimal):
@@ -45,6 +49,13 @@ class ReinforceAgent(AInimal):
             "range": [0.8, 1.0],
             "description": "Discount factor for returns.",
         },
+        {
+            "name": "batch_steps",
+            "type": "int",
+            "default": 2000,
+            "range": [1, 100000],
+            "description": "Steps of experience (whole episodes) per policy update.",
+        },
         {"name": "seed", "type": "int", "default": 0, "description": "Seeds weights and sampling."},
     )
 
@@ -53,20 +64,24 @@ class ReinforceAgent(AInimal):
         learning_rate: float = 0.01,
         hidden_units: int = 32,
         gamma: float = 0.99,
+        batch_steps: int = 2000,
         seed: int = 0,
     ) -> None:
         super().__init__(
-            learning_rate=learning_rate, hidden_units=hidden_units, gamma=gamma, seed=seed
+            learning_rate=learning_rate,
+            hidden_units=hidden_units,
+            gamma=gamma,
+            batch_steps=batch_steps,
+            seed=seed,
         )
-        self.learning_rate, self.gamma = float(learning_rate), float(gamma)
-        # The baseline predicts returns scaled to about [0, 1] so one Adam step size suits both.
-        self._value_scale = 1.0 - self.gamma if self.gamma < 1.0 else 0.01
+        self._configure(self.params)
         self.rng = np.random.default_rng(seed)
         self.weights = _init_weights(self.rng, int(hidden_units))
         self.moments = {k: np.zeros_like(v) for k, v in self.weights.items()}
         self.squares = {k: np.zeros_like(v) for k, v in self.weights.items()}
         self.adam_steps = 0
         self.episodes = 0
+        self.batch: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.last_probs = [0.5, 0.5]
         self.last_loss = 0.0
         self.recent_returns: list[float] = []
@@ -82,28 +97,32 @@ class ReinforceAgent(AInimal):
         return {"action": action}
 
     def train(self, traj: list[Timestep]) -> float:
-        """One policy-gradient step on a finished episode; returns the policy loss."""
+        """Add a finished episode to the batch and update once it is full; returns its loss."""
         obs = np.array([t.observation for t in traj], dtype=np.float64)
         actions = np.array([int(t.action) for t in traj])
         rewards = np.array([t.reward for t in traj], dtype=np.float64)
         returns = _discounted(rewards, self.gamma, self._tail_value(traj[-1]))
-        advantages = returns - self._baseline(obs)
-        # Scaling (not centring: the baseline does that) keeps steps sensible at any return size.
-        spread = float(advantages.std())
-        advantages /= spread if spread > 1e-6 else 1.0
-        loss, grads = _policy_gradient(self.weights, obs, actions, advantages)
-        grads.update(_value_gradient(self.weights, obs, returns * self._value_scale))
-        self._adam(grads)
+        self.batch.append((obs, actions, returns))
         self.episodes += 1
-        self.last_loss = loss
         self.recent_returns = (self.recent_returns + [float(rewards.sum())])[-20:]
-        return loss
+        if sum(len(episode[1]) for episode in self.batch) >= self.batch_steps:
+            self._update(*(np.concatenate(parts) for parts in zip(*self.batch, strict=True)))
+            self.batch = []
+        # The loss this episode scores under the current policy: a metric, not the update's.
+        self.last_loss = _policy_gradient(
+            self.weights, obs, actions, self._advantages(obs, returns)
+        )[0]
+        return self.last_loss
 
     def save(self, path: str) -> None:
         """Weights and Adam moments as safetensors; counters and RNG state as JSON."""
         tensors = {f"w.{k}": v for k, v in self.weights.items()}
         tensors |= {f"m.{k}": v for k, v in self.moments.items()}
         tensors |= {f"v.{k}": v for k, v in self.squares.items()}
+        # Episodes waiting for the next update: without them a restored agent would diverge.
+        pending = self.batch or [(np.zeros((0, OBS_SIZE)), np.zeros(0, np.int64), np.zeros(0))]
+        for name, parts in zip(BATCH_FIELDS, zip(*pending, strict=True), strict=True):
+            tensors[f"batch.{name}"] = np.concatenate(parts)
         save_file(tensors, str(Path(path) / WEIGHTS_FILE))
         state = {
             "params": self.params,
@@ -120,11 +139,11 @@ class ReinforceAgent(AInimal):
         self.weights = {k[2:]: v for k, v in tensors.items() if k.startswith("w.")}
         self.moments = {k[2:]: v for k, v in tensors.items() if k.startswith("m.")}
         self.squares = {k[2:]: v for k, v in tensors.items() if k.startswith("v.")}
+        pending = tuple(tensors[f"batch.{name}"] for name in BATCH_FIELDS)
+        self.batch = [pending] if len(pending[1]) else []
         state = json.loads((Path(path) / STATE_FILE).read_text())
         self.params = state["params"]
-        self.learning_rate = float(self.params["learning_rate"])
-        self.gamma = float(self.params["gamma"])
-        self._value_scale = 1.0 - self.gamma if self.gamma < 1.0 else 0.01
+        self._configure(self.params)
         self.adam_steps, self.episodes = state["adam_steps"], state["episodes"]
         self.recent_returns = state["recent_returns"]
         self.rng.bit_generator.state = state["rng"]
@@ -136,9 +155,31 @@ class ReinforceAgent(AInimal):
         return {
             "action_probs": self.last_probs,
             "episodes_trained": self.episodes,
+            "policy_updates": self.adam_steps,
+            "batch_steps_pending": sum(len(episode[1]) for episode in self.batch),
             "last_loss": self.last_loss,
             "mean_recent_return": float(np.mean(recent)) if recent else None,
         }
+
+    def _configure(self, params: dict[str, Any]) -> None:
+        """Take the hyperparameters from launch parameters (or a checkpoint's copy of them)."""
+        self.learning_rate, self.gamma = float(params["learning_rate"]), float(params["gamma"])
+        self.batch_steps = int(params["batch_steps"])
+        # The baseline predicts returns scaled to about [0, 1] so one Adam step size suits both.
+        self._value_scale = 1.0 - self.gamma if self.gamma < 1.0 else 0.01
+
+    def _update(self, obs: np.ndarray, actions: np.ndarray, returns: np.ndarray) -> None:
+        """One policy-gradient step for the policy and one regression step for the baseline."""
+        _, grads = _policy_gradient(self.weights, obs, actions, self._advantages(obs, returns))
+        grads.update(_value_gradient(self.weights, obs, returns * self._value_scale))
+        self._adam(grads)
+
+    def _advantages(self, obs: np.ndarray, returns: np.ndarray) -> np.ndarray:
+        """Returns less the baseline, scaled to unit spread (the baseline already centres them)."""
+        advantages = returns - self._baseline(obs)
+        spread = float(advantages.std())
+        # Scaling keeps the step size sensible whether episodes last 10 or 500 steps.
+        return advantages / (spread if spread > 1e-6 else 1.0)
 
     def _baseline(self, obs: np.ndarray) -> np.ndarray:
         """The baseline's estimate of the discounted return from each observation."""
@@ -156,8 +197,10 @@ class ReinforceAgent(AInimal):
         """Adam update (gradients are of a loss to minimise)."""
         self.adam_steps += 1
         b1, b2 = ADAM_BETAS
-        scale = self.learning_rate * np.sqrt(1 - b2**self.adam_steps) / (1 - b1**self.adam_steps)
+        correction = np.sqrt(1 - b2**self.adam_steps) / (1 - b1**self.adam_steps)
         for name, grad in grads.items():
+            rate = VALUE_LEARNING_RATE if name == "vw" else self.learning_rate
+            scale = rate * correction
             self.moments[name] = b1 * self.moments[name] + (1 - b1) * grad
             self.squares[name] = b2 * self.squares[name] + (1 - b2) * grad**2
             step = scale * self.moments[name] / (np.sqrt(self.squares[name]) + ADAM_EPS)
