@@ -109,9 +109,7 @@ class ReinforceAgent(AInimal):
             self._update(*(np.concatenate(parts) for parts in zip(*self.batch, strict=True)))
             self.batch = []
         # The loss this episode scores under the current policy: a metric, not the update's.
-        self.last_loss = _policy_gradient(
-            self.weights, obs, actions, self._advantages(obs, returns)
-        )[0]
+        self.last_loss = _policy_gradient(self.weights, obs, actions, self._advantages(obs, returns))[0]
         return self.last_loss
 
     def save(self, path: str) -> None:
@@ -272,9 +270,7 @@ def _policy_gradient(
     }
 
 
-def _value_gradient(
-    weights: dict[str, np.ndarray], obs: np.ndarray, returns: np.ndarray
-) -> dict[str, np.ndarray]:
+def _value_gradient(weights: dict[str, np.ndarray], obs: np.ndarray, returns: np.ndarray) -> dict[str, np.ndarray]:
     """Gradient of the mean squared error of the baseline."""
     features = _value_features(obs)
     error = features @ weights["vw"] - returns

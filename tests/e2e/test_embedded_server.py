@@ -101,7 +101,9 @@ def test_training_agent_episode_return_climbs(server):
     untrained = metrics()["mean_return"]
     control(server, "setMode", instance["id"], mode="TRAIN")
     target = max(untrained + 100, 300)
-    learned = wait_for(lambda: (metrics().get("mean_return") or 0) >= target, timeout=60, interval=0.25, what=f"mean return {target}")
+    learned = wait_for(
+        lambda: (metrics().get("mean_return") or 0) >= target, timeout=60, interval=0.25, what=f"mean return {target}"
+    )
     assert learned
     assert metrics()["loss"] is not None
     terminate(server, instance["id"])
