@@ -109,7 +109,7 @@ class ReinforceAgent(AInimal):
             self._update(*(np.concatenate(parts) for parts in zip(*self.batch, strict=True)))
             self.batch = []
         # The loss this episode scores under the current policy: a metric, not the update's.
-        self.last_loss = _policy_gradient(self.weights, obs, actions, self._advantages(obs, returns))[0]
+        self.last_loss = _policy_loss(self.weights, obs, actions, self._advantages(obs, returns))
         return self.last_loss
 
     def save(self, path: str) -> None:
@@ -168,7 +168,7 @@ class ReinforceAgent(AInimal):
 
     def _update(self, obs: np.ndarray, actions: np.ndarray, returns: np.ndarray) -> None:
         """One policy-gradient step for the policy and one regression step for the baseline."""
-        _, grads = _policy_gradient(self.weights, obs, actions, self._advantages(obs, returns))
+        grads = _policy_gradient(self.weights, obs, actions, self._advantages(obs, returns))
         grads.update(_value_gradient(self.weights, obs, returns * self._value_scale))
         self._adam(grads)
 
@@ -245,14 +245,21 @@ def _discounted(rewards: np.ndarray, gamma: float, tail: float = 0.0) -> np.ndar
     return returns
 
 
+def _policy_loss(
+    weights: dict[str, np.ndarray], obs: np.ndarray, actions: np.ndarray, adv: np.ndarray
+) -> float:
+    """The REINFORCE surrogate loss -mean(adv * log pi(a|s))."""
+    chosen = _policy(weights, obs)[np.arange(len(actions)), actions]
+    return float(-np.mean(adv * np.log(chosen + 1e-12)))
+
+
 def _policy_gradient(
     weights: dict[str, np.ndarray], obs: np.ndarray, actions: np.ndarray, adv: np.ndarray
-) -> tuple[float, dict[str, np.ndarray]]:
-    """Loss -mean(adv * log pi(a|s)) and the gradient of it less an entropy bonus, by hand."""
+) -> dict[str, np.ndarray]:
+    """Gradient of `_policy_loss` less an entropy bonus, by hand-written backprop."""
     hidden = _hidden(weights, obs)
     probs = _policy(weights, obs)
     rows = np.arange(len(actions))
-    loss = float(-np.mean(adv * np.log(probs[rows, actions] + 1e-12)))
     dlogits = probs.copy()
     dlogits[rows, actions] -= 1.0
     dlogits *= adv[:, None]
@@ -262,7 +269,7 @@ def _policy_gradient(
     dlogits += ENTROPY_BONUS * probs * (logp + entropy)
     dlogits /= len(actions)
     dhidden = (dlogits @ weights["w2"].T) * (1.0 - hidden**2)
-    return loss, {
+    return {
         "w2": hidden.T @ dlogits,
         "b2": dlogits.sum(axis=0),
         "w1": (obs / OBS_SCALE).T @ dhidden,
@@ -270,7 +277,9 @@ def _policy_gradient(
     }
 
 
-def _value_gradient(weights: dict[str, np.ndarray], obs: np.ndarray, returns: np.ndarray) -> dict[str, np.ndarray]:
+def _value_gradient(
+    weights: dict[str, np.ndarray], obs: np.ndarray, returns: np.ndarray
+) -> dict[str, np.ndarray]:
     """Gradient of the mean squared error of the baseline."""
     features = _value_features(obs)
     error = features @ weights["vw"] - returns

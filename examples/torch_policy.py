@@ -53,7 +53,9 @@ class TorchReinforceAgent(AInimal):
         # Seed the initial weights without disturbing the global torch RNG the harness seeded.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.policy = nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2))
+            self.policy = nn.Sequential(
+                nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2)
+            )
             self.value = nn.Linear(4, 1)
             # A near-zero output layer makes the first policy uniform, so every seed starts alike.
             with torch.no_grad():

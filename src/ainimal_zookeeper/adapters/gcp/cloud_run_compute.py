@@ -8,10 +8,8 @@ not restarted behind its back with a fresh AInimal.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +21,7 @@ from google.auth import exceptions as auth_exceptions
 from google.cloud import run_v2
 from google.protobuf import duration_pb2
 
+from ainimal_zookeeper.adapters.compute_support import ExitCallbacks, fit_name
 from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput, NotFound, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports.compute import ExitCallback, WorkerSpec
 
@@ -48,20 +47,9 @@ _RUNNING = (Status.EXECUTION_RUNNING, Status.EXECUTION_PENDING)
 _EXIT_CODES = {Status.EXECUTION_SUCCEEDED: 0, Status.EXECUTION_FAILED: 1, Status.EXECUTION_CANCELLED: None}
 
 
-def _fit(value: str, allowed: str, prefix: str = "") -> str:
-    """`prefix + value`, lowercased, cleaned to `allowed` and 63 chars, hashed when anything changed."""
-    cleaned = re.sub(f"[^{allowed}]+", "-", value.lower()).strip("-_")
-    fitted = prefix + cleaned
-    if cleaned == value and len(fitted) <= 63:
-        return fitted
-    # Cleaning or cutting could map two ids onto one name: a hash of the original keeps them apart.
-    digest = hashlib.sha256(value.encode()).hexdigest()[:8]
-    return f"{fitted[: 63 - 9].rstrip('-_')}-{digest}".lstrip("-")
-
-
 def job_id(instance_id: str) -> str:
     """The Job id: `zk-worker-{instance_id}`, lowercase, starting with a letter, at most 63 chars."""
-    return _fit(instance_id, "a-z0-9-", prefix="zk-worker-")
+    return fit_name(instance_id, "a-z0-9-", prefix="zk-worker-", lower=True, strip="-_")
 
 
 def job_for(
@@ -107,7 +95,7 @@ def job_for(
     job_labels = {
         **(labels or {}),
         "app": "ainimal-zookeeper-worker",
-        "ainimal-zookeeper-instance": _fit(spec.instance_id, "a-z0-9_-"),
+        "ainimal-zookeeper-instance": fit_name(spec.instance_id, "a-z0-9_-", lower=True, strip="-_"),
     }
     return run_v2.Job(
         labels=job_labels,
@@ -208,7 +196,7 @@ class CloudRunCompute:
         self._operation_timeout = operation_timeout
         self._tracked: set[str] = set()
         self._lock = threading.Lock()
-        self._callbacks: list[ExitCallback] = []
+        self._exits = ExitCallbacks()
         self._closing = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="zk-cloud-run-watch", daemon=True)
         self._watcher.start()
@@ -266,7 +254,7 @@ class CloudRunCompute:
         return liveness(job)
 
     def on_exit(self, callback: ExitCallback) -> None:
-        self._callbacks.append(callback)
+        self._exits.register(callback)
 
     def close(self) -> None:
         # Jobs are left running on purpose: they outlive this process, and any replica can stop them by name.
@@ -306,8 +294,4 @@ class CloudRunCompute:
     def _report_exit(self, instance_id: str, code: int | None) -> None:
         if self._closing.is_set():
             return
-        for callback in list(self._callbacks):
-            try:
-                callback(instance_id, code)
-            except Exception:  # a failing callback must not stop the watcher
-                log.exception("exit callback failed for %s", instance_id)
+        self._exits.fire(instance_id, code)

@@ -8,11 +8,9 @@ behind its back with a fresh AInimal.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +22,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
+from ainimal_zookeeper.adapters.compute_support import ExitCallbacks, fit_name
 from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput, NotFound, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports.compute import ExitCallback, WorkerSpec
 
@@ -42,25 +41,14 @@ ACCELERATOR_SELECTOR = "cloud.google.com/gke-accelerator"
 Phase = Literal["running", "succeeded", "failed"]
 
 
-def _fit(value: str, allowed: str, prefix: str = "", lower: bool = False) -> str:
-    """`prefix + value` cleaned to `allowed` characters and 63 chars, hashed when anything changed."""
-    cleaned = re.sub(f"[^{allowed}]+", "-", value.lower() if lower else value).strip("-_.")
-    fitted = prefix + cleaned
-    if cleaned == value and len(fitted) <= 63:
-        return fitted
-    # Cleaning or cutting could map two ids onto one name: a hash of the original keeps them apart.
-    digest = hashlib.sha256(value.encode()).hexdigest()[:8]
-    return f"{fitted[: 63 - 9].rstrip('-_.')}-{digest}".lstrip("-")
-
-
 def job_name(instance_id: str) -> str:
     """The Job's name: `zk-worker-{instance_id}`, DNS-1123 safe (lowercase, at most 63 chars)."""
-    return _fit(instance_id, "a-z0-9-", prefix="zk-worker-", lower=True)
+    return fit_name(instance_id, "a-z0-9-", prefix="zk-worker-", lower=True)
 
 
 def label_value(instance_id: str) -> str:
     """The instance id as a valid label value (at most 63 chars, alphanumeric at both ends)."""
-    return _fit(instance_id, "A-Za-z0-9_.-")
+    return fit_name(instance_id, "A-Za-z0-9_.-")
 
 
 def job_manifest(
@@ -215,7 +203,7 @@ class GkeCompute:
         self._timeout = request_timeout
         self._tracked: set[str] = set()
         self._lock = threading.Lock()
-        self._callbacks: list[ExitCallback] = []
+        self._exits = ExitCallbacks()
         self._closing = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="zk-gke-watch", daemon=True)
         self._watcher.start()
@@ -279,7 +267,7 @@ class GkeCompute:
         return job_phase(job) == "running"
 
     def on_exit(self, callback: ExitCallback) -> None:
-        self._callbacks.append(callback)
+        self._exits.register(callback)
 
     def close(self) -> None:
         # Jobs are left running on purpose: they outlive this process, and any replica can stop them by name.
@@ -331,8 +319,4 @@ class GkeCompute:
     def _report_exit(self, instance_id: str, code: int | None) -> None:
         if self._closing.is_set():
             return
-        for callback in list(self._callbacks):
-            try:
-                callback(instance_id, code)
-            except Exception:  # a failing callback must not stop the watcher
-                log.exception("exit callback failed for %s", instance_id)
+        self._exits.fire(instance_id, code)

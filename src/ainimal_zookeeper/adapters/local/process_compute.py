@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 from multiprocessing.process import BaseProcess
 
+from ainimal_zookeeper.adapters.compute_support import ExitCallbacks
 from ainimal_zookeeper.ports.compute import ExitCallback, WorkerSpec
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ class LocalProcessCompute:
         self._ctx.set_forkserver_preload(list(preload))
         self._processes: dict[str, BaseProcess] = {}
         self._lock = threading.Lock()
-        self._callbacks: list[ExitCallback] = []
+        self._exits = ExitCallbacks()
         self._wake_reader, self._wake_writer = multiprocessing.Pipe(duplex=False)
         self._closing = False
         self._watcher = threading.Thread(target=self._watch, name="zk-compute-watch", daemon=True)
@@ -84,7 +85,7 @@ class LocalProcessCompute:
         return process.pid if process else None
 
     def on_exit(self, callback: ExitCallback) -> None:
-        self._callbacks.append(callback)
+        self._exits.register(callback)
 
     def close(self) -> None:
         self._closing = True
@@ -116,8 +117,4 @@ class LocalProcessCompute:
     def _report_exit(self, instance_id: str, exitcode: int | None) -> None:
         if self._closing:
             return
-        for callback in list(self._callbacks):
-            try:
-                callback(instance_id, exitcode)
-            except Exception:  # a failing callback must not stop the watcher
-                log.exception("exit callback failed for %s", instance_id)
+        self._exits.fire(instance_id, exitcode)
