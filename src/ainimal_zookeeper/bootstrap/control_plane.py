@@ -28,11 +28,15 @@ class ControlPlane:
     endpoint: GraphQLEndpoint
     http: Starlette
     closers: list[Any]
+    #: Local workers die with their server, so it stops them; pods outlive any control-plane
+    #: instance (a Cloud Function scales to zero without its instances stopping).
+    stop_workers_on_close: bool = True
 
     def close(self) -> None:
-        """Stop workers, then release the bus, the processes and the store."""
+        """Stop local workers, then release the bus, the processes and the store."""
         try:
-            self.zookeeper.stop_all("stopped when the server shut down")
+            if self.stop_workers_on_close:
+                self.zookeeper.stop_all("stopped when the server shut down")
         finally:
             for closer in self.closers:
                 try:
@@ -93,4 +97,5 @@ def build_control_plane(
     threading.Thread(target=catalog.models, name="zk-catalog", daemon=True).start()
     endpoint = GraphQLEndpoint(zookeeper, Executor(build_executable_schema()))
     http = build_http_app(endpoint, client_page)
-    return ControlPlane(zookeeper, endpoint, http, [liveness.close, *ports.closers])
+    closers = [liveness.close, *ports.closers]
+    return ControlPlane(zookeeper, endpoint, http, closers, stop_workers_on_close=config.backends.compute == "local")
