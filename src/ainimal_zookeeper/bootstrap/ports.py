@@ -48,7 +48,7 @@ def control_plane_ports(config: ZookeeperConfig, data_dir: Path) -> ControlPlane
     documents = _documents(backends.documents, data_dir, gcp)
     blobs, blobs_connection = _blobs(backends.blobs, data_dir, gcp)
     commands, events, bus_connection = _buses(backends.bus, gcp)
-    compute = _compute(backends.compute, gcp)
+    compute = _compute(backends.compute, gcp, config.workers.torch_threads)
     closers = [compute.close, commands.close]
     if events is not commands:
         closers.append(events.close)
@@ -104,7 +104,7 @@ def _buses(kind: str, gcp: GcpSettings) -> tuple[CommandBus, EventBus, dict[str,
     return hub, hub, hub.connection
 
 
-def _compute(kind: str, gcp: GcpSettings) -> ComputeProvider:
+def _compute(kind: str, gcp: GcpSettings, threads_per_worker: int) -> ComputeProvider:
     if kind == "gke":
         from ainimal_zookeeper.adapters.gcp.gke_compute import GkeCompute
 
@@ -117,7 +117,7 @@ def _compute(kind: str, gcp: GcpSettings) -> ComputeProvider:
         return CloudRunCompute(_project(gcp), gcp.region, gcp.worker_image)
     from ainimal_zookeeper.adapters.local.process_compute import LocalProcessCompute
 
-    local = LocalProcessCompute()
+    local = LocalProcessCompute(threads_per_worker=threads_per_worker)
     threading.Thread(target=local.warm_up, name="zk-warm-up", daemon=True).start()
     return local
 

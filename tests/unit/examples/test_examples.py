@@ -1,4 +1,4 @@
-"""The bundled examples act, checkpoint, learn and check out, driven as the zookeeper drives them."""
+"""The bundled examples act, checkpoint, learn and pass checks, driven as the zookeeper does."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ from ainimal_zookeeper.sdk.parameters import parse_parameters, validate_values
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 LEARNING_SEED = 0
-LEARNING_EPISODES = 150  # about 1 s; seed 0 measured 18 -> 470 (ten seeds: 14..72 -> 129..500)
+# About 3 s. With the default 5000-step batches, seed 0 measured 21 -> 461 over its first and
+# last 20 episodes; ten seeds gave 17..33 -> 152..500, so the thresholds below leave margin.
+LEARNING_EPISODES = 1600
+SMALL_BATCH = 60  # a few CartPole episodes: updates happen, and episodes are left pending
 
 
 @functools.cache
@@ -43,10 +46,10 @@ def torch_agent_class() -> type[AInimal]:
     return example("torch_policy.py").TorchReinforceAgent
 
 
-AGENT_CLASSES = [
-    pytest.param(reinforce_agent_class, id="numpy"),
-    pytest.param(torch_agent_class, id="torch"),
-]
+@pytest.fixture(params=["numpy", "torch"])
+def agent_class(request) -> type[AInimal]:
+    """Each learning agent class in turn (the torch one skipped without torch)."""
+    return torch_agent_class() if request.param == "torch" else reinforce_agent_class()
 
 
 def run_episode(agent: AInimal, env: gymnasium.Env, mode: str, seed: int | None = None) -> tuple:
@@ -87,7 +90,7 @@ def actions(agent: AInimal, observations: list[np.ndarray], mode: str) -> list[A
 
 
 def trained(agent_class: type[AInimal], episodes: int, seed: int = 3) -> AInimal:
-    agent = agent_class(seed=seed)
+    agent = agent_class(seed=seed, batch_steps=SMALL_BATCH)
     env = gymnasium.make("CartPole-v1")
     for episode in range(episodes):
         run_episode(agent, env, "TRAIN", seed=seed + episode)
@@ -97,22 +100,19 @@ def trained(agent_class: type[AInimal], episodes: int, seed: int = 3) -> AInimal
 # --- the learning agents (numpy and torch) -----------------------------------------------------
 
 
-@pytest.mark.parametrize("agent_class", AGENT_CLASSES)
 def test_the_declared_parameter_defaults_validate_and_build_the_agent(agent_class):
-    cls = agent_class()
-    declared = parse_parameters(cls.AINIMAL_PARAMETERS, "AINIMAL_PARAMETERS")
-    agent = cls(**validate_values(declared, {}, cls.__name__))
-    assert {"learning_rate", "gamma", "seed"} <= {p.name for p in declared}
-    assert all(cls.supports(method) for method in ("train", "save", "load"))
+    declared = parse_parameters(agent_class.AINIMAL_PARAMETERS, "AINIMAL_PARAMETERS")
+    agent = agent_class(**validate_values(declared, {}, agent_class.__name__))
+    assert {"learning_rate", "gamma", "batch_steps", "seed"} <= {p.name for p in declared}
+    assert all(agent_class.supports(method) for method in ("train", "save", "load"))
     assert agent.mode in ("TRAIN", "INFER", "BOTH", "NONE")
 
 
-@pytest.mark.parametrize("agent_class", AGENT_CLASSES)
 @pytest.mark.parametrize("mode", ["TRAIN", "BOTH", "INFER"])
 def test_the_agent_plays_a_cartpole_episode_in_each_acting_mode(agent_class, mode):
-    agent = agent_class()(seed=1)
+    agent = agent_class(seed=1)
     total, loss = run_episode(agent, gymnasium.make("CartPole-v1"), mode, seed=1)
-    assert total >= 8.0  # CartPole cannot end sooner
+    assert total >= 5.0  # even pushing one way throughout lasts about 9 steps
     if mode == "INFER":
         assert loss is None
     else:
@@ -120,9 +120,8 @@ def test_the_agent_plays_a_cartpole_episode_in_each_acting_mode(agent_class, mod
     json.dumps(agent.state)  # the inspector shows it as JSON
 
 
-@pytest.mark.parametrize("agent_class", AGENT_CLASSES)
-def test_the_agent_state_reports_action_probabilities_and_episodes_trained(agent_class):
-    agent = trained(agent_class(), episodes=2)
+def test_the_agent_state_reports_action_probabilities_and_training_progress(agent_class):
+    agent = trained(agent_class, episodes=2)
     agent.forward({"observation": np.zeros(4, dtype=np.float32)})
     state = agent.state
     assert state["episodes_trained"] == 2
@@ -130,41 +129,56 @@ def test_the_agent_state_reports_action_probabilities_and_episodes_trained(agent
     assert sum(state["action_probs"]) == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("agent_class", AGENT_CLASSES)
+def test_the_policy_changes_only_once_a_batch_of_steps_is_full(agent_class):
+    agent = agent_class(seed=5, batch_steps=SMALL_BATCH)
+    env, observations = gymnasium.make("CartPole-v1"), cartpole_observations(20)
+    before = [agent.forward({"observation": obs}) and agent.state["action_probs"] for obs in observations]
+    steps = 0
+    while steps + 30 < SMALL_BATCH:  # CartPole episodes are rarely this long while untrained
+        total, _ = run_episode(agent, env, "TRAIN", seed=steps)
+        steps += int(total)
+        assert agent.state["policy_updates"] == 0
+        assert agent.state["batch_steps_pending"] == steps
+    while agent.state["policy_updates"] == 0:
+        run_episode(agent, env, "TRAIN")
+    assert agent.state["batch_steps_pending"] == 0
+    after = [agent.forward({"observation": obs}) and agent.state["action_probs"] for obs in observations]
+    assert before != after
+
+
 def test_in_infer_mode_the_agent_always_takes_the_same_action_for_an_observation(agent_class):
-    agent = trained(agent_class(), episodes=3)
+    agent = trained(agent_class, episodes=3)
     observations = cartpole_observations(50)
     assert actions(agent, observations, "INFER") == actions(agent, observations, "INFER")
 
 
-@pytest.mark.parametrize("agent_class", AGENT_CLASSES)
 def test_a_checkpoint_holds_only_safetensors_and_json_files(agent_class, tmp_path):
-    trained(agent_class(), episodes=2).save(str(tmp_path))
+    trained(agent_class, episodes=2).save(str(tmp_path))
     suffixes = {path.suffix for path in tmp_path.iterdir()}
     assert ".safetensors" in suffixes
     assert suffixes <= {".safetensors", ".json"}
 
 
-@pytest.mark.parametrize("agent_class", AGENT_CLASSES)
 @pytest.mark.parametrize("mode", ["TRAIN", "INFER"])
 def test_an_agent_loaded_from_a_checkpoint_takes_the_same_actions(agent_class, mode, tmp_path):
-    original = trained(agent_class(), episodes=3)
+    original = trained(agent_class, episodes=5)
     original.save(str(tmp_path))
-    restored = agent_class()(seed=99)  # a different seed: everything must come from the files
+    restored = agent_class(seed=99)  # a different seed: everything must come from the files
     restored.load(str(tmp_path))
     observations = cartpole_observations(200)
     # In TRAIN mode actions are sampled, so this also checks the random stream was restored.
     assert actions(restored, observations, mode) == actions(original, observations, mode)
 
 
-@pytest.mark.parametrize("agent_class", AGENT_CLASSES)
 def test_an_agent_loaded_from_a_checkpoint_keeps_learning_identically(agent_class, tmp_path):
-    original = trained(agent_class(), episodes=3)
+    original = trained(agent_class, episodes=5)
+    assert original.state["policy_updates"] > 0 and original.state["batch_steps_pending"] > 0
     original.save(str(tmp_path))
-    restored = agent_class()(seed=99)
+    restored = agent_class(seed=99)
     restored.load(str(tmp_path))
     env_a, env_b = gymnasium.make("CartPole-v1"), gymnasium.make("CartPole-v1")
-    for episode in range(3):  # the optimiser's moments matter from here on
+    # Updates from here on need the optimiser's moments and the episodes pending at the save.
+    for episode in range(6):
         assert run_episode(restored, env_b, "TRAIN", seed=episode) == run_episode(
             original, env_a, "TRAIN", seed=episode
         )
@@ -172,7 +186,7 @@ def test_an_agent_loaded_from_a_checkpoint_keeps_learning_identically(agent_clas
     assert actions(restored, observations, "INFER") == actions(original, observations, "INFER")
 
 
-def test_the_reinforce_agent_learns_to_balance_within_a_few_hundred_episodes():
+def test_the_reinforce_agent_learns_to_balance_in_a_few_seconds_of_training():
     np.random.seed(LEARNING_SEED)  # as the harness does; the agent should not depend on it
     agent = reinforce_agent_class()(seed=LEARNING_SEED)
     env = gymnasium.make("CartPole-v1")
@@ -182,7 +196,7 @@ def test_the_reinforce_agent_learns_to_balance_within_a_few_hundred_episodes():
     ]
     first, last = np.mean(returns[:20]), np.mean(returns[-20:])
     assert first < 40, returns[:20]  # a near-uniform policy drops the pole in ~20 steps
-    assert last > 150 and last >= 3 * first, (first, last)
+    assert last > 100 and last >= 3 * first, (first, last)
 
 
 # --- the plain controller ----------------------------------------------------------------------

@@ -27,7 +27,11 @@ DEFAULT_PRELOAD = ("ainimal_zookeeper.worker.entry", "numpy", "gymnasium")
 class LocalProcessCompute:
     """One worker process per instance, watched by a thread that reports exits."""
 
-    def __init__(self, preload: Sequence[str] = DEFAULT_PRELOAD) -> None:
+    def __init__(self, preload: Sequence[str] = DEFAULT_PRELOAD, threads_per_worker: int = 1) -> None:
+        # Math libraries size their thread pools when first imported, which for workers is in
+        # the fork server: set the limits before it starts (many threads per worker thrash).
+        for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(variable, str(threads_per_worker))
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(list(preload))
         self._processes: dict[str, BaseProcess] = {}
