@@ -8,7 +8,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: run test lint bench clean
+CHECKOV := .venv-checkov/bin/checkov
+
+.PHONY: run test lint infra-check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +27,19 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check src tests examples bench functions worker
 	$(PY) -m mypy
 
-test: lint
+# checkov (the Terraform static analyser) pins many packages of its own: it gets its own venv.
+$(CHECKOV):
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet checkov
+
+infra-check: $(CHECKOV)
+	$(CHECKOV) -d infra/terraform --quiet --compact --skip-download
+
+test: lint infra-check
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) zookeeper-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov zookeeper-data .pytest_cache .mypy_cache .ruff_cache

@@ -7,26 +7,51 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
 from ainimal_zookeeper.adapters.local.process_compute import LocalProcessCompute
 from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub
 from ainimal_zookeeper.domain import events as ev
+from ainimal_zookeeper.ports import CommandBus, EventBus
 from ainimal_zookeeper.ports.compute import WorkerSpec
 
 BENCH = Path(__file__).resolve().parent
 
 
 class WorkerBench:
-    """A bus hub, a compute provider and a way to wait for events."""
+    """Buses, a compute provider and a way to wait for events.
 
-    def __init__(self, blobs_root: Path) -> None:
-        self.hub = LocalBusHub()
+    Without buses it builds a local ZeroMQ hub and closes it in `close`. Given a CommandBus,
+    an EventBus and the bus connection workers use to reach them (e.g. Pub/Sub's), it uses
+    those and leaves closing them to the caller. Blobs are always local, under `blobs_root`.
+    """
+
+    def __init__(
+        self,
+        blobs_root: Path,
+        commands: CommandBus | None = None,
+        events: EventBus | None = None,
+        bus_connection: dict[str, Any] | None = None,
+    ) -> None:
+        self._owned_hub: LocalBusHub | None = None
+        if commands is None and events is None and bus_connection is None:
+            self._owned_hub = LocalBusHub()
+            commands, events, bus_connection = self._owned_hub, self._owned_hub, self._owned_hub.connection
+        if commands is None or events is None or bus_connection is None:
+            raise ValueError("pass all of commands, events and bus_connection, or none of them")
+        self.commands: CommandBus = commands
+        self.bus_connection = bus_connection
         self.compute = LocalProcessCompute()
         self.blobs = LocalBlobStore(blobs_root)
         self.events: list[ev.Event] = []
         self._changed = threading.Condition()
-        self.hub.subscribe(self._record)
+        self._unsubscribe = events.subscribe(self._record)
+
+    @property
+    def hub(self) -> CommandBus:
+        """Where commands are sent (the local hub unless buses were given)."""
+        return self.commands
 
     def _record(self, event: ev.Event) -> None:
         with self._changed:
@@ -34,14 +59,16 @@ class WorkerBench:
             self._changed.notify_all()
 
     def launch(self, model: dict, mode: str = "INFER") -> str:
+        """Start a worker for `model` on CartPole; returns its instance id once it started."""
         instance_id = uuid.uuid4().hex[:8]
         env = {"name": "CartPole", "type": "gymnasium", "env_name": "CartPole-v1"}
-        connection = {"bus": self.hub.connection, "blobs": {"type": "local", "root": str(self.blobs.root)}}
+        connection = {"bus": self.bus_connection, "blobs": {"type": "local", "root": str(self.blobs.root)}}
         self.compute.start(WorkerSpec(instance_id, model, env, {}, {}, mode, connection, seed=1))
         self.wait_for(lambda e: isinstance(e, ev.WorkerStarted) and e.instance_id == instance_id, 60)
         return instance_id
 
     def wait_for(self, match: Callable[[ev.Event], bool], timeout: float = 10) -> ev.Event:
+        """The first event (seen so far or arriving within `timeout` s) that `match`es."""
         deadline = time.monotonic() + timeout
         with self._changed:
             seen = 0
@@ -56,8 +83,11 @@ class WorkerBench:
                 self._changed.wait(remaining)
 
     def close(self) -> None:
+        """Stop the workers, stop listening, and close the hub if this bench built it."""
         self.compute.close()
-        self.hub.close()
+        self._unsubscribe()
+        if self._owned_hub is not None:
+            self._owned_hub.close()
 
 
 def policy_model() -> dict:

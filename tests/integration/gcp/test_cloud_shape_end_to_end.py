@@ -9,6 +9,8 @@ the client-library boundary).
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -76,8 +78,12 @@ def test_the_cloud_shape_launches_pauses_checkpoints_and_terminates_a_cartpole_i
     )["launch"]
     assert branch["status"] == "RUNNING" and branch["step"] >= saved["step"]
 
-    for instance_id, pid in ((launched["id"], launched["worker"]["pid"]), (branch["id"], branch["worker"]["pid"])):
-        ended = fn.gql(f'mutation {{ terminate(id: "{instance_id}") {{ status }} }}')["terminate"]
-        assert ended["status"] == "TERMINATED"
-        wait_for(lambda pid=pid: not pid_alive(pid), what="worker process gone")
-    assert [c["id"] for c in instance(fn, launched["id"])["checkpoints"]] == [saved["id"]]
+    # A worker killed mid-run: its instance becomes FAILED, its checkpoint still launches.
+    os.kill(launched["worker"]["pid"], signal.SIGKILL)
+    failed = wait_for(lambda: (d := instance(fn, launched["id"]))["status"] == "FAILED" and d, what="FAILED")
+    assert "killed by signal 9" in failed["error"]
+    assert [c["id"] for c in failed["checkpoints"]] == [saved["id"]]
+
+    ended = fn.gql(f'mutation {{ terminate(id: "{branch["id"]}") {{ status }} }}')["terminate"]
+    assert ended["status"] == "TERMINATED"
+    wait_for(lambda: not pid_alive(branch["worker"]["pid"]), what="worker process gone")
