@@ -38,7 +38,7 @@ from ainimal_zookeeper.ports import DocumentStore
 from workers import WorkerBench, policy_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "local_emulator"))
-import emulators  # noqa: E402  (the no-Docker emulators, imported from their folder)
+import emulators  # the no-Docker emulators, imported from their folder
 
 PROJECT = "ainimal-zookeeper-bench"
 INSTANCES = "instances"
@@ -192,9 +192,7 @@ def print_latency(local: dict[str, float], pubsub: dict[str, float], rounds: int
     print(f"command round trip over {rounds} pause/resume commands (worker process, CartPole):")
     for name, figures in (("local ZeroMQ", local), ("Pub/Sub emulator", pubsub)):
         print(f"  {name:<18} p50 {figures['p50']:7.2f} ms   p99 {figures['p99']:7.2f} ms")
-    print(
-        f"  Pub/Sub / ZeroMQ   p50 {pubsub['p50'] / local['p50']:6.1f}x     p99 {pubsub['p99'] / local['p99']:6.1f}x"
-    )
+    print(f"  Pub/Sub / ZeroMQ   p50 {pubsub['p50'] / local['p50']:6.1f}x     p99 {pubsub['p99'] / local['p99']:6.1f}x")
 
 
 def print_stores(sqlite: dict[str, float], firestore: dict[str, float], seconds: float) -> None:
@@ -213,7 +211,9 @@ def main(rounds: int, seconds: float) -> None:
         local = local_latency(folder, rounds)
         pubsub = pubsub_latency(folder, rounds)
         sqlite = store_rates(SqliteDocumentStore(folder / "bench.sqlite3"), seconds)
-        firestore = store_rates(FirestoreDocumentStore(project=PROJECT, prefix=f"bench{uuid.uuid4().hex[:6]}_"), seconds)
+        firestore = store_rates(
+            FirestoreDocumentStore(project=PROJECT, prefix=f"bench{uuid.uuid4().hex[:6]}_"), seconds
+        )
     print_latency(local, pubsub, rounds)
     print_stores(sqlite, firestore, seconds)
     print(f"(whole run {time.perf_counter() - started:.0f} s, emulators included)")

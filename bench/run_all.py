@@ -10,7 +10,13 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ["harness_overhead.py", "command_latency.py", "checkpoint_io.py", "graphql_throughput.py"]
+SCRIPTS = [
+    "harness_overhead.py",
+    "command_latency.py",
+    "checkpoint_io.py",
+    "graphql_throughput.py",
+    "cloud_paths.py",
+]
 
 if __name__ == "__main__":
     failed = 0
