@@ -13,6 +13,7 @@ BENCH = Path(__file__).resolve().parent
 SCRIPTS = [
     "harness_overhead.py",
     "command_latency.py",
+    "launch_latency.py",
     "checkpoint_io.py",
     "graphql_throughput.py",
     "cloud_paths.py",

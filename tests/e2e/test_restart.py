@@ -40,3 +40,19 @@ def test_restart_keeps_instances_and_checkpoints_and_marks_lost_workers_failed(t
         assert relaunched["status"] == "RUNNING"
     finally:
         assert second.stop() == 0
+
+
+def test_a_terminated_server_stops_its_workers_and_records_why(tmp_path):
+    data = tmp_path / "data"
+    first = ServerProcess(HERE / "zoo.yaml", data)
+    launched = first.gql('mutation { launch(input: {model: "Counter", environment: "CartPole"}) { id worker } }')[
+        "launch"
+    ]
+    assert first.stop(signal.SIGTERM) == 0, first.log()
+    assert not pid_alive(launched["worker"]["pid"])
+    second = ServerProcess(HERE / "zoo.yaml", data)
+    try:
+        stopped = second.gql(f'{{ instance(id: "{launched["id"]}") {{ status error }} }}')["instance"]
+        assert stopped == {"status": "TERMINATED", "error": "stopped when the server shut down"}
+    finally:
+        assert second.stop() == 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
@@ -34,6 +36,9 @@ def serve(
     print(f"AInimal Zookeeper serving GraphQL at http://{shown}:{port}/graphql (data in {folder})", flush=True)
     if with_client:
         print(f"web client at http://{shown}:{port}/", flush=True)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it; with this handler in place
+    # that ends here as for Ctrl-C, so the workers are stopped instead of being orphaned.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         uvicorn.Server(uvicorn.Config(app.http, host=host, port=port, log_level="warning", lifespan="off")).run()
     except KeyboardInterrupt:
@@ -43,3 +48,7 @@ def serve(
         app.close()
     print("AInimal Zookeeper stopped", flush=True)
     return 0
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

@@ -263,15 +263,18 @@ class Zookeeper:
         return lost
 
     def stop_all(self, reason: str) -> None:
-        """Ask every active instance's worker to stop (server shutdown)."""
-        for doc in self.documents.find(INSTANCES, [("status", "in", [s.value for s in ACTIVE_STATUSES])]):
-            self.commands.send(cmd.Terminate(doc["id"]))
-            self._update_if(doc["id"], None, {"status": "STOPPING"})
+        """Ask every active instance's worker to stop (server shutdown); `reason` is recorded."""
+        stopping = [
+            d["id"] for d in self.documents.find(INSTANCES, [("status", "in", [s.value for s in ACTIVE_STATUSES])])
+        ]
+        for instance_id in stopping:
+            self.commands.send(cmd.Terminate(instance_id))
+            self._update_if(instance_id, None, {"status": "STOPPING", "error": reason})
         deadline = time.monotonic() + self.timeouts.terminate_grace
         while time.monotonic() < deadline and self.documents.find(INSTANCES, [("status", "==", "STOPPING")]):
             self.notifier.wait(0.05)
         for doc in self.documents.find(INSTANCES, [("status", "==", "STOPPING")]):
-            self._update_if(doc["id"], None, {"status": "TERMINATED", "error": reason, "endedAt": now_iso()})
+            self._update_if(doc["id"], None, {"status": "TERMINATED", "endedAt": now_iso()})
 
     # helpers
 
