@@ -40,7 +40,7 @@ def save_checkpoint(folder: Path, blobs: LocalBlobStore, weights: dict[str, np.n
     (content / MODEL_DIR).mkdir(parents=True)
     start = time.perf_counter()
     save_file(weights, str(content / MODEL_DIR / "weights.safetensors"))
-    key, _ = store_checkpoint(blobs, content, {"step": 0}, folder)
+    key, _ = store_checkpoint(blobs, content, {"step": 0})
     return time.perf_counter() - start, key
 
 

@@ -298,7 +298,7 @@ class WorkerRuntime:
             folder = scratch / "content"
             (folder / MODEL_DIR).mkdir(parents=True)
             self.agent.save(str(folder / MODEL_DIR))
-            key, size = store_checkpoint(self.blobs, folder, self._harness_state(), scratch)
+            key, size = store_checkpoint(self.blobs, folder, self._harness_state())
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         self.outbox.publish(

@@ -68,12 +68,13 @@ def test_a_checkpoint_is_stored_under_its_content_hash_and_unpacks_equal(tmp_pat
         (folder / "model" / "weights.bin").write_bytes(b"\x01" * 1000)
         return folder
 
-    key, size = store_checkpoint(blobs, content(), {"step": 5}, tmp_path)
-    assert key.startswith("checkpoints/sha256/") and size == blobs.size(key)
+    key, size = store_checkpoint(blobs, content(), {"step": 5})
+    assert key.startswith("checkpoints/sha256/")
+    assert size == blobs.size(key) + sum(blobs.size(k) for k in blobs.list("checkpoints/files/"))
     assert not (tmp_path / "content").exists()  # consumed
-    again, _ = store_checkpoint(blobs, content(), {"step": 5}, tmp_path)
+    again, _ = store_checkpoint(blobs, content(), {"step": 5})
     assert again == key  # same content, same name
-    different, _ = store_checkpoint(blobs, content(), {"step": 6}, tmp_path)
+    different, _ = store_checkpoint(blobs, content(), {"step": 6})
     assert different != key
     out = tmp_path / "out"
     out.mkdir()
@@ -87,30 +88,37 @@ def test_a_blob_that_is_not_a_checkpoint_is_refused_clearly(tmp_path):
     from ainimal_zookeeper.errors import InvalidInput
 
     blobs = LocalBlobStore(tmp_path / "blobs")
-    blobs.put("checkpoints/sha256/bad.tar", b"definitely not a tar")
+    blobs.put("checkpoints/sha256/bad.json", b"definitely not a manifest")
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(InvalidInput, match="not a readable checkpoint"):
-        fetch_checkpoint(blobs, "checkpoints/sha256/bad.tar", out)
+        fetch_checkpoint(blobs, "checkpoints/sha256/bad.json", out)
 
 
-def test_a_checkpoint_with_a_path_escaping_entry_is_refused(tmp_path):
-    import io
-    import tarfile
+def test_a_checkpoint_whose_manifest_points_outside_its_folder_is_refused(tmp_path):
+    import json
 
     import pytest
 
     from ainimal_zookeeper.errors import InvalidInput
 
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        info = tarfile.TarInfo("../escaped.txt")
-        info.size = 2
-        tar.addfile(info, io.BytesIO(b"hi"))
     blobs = LocalBlobStore(tmp_path / "blobs")
-    blobs.put("checkpoints/sha256/evil.tar", buffer.getvalue())
+    blobs.put("checkpoints/files/sha256/abc", b"hi")
+    manifest = {"format": 2, "files": [{"path": "../escaped.txt", "sha256": "abc", "size": 2}]}
+    blobs.put("checkpoints/sha256/evil.json", json.dumps(manifest).encode())
     out = tmp_path / "out"
     out.mkdir()
-    with pytest.raises(InvalidInput):
-        fetch_checkpoint(blobs, "checkpoints/sha256/evil.tar", out)
+    with pytest.raises(InvalidInput, match="leaves the checkpoint folder"):
+        fetch_checkpoint(blobs, "checkpoints/sha256/evil.json", out)
     assert not (tmp_path / "escaped.txt").exists()
+
+
+def test_unchanged_files_are_stored_once_across_checkpoints(tmp_path):
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    for step in (1, 2):
+        folder = tmp_path / "content"
+        (folder / "model").mkdir(parents=True)
+        (folder / "model" / "weights.bin").write_bytes(b"\x02" * 4096)
+        store_checkpoint(blobs, folder, {"step": step})
+    stored = blobs.list("checkpoints/files/")
+    assert len(stored) == 3  # the weights once, and one harness file per checkpoint
