@@ -32,7 +32,7 @@ def store_checkpoint(blobs: BlobStore, folder: Path, harness: dict[str, Any]) ->
     `folder` is consumed: its files are moved into the store where it can take them.
     """
     (folder / HARNESS_FILE).write_text(json.dumps({"format": FORMAT_VERSION, **harness}, sort_keys=True))
-    entries = []
+    entries: list[dict[str, Any]] = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest = _hash_while_flushing(path)
         size = path.stat().st_size
@@ -44,7 +44,7 @@ def store_checkpoint(blobs: BlobStore, folder: Path, harness: dict[str, Any]) ->
     manifest = json.dumps({"format": FORMAT_VERSION, "files": entries}, sort_keys=True).encode()
     key = f"checkpoints/sha256/{hashlib.sha256(manifest).hexdigest()}.json"
     blobs.put(key, manifest)
-    return key, sum(e["size"] for e in entries) + len(manifest)
+    return key, sum(int(e["size"]) for e in entries) + len(manifest)
 
 
 def fetch_checkpoint(blobs: BlobStore, key: str, folder: Path) -> dict[str, Any]:
