@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from inspect import isawaitable
 from typing import Any
 
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     GraphQLError,
     GraphQLSchema,
     OperationType,
     execute_sync,
     parse,
+    subscribe,
     validate,
 )
 from graphql.utilities import get_operation_ast
@@ -110,3 +114,26 @@ class Executor:
             body["errors"] = [format_error(e) for e in result.errors]
         # Variable errors stop execution before any data: that is the client's request at fault.
         return (400 if result.data is None and result.errors else 200), body
+
+    async def subscribe(
+        self, request: GraphQLRequest, context: Any
+    ) -> AsyncIterator[ExecutionResult] | tuple[int, dict[str, Any]]:
+        """Start a subscription: its stream of results, or (HTTP status, body) when it cannot start."""
+        prepared = self.cache.prepare(request.query)
+        if prepared.document is None:
+            return 400, {"errors": [format_error(e) for e in prepared.errors]}
+        try:
+            result = subscribe(
+                self.schema,
+                prepared.document,
+                context_value=context,
+                variable_values=request.variables,
+                operation_name=request.operation_name,
+            )
+            if isawaitable(result):
+                result = await result
+        except GraphQLError as error:
+            return 400, {"errors": [format_error(error)]}
+        if isinstance(result, ExecutionResult):
+            return 400, {"data": result.data, "errors": [format_error(e) for e in result.errors or []]}
+        return result

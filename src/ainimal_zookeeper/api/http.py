@@ -16,12 +16,14 @@ from graphql import OperationType
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ainimal_zookeeper.api.context import RequestContext
 from ainimal_zookeeper.api.errors import request_error
 from ainimal_zookeeper.api.executor import MAX_QUERY_BYTES, Executor, GraphQLRequest
+from ainimal_zookeeper.api.sse import SSE_HEADERS as _SSE_HEADERS
+from ainimal_zookeeper.api.sse import sse_events
 from ainimal_zookeeper.service.authorization import LOCAL_OPERATOR, Viewer
 from ainimal_zookeeper.service.zookeeper import Zookeeper
 
@@ -55,12 +57,15 @@ class GraphQLEndpoint:
             return JSONResponse(
                 request_error("only queries may be sent with GET; POST mutations as JSON"), status_code=405
             )
-        if operation is OperationType.SUBSCRIPTION:
-            return JSONResponse(
-                request_error("subscriptions are not served by this server version yet", "NOT_IMPLEMENTED"),
-                status_code=400,
-            )
         context = RequestContext(self.viewer_for(request), self.zookeeper)
+        if operation is OperationType.SUBSCRIPTION:
+            if "text/event-stream" not in request.headers.get("accept", ""):
+                message = "subscriptions are served as Server-Sent Events: send the header Accept: text/event-stream"
+                return JSONResponse(request_error(message), status_code=406)
+            started = await self.executor.subscribe(parsed, context)
+            if isinstance(started, tuple):
+                return JSONResponse(started[1], status_code=started[0])
+            return StreamingResponse(sse_events(started), media_type="text/event-stream", headers=_SSE_HEADERS)
         if operation is OperationType.MUTATION:
             # Mutations wait for workers to confirm; keep the event loop free meanwhile.
             status, body = await run_in_threadpool(self.executor.run, parsed, context)

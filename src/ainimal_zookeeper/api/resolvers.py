@@ -6,7 +6,7 @@ graphql-core's default resolver; only fields that reach into other records are l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from graphql import GraphQLResolveInfo
@@ -118,6 +118,18 @@ def restore_checkpoint(_: Any, info: GraphQLResolveInfo, id: str, checkpoint: st
     return ctx.zookeeper.restore_checkpoint(ctx.viewer, id, checkpoint)
 
 
+# Subscription
+
+
+def subscribe_instance_events(_: Any, info: GraphQLResolveInfo, id: str | None = None) -> AsyncIterator[dict[str, Any]]:  # noqa: A002
+    ctx = _ctx(info)
+    return ctx.zookeeper.instance_events(ctx.viewer, id)
+
+
+def event_payload(payload: dict[str, Any], _info: GraphQLResolveInfo, **_: Any) -> dict[str, Any]:
+    return payload
+
+
 def not_available_yet(feature: str) -> Resolver:
     """A resolver that says clearly which part of the API is not served yet."""
 
@@ -219,4 +231,9 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "worker": instance_worker,
     },
     "Checkpoint": {"parent": linked_checkpoint("parent")},
+}
+
+#: Subscription fields: field -> (subscribe: the source stream, resolve: one payload).
+SUBSCRIPTIONS: dict[str, tuple[Resolver, Resolver]] = {
+    "instanceEvents": (subscribe_instance_events, event_payload),
 }

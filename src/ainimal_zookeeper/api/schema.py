@@ -7,7 +7,7 @@ from importlib import resources
 
 from graphql import GraphQLObjectType, GraphQLSchema, build_schema, extend_schema, parse
 
-from ainimal_zookeeper.api.resolvers import RESOLVERS
+from ainimal_zookeeper.api.resolvers import RESOLVERS, SUBSCRIPTIONS
 
 
 def schema_sdl() -> str:
@@ -27,4 +27,9 @@ def build_executable_schema() -> GraphQLSchema:
         assert isinstance(graphql_type, GraphQLObjectType)
         for field_name, resolver in fields.items():
             graphql_type.fields[field_name].resolve = resolver
+    subscription = schema.subscription_type
+    assert subscription is not None
+    for field_name, (source, payload) in SUBSCRIPTIONS.items():
+        subscription.fields[field_name].subscribe = source
+        subscription.fields[field_name].resolve = payload
     return schema

@@ -58,6 +58,7 @@ def build_control_plane(
     from ainimal_zookeeper.api.schema import build_executable_schema
     from ainimal_zookeeper.catalog.catalog import Catalog
     from ainimal_zookeeper.service.authorization import OpenAuthorizer
+    from ainimal_zookeeper.service.event_stream import EventFanout
     from ainimal_zookeeper.service.limits import Limits
     from ainimal_zookeeper.service.liveness import LivenessWatch
     from ainimal_zookeeper.service.notifier import Notifier
@@ -70,6 +71,8 @@ def build_control_plane(
     progress_interval = 1.0 if config.backends.documents == "firestore" else 0.0
     projection = Projection(ports.documents, notifier, progress_interval)
     ports.events.subscribe(projection.apply)
+    fanout = EventFanout()
+    ports.events.subscribe(fanout)
     ports.compute.on_exit(projection.worker_exited)
     catalog = Catalog(
         models=[m.model_dump() for m in config.models],
@@ -87,6 +90,7 @@ def build_control_plane(
         limits=Limits(max_models=config.max_models, max_envs=config.max_envs),
         timeouts=timeouts or Timeouts(),
         torch_threads=config.workers.torch_threads,
+        event_fanout=fanout,
     )
     liveness = LivenessWatch(ports.documents, notifier, max_silence=config.workers.heartbeat_timeout)
     liveness.start()

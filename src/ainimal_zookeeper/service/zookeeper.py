@@ -11,6 +11,7 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from ainimal_zookeeper.domain.instance import ACTIVE_STATUSES, InstanceStatus, R
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports import CommandBus, ComputeProvider, DocumentStore, WorkerSpec
 from ainimal_zookeeper.service.authorization import Authorizer, Resource, Viewer, authorize
+from ainimal_zookeeper.service.event_stream import EventFanout
 from ainimal_zookeeper.service.limits import Limits, check_limits
 from ainimal_zookeeper.service.notifier import Notifier
 from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, now_iso
@@ -65,12 +67,14 @@ class Zookeeper:
         limits: Limits | None = None,
         timeouts: Timeouts | None = None,
         torch_threads: int = 1,
+        event_fanout: EventFanout | None = None,
     ) -> None:
         self.catalog, self.documents, self.commands, self.compute = catalog, documents, commands, compute
         self.authorizer, self.notifier = authorizer, notifier
         self.worker_connection = worker_connection
         self.limits, self.timeouts = limits or Limits(), timeouts or Timeouts()
         self.torch_threads = torch_threads
+        self.event_fanout = event_fanout or EventFanout()
 
     # queries
 
@@ -110,6 +114,18 @@ class Zookeeper:
             return self.catalog.environment(name).spec
         except NotFound:
             return None
+
+    def instance_events(self, viewer: Viewer, instance_id: str | None) -> AsyncIterator[dict[str, Any]]:
+        """Live events of one instance the viewer may see (or of all, filtered per event)."""
+        if instance_id is not None:
+            self._visible(viewer, instance_id)
+            return self.event_fanout.stream(instance_id)
+        return self._visible_events(viewer)
+
+    async def _visible_events(self, viewer: Viewer) -> AsyncIterator[dict[str, Any]]:
+        async for item in self.event_fanout.stream(None):
+            if self.instance(viewer, item["instance"]) is not None:
+                yield item
 
     # launching
 
