@@ -9,6 +9,7 @@ the client-library boundary).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -62,7 +63,22 @@ def test_the_cloud_shape_launches_pauses_checkpoints_and_terminates_a_cartpole_i
     first = instance(fn, launched["id"])["step"]
     wait_for(lambda: instance(fn, launched["id"])["step"] > first + 500, what="steps climbing")
 
-    paused = fn.gql(f'mutation {{ pause(id: "{launched["id"]}") {{ status step }} }}')["pause"]
+    # Events reach an SSE subscriber of the function through Pub/Sub.
+    subscription = {
+        "query": "subscription($id: ID) { instanceEvents(id: $id) { kind status } }",
+        "variables": {"id": launched["id"]},
+    }
+    with fn.http.stream(
+        "POST", fn.graphql_path, json=subscription, headers={"accept": "text/event-stream"}, timeout=60
+    ) as stream:
+        assert stream.status_code == 200
+        paused = fn.gql(f'mutation {{ pause(id: "{launched["id"]}") {{ status step }} }}')["pause"]
+        seen = next(
+            json.loads(line[len("data: ") :])["data"]["instanceEvents"]
+            for line in stream.iter_lines()
+            if line.startswith("data: ") and '"PAUSED"' in line
+        )
+    assert seen == {"kind": "COMMAND_APPLIED", "status": "PAUSED"}
     assert paused["status"] == "PAUSED"
     time.sleep(1.0)
     assert instance(fn, launched["id"])["step"] == paused["step"]
