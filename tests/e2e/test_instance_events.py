@@ -60,3 +60,14 @@ def test_subscriptions_need_an_event_stream_and_a_visible_instance(server):
         "/graphql", json={"query": SUBSCRIPTION, "variables": {"id": "nope"}}, headers={"accept": "text/event-stream"}
     )
     assert response.status_code == 400 and response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_the_telemetry_subscription_says_it_is_not_served_yet(server):
+    response = server.http.post(
+        "/graphql",
+        json={"query": 'subscription { telemetry(id: "x") { step } }'},
+        headers={"accept": "text/event-stream"},
+    )
+    error = response.json()["errors"][0]
+    assert response.status_code == 400 and error["extensions"]["code"] == "NOT_IMPLEMENTED"
+    assert "telemetry subscription is not available" in error["message"]

@@ -236,4 +236,5 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
 #: Subscription fields: field -> (subscribe: the source stream, resolve: one payload).
 SUBSCRIPTIONS: dict[str, tuple[Resolver, Resolver]] = {
     "instanceEvents": (subscribe_instance_events, event_payload),
+    "telemetry": (not_available_yet("the telemetry subscription"), event_payload),
 }
