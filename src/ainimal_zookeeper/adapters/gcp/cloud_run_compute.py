@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,7 +19,7 @@ from google.auth import exceptions as auth_exceptions
 from google.cloud import run_v2
 from google.protobuf import duration_pb2
 
-from ainimal_zookeeper.adapters.compute_support import ExitCallbacks, fit_name
+from ainimal_zookeeper.adapters.compute_support import JobTracker, fit_name, wait_while_alive
 from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput, NotFound, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports.compute import ExitCallback, WorkerSpec
 
@@ -194,12 +192,7 @@ class CloudRunCompute:
         }
         self._poll_seconds = poll_seconds
         self._operation_timeout = operation_timeout
-        self._tracked: set[str] = set()
-        self._lock = threading.Lock()
-        self._exits = ExitCallbacks()
-        self._closing = threading.Event()
-        self._watcher = threading.Thread(target=self._watch, name="zk-cloud-run-watch", daemon=True)
-        self._watcher.start()
+        self._jobs = JobTracker(self._ended, poll_seconds, name="zk-cloud-run-watch")
 
     def job_name(self, instance_id: str) -> str:
         """The Job's full resource name."""
@@ -213,8 +206,7 @@ class CloudRunCompute:
                 self._client.create_job(request=request).result(timeout=self._operation_timeout)
         except Conflict:
             if self.is_alive(spec.instance_id):
-                with self._lock:  # this instance's Job is already running: a repeated start
-                    self._tracked.add(spec.instance_id)
+                self._jobs.track(spec.instance_id)  # its Job already runs: a repeated start
                 return
             # A Job of an earlier run would run its old spec (checkpoint, params): replace it.
             self._delete(name)
@@ -223,14 +215,11 @@ class CloudRunCompute:
         with _api_errors(f"running Job {name}"):
             # Not waited for: this operation ends only when the execution does.
             self._client.run_job(request=run_job_request(name))
-        with self._lock:
-            self._tracked.add(spec.instance_id)
+        self._jobs.track(spec.instance_id)
 
     def stop(self, instance_id: str, grace_seconds: float = 5.0) -> None:
-        deadline = time.monotonic() + grace_seconds
         # The worker was asked to stop by itself; deleting the Job is the fallback after the grace.
-        while time.monotonic() < deadline and self.is_alive(instance_id):
-            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        wait_while_alive(self.is_alive, instance_id, grace_seconds, step=1.0)
         self._delete(self.job_name(instance_id))
 
     def _delete(self, name: str) -> None:
@@ -254,44 +243,27 @@ class CloudRunCompute:
         return liveness(job)
 
     def on_exit(self, callback: ExitCallback) -> None:
-        self._exits.register(callback)
+        self._jobs.exits.register(callback)
 
     def close(self) -> None:
         # Jobs are left running on purpose: they outlive this process, and any replica can stop them by name.
-        self._closing.set()
-        self._watcher.join(timeout=self._poll_seconds + 5)
+        self._jobs.close(timeout=self._poll_seconds + 5)
 
-    def _watch(self) -> None:
-        while not self._closing.wait(self._poll_seconds):
-            with self._lock:
-                tracked = sorted(self._tracked)
-            for instance_id in tracked:
-                if self._closing.is_set():
-                    return
-                self._check(instance_id)
-
-    def _check(self, instance_id: str) -> None:
-        """Report `instance_id` if its Job ended (or is gone); a Job that runs or cannot be read waits."""
-        name = self.job_name(instance_id)
-        try:
-            with _api_errors(f"reading Job {name}"):
-                job = self._client.get_job(request=get_job_request(name))
-        except NotFound:
-            code = None
-        except ZookeeperError as exc:
-            log.warning("cannot poll %s: %s", instance_id, exc)
-            return
-        else:
-            if liveness(job) is not False:
-                return
-            code = exit_code(job)
-        with self._lock:
-            if instance_id not in self._tracked:
-                return
-            self._tracked.discard(instance_id)
-        self._report_exit(instance_id, code)
-
-    def _report_exit(self, instance_id: str, code: int | None) -> None:
-        if self._closing.is_set():
-            return
-        self._exits.fire(instance_id, code)
+    def _ended(self, tracked: set[str]) -> dict[str, int | None]:
+        """The tracked instances whose Job ended (or is gone); a Job that runs or cannot be read waits."""
+        ended: dict[str, int | None] = {}
+        for instance_id in sorted(tracked):
+            if self._jobs.closing:
+                break
+            name = self.job_name(instance_id)
+            try:
+                with _api_errors(f"reading Job {name}"):
+                    job = self._client.get_job(request=get_job_request(name))
+            except NotFound:
+                ended[instance_id] = None
+            except ZookeeperError as exc:
+                log.warning("cannot poll %s: %s", instance_id, exc)
+            else:
+                if liveness(job) is False:
+                    ended[instance_id] = exit_code(job)
+        return ended

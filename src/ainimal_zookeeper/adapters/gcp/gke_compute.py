@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -22,7 +20,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from ainimal_zookeeper.adapters.compute_support import ExitCallbacks, fit_name
+from ainimal_zookeeper.adapters.compute_support import JobTracker, fit_name, wait_while_alive
 from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput, NotFound, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports.compute import ExitCallback, WorkerSpec
 
@@ -201,12 +199,7 @@ class GkeCompute:
         self._batch = k8s.BatchV1Api(self._api_client)
         self._poll_seconds = poll_seconds
         self._timeout = request_timeout
-        self._tracked: set[str] = set()
-        self._lock = threading.Lock()
-        self._exits = ExitCallbacks()
-        self._closing = threading.Event()
-        self._watcher = threading.Thread(target=self._watch, name="zk-gke-watch", daemon=True)
-        self._watcher.start()
+        self._jobs = JobTracker(self._ended, poll_seconds, name="zk-gke-watch")
 
     def start(self, spec: WorkerSpec) -> None:
         manifest = job_manifest(spec, **self._manifest_options)
@@ -215,8 +208,7 @@ class GkeCompute:
             self._call(f"creating Job {name}", self._batch.create_namespaced_job, self._namespace, manifest)
         except Conflict:
             self._take_over(spec.instance_id, name, manifest)
-        with self._lock:
-            self._tracked.add(spec.instance_id)
+        self._jobs.track(spec.instance_id)
 
     def _take_over(self, instance_id: str, name: str, manifest: k8s.V1Job) -> None:
         """Handle an existing Job of that name: this instance's running one is a repeated start."""
@@ -241,10 +233,8 @@ class GkeCompute:
             raise Conflict(f"Job {name} from an earlier run of {instance_id} is still being deleted; retry") from exc
 
     def stop(self, instance_id: str, grace_seconds: float = 5.0) -> None:
-        deadline = time.monotonic() + grace_seconds
         # The worker was asked to stop by itself; deleting the Job is the fallback after the grace.
-        while time.monotonic() < deadline and self.is_alive(instance_id):
-            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+        wait_while_alive(self.is_alive, instance_id, grace_seconds, step=0.5)
         self._delete(job_name(instance_id))
 
     def _delete(self, name: str) -> None:
@@ -267,12 +257,11 @@ class GkeCompute:
         return job_phase(job) == "running"
 
     def on_exit(self, callback: ExitCallback) -> None:
-        self._exits.register(callback)
+        self._jobs.exits.register(callback)
 
     def close(self) -> None:
         # Jobs are left running on purpose: they outlive this process, and any replica can stop them by name.
-        self._closing.set()
-        self._watcher.join(timeout=self._timeout + self._poll_seconds)
+        self._jobs.close(timeout=self._timeout + self._poll_seconds)
         if self._owns_client:
             self._api_client.close()
 
@@ -281,42 +270,21 @@ class GkeCompute:
         with _api_errors(action):
             return method(*args, _request_timeout=self._timeout, **kwargs)
 
-    def _watch(self) -> None:
-        while not self._closing.wait(self._poll_seconds):
-            try:
-                self._poll()
-            except Exception:  # the watcher must survive anything a poll raises
-                log.exception("polling the worker Jobs failed")
-
-    def _poll(self) -> None:
-        """Report the tracked instances whose Job has finished or vanished."""
-        with self._lock:
-            # Taken before listing, so that a Job created meanwhile is not mistaken for a vanished one.
-            tracked = set(self._tracked)
-        if not tracked:
-            return
+    def _ended(self, tracked: set[str]) -> dict[str, int | None]:
+        """The tracked instances whose Job has finished or vanished, with their exit codes."""
         try:
             selector = f"{APP_LABEL}={APP_NAME}"
             jobs = self._call("listing Jobs", self._batch.list_namespaced_job, self._namespace, label_selector=selector)
         except ZookeeperError as exc:
             log.warning("cannot poll the worker Jobs: %s", exc)
-            return
+            return {}
         by_owner = {
             (job.metadata.annotations or {}).get(INSTANCE_ANNOTATION): job for job in jobs.items if job.metadata
         }
-        for instance_id in sorted(tracked):
+        ended: dict[str, int | None] = {}
+        for instance_id in tracked:
             job = by_owner.get(instance_id)
             phase = job_phase(job) if job is not None else None
-            if phase == "running":
-                continue
-            code = None if phase is None else 0 if phase == "succeeded" else 1
-            with self._lock:
-                if instance_id not in self._tracked:
-                    continue
-                self._tracked.discard(instance_id)
-            self._report_exit(instance_id, code)
-
-    def _report_exit(self, instance_id: str, code: int | None) -> None:
-        if self._closing.is_set():
-            return
-        self._exits.fire(instance_id, code)
+            if phase != "running":
+                ended[instance_id] = None if phase is None else 0 if phase == "succeeded" else 1
+        return ended
