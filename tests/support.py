@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -141,3 +142,39 @@ def pid_alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return not (stat.exists() and stat.read_text().split()[2] == "Z")
+
+
+class SseStream:
+    """An open GraphQL subscription over Server-Sent Events; iterate for payloads of `field`."""
+
+    def __init__(self, server: ServerProcess, query: str, variables: dict[str, Any], field: str) -> None:
+        self.field = field
+        body = {"query": query, "variables": variables}
+        self._context = server.http.stream(
+            "POST", server.graphql_path, json=body, headers={"accept": "text/event-stream"}, timeout=60
+        )
+        self.response = self._context.__enter__()
+        assert self.response.status_code == 200, self.response.read()
+        self._lines = self.response.iter_lines()
+
+    def next(self) -> dict[str, Any]:
+        """The next payload (blocks until the server sends one)."""
+        for line in self._lines:
+            if line.startswith("data: "):
+                message = json.loads(line[len("data: ") :])
+                if message.get("errors"):
+                    raise GraphQLError(message["errors"])
+                return dict(message["data"][self.field])
+        raise AssertionError("the event stream ended")
+
+    def take(self, count: int) -> list[dict[str, Any]]:
+        return [self.next() for _ in range(count)]
+
+    def close(self) -> None:
+        self._context.__exit__(None, None, None)
+
+    def __enter__(self) -> SseStream:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.close()

@@ -18,6 +18,12 @@ class NotFound(ZookeeperError):
     code = "NOT_FOUND"
 
 
+class Unauthenticated(ZookeeperError):
+    """The request's credentials are missing, malformed, expired or not ours (HTTP 401)."""
+
+    code = "UNAUTHENTICATED"
+
+
 class Forbidden(ZookeeperError):
     """The viewer may not do this."""
 

@@ -62,12 +62,12 @@ def test_subscriptions_need_an_event_stream_and_a_visible_instance(server):
     assert response.status_code == 400 and response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
-def test_the_telemetry_subscription_says_it_is_not_served_yet(server):
+def test_telemetry_of_an_unknown_instance_is_refused_before_streaming(server):
     response = server.http.post(
         "/graphql",
         json={"query": 'subscription { telemetry(id: "x") { step } }'},
         headers={"accept": "text/event-stream"},
     )
     error = response.json()["errors"][0]
-    assert response.status_code == 400 and error["extensions"]["code"] == "NOT_IMPLEMENTED"
-    assert "telemetry subscription is not available" in error["message"]
+    assert response.status_code == 400 and error["extensions"]["code"] == "NOT_FOUND"
+    assert "unknown instance 'x'" in error["message"]

@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from ainimal_zookeeper.api.context import RequestContext
+from ainimal_zookeeper.api.downloads import RecordingDownloads
 from ainimal_zookeeper.api.errors import request_error
 from ainimal_zookeeper.api.executor import MAX_QUERY_BYTES, Executor, GraphQLRequest
 from ainimal_zookeeper.api.sse import SSE_HEADERS as _SSE_HEADERS
@@ -66,11 +67,9 @@ class GraphQLEndpoint:
             if isinstance(started, tuple):
                 return JSONResponse(started[1], status_code=started[0])
             return StreamingResponse(sse_events(started), media_type="text/event-stream", headers=_SSE_HEADERS)
-        if operation is OperationType.MUTATION:
-            # Mutations wait for workers to confirm; keep the event loop free meanwhile.
-            status, body = await run_in_threadpool(self.executor.run, parsed, context)
-        else:
-            status, body = self.executor.run(parsed, context)
+        # Mutations wait for workers to confirm and some queries read recordings or ask a worker
+        # for a frame: every operation runs off the event loop, which keeps streaming meanwhile.
+        status, body = await run_in_threadpool(self.executor.run, parsed, context)
         return JSONResponse(body, status_code=status)
 
     async def _read(self, request: Request) -> GraphQLRequest:
@@ -156,8 +155,10 @@ def build_http_app(endpoint: GraphQLEndpoint, client_page: Callable[[], str] | N
             )
         return HTMLResponse(client_page())
 
+    downloads = RecordingDownloads(endpoint)
     routes = [
         Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+        Route("/recordings/{recording_id}/{kind}", downloads.handle),
         Route("/healthz", health),
         Route("/", index),
     ]

@@ -12,16 +12,10 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from ainimal_zookeeper.api.context import RequestContext
-from ainimal_zookeeper.errors import InvalidInput, ZookeeperError
+from ainimal_zookeeper.errors import InvalidInput
 from ainimal_zookeeper.service.zookeeper import LaunchRequest
 
 Resolver = Callable[..., Any]
-
-
-class NotAvailableYet(ZookeeperError):
-    """A part of the API that a later version of this server fills in."""
-
-    code = "NOT_IMPLEMENTED"
 
 
 def _ctx(info: GraphQLResolveInfo) -> RequestContext:
@@ -62,9 +56,32 @@ def checkpoint(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | No
     return ctx.zookeeper.checkpoint(ctx.viewer, id)
 
 
-def recording(_: Any, info: GraphQLResolveInfo, id: str) -> None:  # noqa: A002
-    # No recordings exist until recording lands (observe / record issue): unknown id -> null.
-    return None
+def recording(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002
+    ctx = _ctx(info)
+    return ctx.zookeeper.recordings.get(ctx.viewer, id)
+
+
+def latest_frame(_: Any, info: GraphQLResolveInfo, id: str, streams: list[str] | None = None) -> dict[str, Any]:  # noqa: A002
+    ctx = _ctx(info)
+    return ctx.zookeeper.latest_frame(ctx.viewer, id, streams)
+
+
+def replay_query(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002
+    ctx = _ctx(info)
+    return ctx.zookeeper.replays.get(ctx.viewer, id)
+
+
+def compare_recordings(
+    _: Any,
+    info: GraphQLResolveInfo,
+    recorded: str,
+    replayed: str,
+    streams: list[str] | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    return ctx.zookeeper.replays.compare(ctx.viewer, recorded, replayed, streams, offset, limit)
 
 
 # Mutation
@@ -118,6 +135,49 @@ def restore_checkpoint(_: Any, info: GraphQLResolveInfo, id: str, checkpoint: st
     return ctx.zookeeper.restore_checkpoint(ctx.viewer, id, checkpoint)
 
 
+def override(_: Any, info: GraphQLResolveInfo, id: str, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+    ctx = _ctx(info)
+    return ctx.zookeeper.overrides.override(
+        ctx.viewer,
+        id,
+        input["target"],
+        input["value"],
+        input.get("mode") or "set",
+        input.get("index"),
+        input.get("takeover"),
+        input.get("holdSeconds"),
+        input.get("timeoutSeconds"),
+    )
+
+
+def clear_override(_: Any, info: GraphQLResolveInfo, id: str, override: str) -> bool:  # noqa: A002
+    ctx = _ctx(info)
+    return ctx.zookeeper.overrides.clear(ctx.viewer, id, override)
+
+
+def act(_: Any, info: GraphQLResolveInfo, id: str, value: Any = None, target: str = "outputs/action") -> bool:  # noqa: A002
+    ctx = _ctx(info)
+    return ctx.zookeeper.overrides.act(ctx.viewer, id, value, target)
+
+
+def start_recording(_: Any, info: GraphQLResolveInfo, id: str, streams: list[str] | None = None) -> dict[str, Any]:  # noqa: A002
+    ctx = _ctx(info)
+    return ctx.zookeeper.recordings.start(ctx.viewer, id, streams)
+
+
+def stop_recording(_: Any, info: GraphQLResolveInfo, recording: str) -> dict[str, Any]:
+    ctx = _ctx(info)
+    return ctx.zookeeper.recordings.stop(ctx.viewer, recording)
+
+
+def replay_mutation(mode: str) -> Resolver:
+    def resolve(_: Any, info: GraphQLResolveInfo, id: str, recording: str) -> dict[str, Any]:  # noqa: A002
+        ctx = _ctx(info)
+        return ctx.zookeeper.replays.replay(ctx.viewer, id, recording, mode)
+
+    return resolve
+
+
 # Subscription
 
 
@@ -126,17 +186,19 @@ def subscribe_instance_events(_: Any, info: GraphQLResolveInfo, id: str | None =
     return ctx.zookeeper.instance_events(ctx.viewer, id)
 
 
+def subscribe_telemetry(
+    _: Any,
+    info: GraphQLResolveInfo,
+    id: str,  # noqa: A002
+    streams: list[str] | None = None,
+    maxHz: float | None = None,  # noqa: N803  # the API's name
+) -> AsyncIterator[dict[str, Any]]:
+    ctx = _ctx(info)
+    return ctx.zookeeper.telemetry_stream(ctx.viewer, id, streams, maxHz)
+
+
 def event_payload(payload: dict[str, Any], _info: GraphQLResolveInfo, **_: Any) -> dict[str, Any]:
     return payload
-
-
-def not_available_yet(feature: str) -> Resolver:
-    """A resolver that says clearly which part of the API is not served yet."""
-
-    def resolve(*_: Any, **__: Any) -> None:
-        raise NotAvailableYet(f"{feature} is not available in this server version yet")
-
-    return resolve
 
 
 # Instance and Checkpoint fields that reach into other records
@@ -185,8 +247,31 @@ def instance_worker(doc: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, 
     return {"pid": doc["pid"]} if doc.get("pid") else None
 
 
-def empty_list(*_: Any, **__: Any) -> list[Any]:
-    return []
+def instance_recordings(doc: dict[str, Any], info: GraphQLResolveInfo) -> list[dict[str, Any]]:
+    return _ctx(info).zookeeper.recordings.of_instance(doc["id"])
+
+
+def instance_overrides(doc: dict[str, Any], info: GraphQLResolveInfo) -> list[dict[str, Any]]:
+    return _ctx(info).zookeeper.overrides.in_force(doc["id"])
+
+
+def recording_url(suffix: str) -> Resolver:
+    def resolve(doc: dict[str, Any], _info: GraphQLResolveInfo) -> str:
+        return f"/recordings/{doc['id']}/{suffix}"
+
+    return resolve
+
+
+def replay_output(doc: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    return ctx.zookeeper.recordings.get(ctx.viewer, doc["outputRecording"])
+
+
+def replay_comparison(
+    doc: dict[str, Any], info: GraphQLResolveInfo, streams: list[str] | None = None, offset: int = 0, limit: int = 100
+) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    return ctx.zookeeper.replays.comparison(ctx.viewer, doc, streams, offset, limit)
 
 
 def _object(value: Any, name: str) -> dict[str, Any] | None:
@@ -204,6 +289,9 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "instance": instance,
         "checkpoint": checkpoint,
         "recording": recording,
+        "latestFrame": latest_frame,
+        "replay": replay_query,
+        "compareRecordings": compare_recordings,
     },
     "Mutation": {
         "login": login,
@@ -214,27 +302,31 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "terminate": terminate,
         "saveCheckpoint": save_checkpoint,
         "restoreCheckpoint": restore_checkpoint,
-        "override": not_available_yet("override"),
-        "clearOverride": not_available_yet("clearOverride"),
-        "startRecording": not_available_yet("startRecording"),
-        "stopRecording": not_available_yet("stopRecording"),
-        "replay": not_available_yet("replay"),
+        "override": override,
+        "clearOverride": clear_override,
+        "act": act,
+        "startRecording": start_recording,
+        "stopRecording": stop_recording,
+        "replay": replay_mutation("open_loop"),
+        "replayClosedLoop": replay_mutation("closed_loop"),
     },
     "Instance": {
         "model": instance_model,
         "environment": instance_environment,
         "checkpoints": instance_checkpoints,
-        "recordings": empty_list,
-        "overrides": empty_list,
+        "recordings": instance_recordings,
+        "overrides": instance_overrides,
         "parentCheckpoint": linked_checkpoint("parentCheckpoint"),
         "headCheckpoint": linked_checkpoint("headCheckpoint"),
         "worker": instance_worker,
     },
     "Checkpoint": {"parent": linked_checkpoint("parent")},
+    "Recording": {"downloadUrl": recording_url("arrow"), "minariUrl": recording_url("minari.zip")},
+    "Replay": {"outputRecording": replay_output, "comparison": replay_comparison},
 }
 
 #: Subscription fields: field -> (subscribe: the source stream, resolve: one payload).
 SUBSCRIPTIONS: dict[str, tuple[Resolver, Resolver]] = {
     "instanceEvents": (subscribe_instance_events, event_payload),
-    "telemetry": (not_available_yet("the telemetry subscription"), event_payload),
+    "telemetry": (subscribe_telemetry, event_payload),
 }

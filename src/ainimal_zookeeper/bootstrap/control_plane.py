@@ -71,8 +71,9 @@ def build_control_plane(
     progress_interval = 1.0 if config.backends.documents == "firestore" else 0.0
     projection = Projection(ports.documents, notifier, progress_interval)
     ports.events.subscribe(projection.apply)
-    fanout = EventFanout()
-    ports.events.subscribe(fanout)
+    # Each open event or telemetry stream subscribes to the bus on its own (per-stream
+    # Pub/Sub subscriptions in the cloud shape).
+    fanout = EventFanout(ports.events)
     ports.compute.on_exit(projection.worker_exited)
     catalog = Catalog(
         models=[m.model_dump() for m in config.models],
@@ -91,6 +92,8 @@ def build_control_plane(
         timeouts=timeouts or Timeouts(),
         torch_threads=config.workers.torch_threads,
         event_fanout=fanout,
+        events=ports.events,
+        blobs=ports.blobs,
     )
     liveness = LivenessWatch(ports.documents, notifier, max_silence=config.workers.heartbeat_timeout)
     liveness.start()

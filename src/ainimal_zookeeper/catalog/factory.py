@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import gymnasium
+from gymnasium.envs.registration import load_env_creator
 
 from ainimal_zookeeper.catalog.env_adapters import DmEnvAdapter, PythonClassEnv
 from ainimal_zookeeper.catalog.sources import load_class
@@ -72,13 +73,17 @@ def build_agent(model: dict[str, Any], init_params: dict[str, Any]) -> AInimal:
 def build_env(env: dict[str, Any], init_params: dict[str, Any]) -> gymnasium.Env:
     """Construct the environment for an env entry, as a gymnasium.Env.
 
+    A registered gymnasium env that can render to an array is made with render_mode
+    "rgb_array" (unless its init params choose one), so the `frame` stream has pictures;
+    rendering then happens only when a frame is asked for.
+
     Raises:
         ModelError: the env cannot be built.
     """
     kind = env.get("type", "gymnasium")
     try:
         if kind == "gymnasium" and not env.get("path"):
-            return gymnasium.make(env["env_name"], **init_params)
+            return gymnasium.make(env["env_name"], **_render_mode(env["env_name"], init_params), **init_params)
         cls = load_class(env["path"], env["class_name"])
         target = _construct(cls, init_params, env["name"])
     except gymnasium.error.Error as exc:
@@ -93,6 +98,19 @@ def build_env(env: dict[str, Any], init_params: dict[str, Any]) -> gymnasium.Env
             "declare type dm_env or python_class for other kinds"
         )
     return target
+
+
+def _render_mode(env_id: str, init_params: dict[str, Any]) -> dict[str, Any]:
+    """{"render_mode": "rgb_array"} if the registered env lists it, found without making it."""
+    if "render_mode" in init_params:
+        return {}
+    try:
+        entry_point = gymnasium.spec(env_id).entry_point
+        creator = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
+        modes = getattr(creator, "metadata", {}).get("render_modes", ())
+    except Exception:  # noqa: BLE001  # unknown or unloadable: gymnasium.make reports it properly
+        return {}
+    return {"render_mode": "rgb_array"} if "rgb_array" in modes else {}
 
 
 def _kind_of(cls: type, declared: str) -> str:

@@ -71,8 +71,117 @@ class RestoreCheckpoint(Command):
     kind: ClassVar[str] = "RestoreCheckpoint"
 
 
+@dataclass(frozen=True)
+class ObserveStreams(Command):
+    """Someone watches: compute `streams` at up to `max_hz` until the lease runs out.
+
+    Each observer (one open `telemetry` stream) renews its lease while it is open, so a
+    control plane that vanishes leaves no hooks running: the worker drops expired leases.
+    Empty `streams` ends the observer's lease at once.
+    """
+
+    observer_id: str = ""
+    streams: list[str] = field(default_factory=list)
+    max_hz: float = 10.0
+    lease_seconds: float = 15.0
+    kind: ClassVar[str] = "ObserveStreams"
+
+
+@dataclass(frozen=True)
+class SampleTelemetry(Command):
+    """Publish one `TelemetryFrame` of `streams` now, answering `request_id`."""
+
+    request_id: str = ""
+    streams: list[str] = field(default_factory=list)
+    kind: ClassVar[str] = "SampleTelemetry"
+
+
+@dataclass(frozen=True)
+class SetOverride(Command):
+    """Force a value into `target` (inputs/<m>, outputs/<m>, activations/<layer>) until cleared.
+
+    A `takeover` ("realtime" or "lockstep") on an output makes it a human takeover fed by
+    `Act` commands: realtime uses the latest human action at each step (the AInimal's own
+    fills gaps: no action yet, a null one, or one older than `hold_seconds`); lockstep makes
+    the env wait for each human action, up to `timeout_seconds`, then the AInimal acts.
+    """
+
+    override_id: str = ""
+    target: str = ""
+    mode: str = "set"
+    value: Any = None
+    index: Any = None
+    takeover: str | None = None
+    hold_seconds: float | None = None
+    timeout_seconds: float = 10.0
+    set_by: str | None = None
+    kind: ClassVar[str] = "SetOverride"
+
+
+@dataclass(frozen=True)
+class ClearOverride(Command):
+    override_id: str = ""
+    kind: ClassVar[str] = "ClearOverride"
+
+
+@dataclass(frozen=True)
+class Act(Command):
+    """A human action for the takeover of `target` (None: let the AInimal act)."""
+
+    target: str = "outputs/action"
+    value: Any = None
+    kind: ClassVar[str] = "Act"
+
+
+@dataclass(frozen=True)
+class StartRecording(Command):
+    recording_id: str = ""
+    streams: list[str] = field(default_factory=list)
+    kind: ClassVar[str] = "StartRecording"
+
+
+@dataclass(frozen=True)
+class StopRecording(Command):
+    recording_id: str = ""
+    kind: ClassVar[str] = "StopRecording"
+
+
+@dataclass(frozen=True)
+class Replay(Command):
+    """Feed a recording to this instance and record what it does under `output_recording_id`.
+
+    open_loop: the recorded inputs go to the AInimal step by step (the env is not stepped);
+    closed_loop: the env restarts where the recording started (or with its episode seeds)
+    and the AInimal acts for itself, so the trajectories may diverge.
+    """
+
+    replay_id: str = ""
+    recording_id: str = ""
+    chunk_keys: list[str] = field(default_factory=list)
+    mode: str = "open_loop"
+    output_recording_id: str = ""
+    streams: list[str] = field(default_factory=list)
+    kind: ClassVar[str] = "Replay"
+
+
 COMMAND_TYPES: dict[str, type[Command]] = {
-    cls.kind: cls for cls in (Pause, Resume, SetMode, Terminate, SaveCheckpoint, RestoreCheckpoint)
+    cls.kind: cls
+    for cls in (
+        Pause,
+        Resume,
+        SetMode,
+        Terminate,
+        SaveCheckpoint,
+        RestoreCheckpoint,
+        ObserveStreams,
+        SampleTelemetry,
+        SetOverride,
+        ClearOverride,
+        Act,
+        StartRecording,
+        StopRecording,
+        Replay,
+    )
 }
 
 

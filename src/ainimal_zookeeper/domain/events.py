@@ -117,9 +117,80 @@ class InstanceTerminated(Event):
     kind: ClassVar[str] = "InstanceTerminated"
 
 
+@dataclass(frozen=True)
+class TelemetryFrame(Event):
+    """What the AInimal saw, did and computed at `step`, for the streams someone watches.
+
+    Not stored: it goes to live subscribers only (recordings keep every step instead).
+    `request_id` answers a `SampleTelemetry`; `streams` maps stream names to JSON values.
+    """
+
+    step: int = 0
+    episode: int = 0
+    streams: dict[str, Any] = field(default_factory=dict)
+    request_id: str | None = None
+    kind: ClassVar[str] = "TelemetryFrame"
+
+
+@dataclass(frozen=True)
+class OverrideChanged(Event):
+    """An override took effect (`active`) or ended; who set it, for the instance's events."""
+
+    override_id: str = ""
+    target: str = ""
+    mode: str = ""
+    active: bool = True
+    set_by: str | None = None
+    takeover: str | None = None
+    step: int = 0
+    kind: ClassVar[str] = "OverrideChanged"
+
+
+@dataclass(frozen=True)
+class RecordingChunkWritten(Event):
+    """Chunk `chunk_index` of a recording is in the BlobStore under `blob_key`."""
+
+    recording_id: str = ""
+    chunk_index: int = 0
+    blob_key: str = ""
+    rows: int = 0
+    size_bytes: int = 0
+    first_step: int = 0
+    last_step: int = 0
+    kind: ClassVar[str] = "RecordingChunkWritten"
+
+
+@dataclass(frozen=True)
+class RecordingStopped(Event):
+    """A recording ended: "complete", or "failed" with `error` (chunks written so far stay)."""
+
+    recording_id: str = ""
+    status: str = "complete"
+    error: str | None = None
+    chunks: int = 0
+    rows: int = 0
+    kind: ClassVar[str] = "RecordingStopped"
+
+
+@dataclass(frozen=True)
+class ReplayProgress(Event):
+    """How far a replay got; `status` is "running", "complete" or "failed"."""
+
+    replay_id: str = ""
+    status: str = "running"
+    steps: int = 0
+    error: str | None = None
+    kind: ClassVar[str] = "ReplayProgress"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
+        TelemetryFrame,
+        OverrideChanged,
+        RecordingChunkWritten,
+        RecordingStopped,
+        ReplayProgress,
         Progress,
         WorkerStarted,
         CommandApplied,

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ainimal_zookeeper.domain import events as ev
+from ainimal_zookeeper.ports.bus import EventBus
 
 #: Worker events that subscribers see, and the `kind` they see them as.
 _KINDS = {
@@ -26,6 +27,9 @@ _KINDS = {
 
 def instance_event(event: ev.Event) -> dict[str, Any] | None:
     """The API's InstanceEvent for a worker event, or None for events not streamed (progress)."""
+    special = _intervention_event(event)
+    if special is not None:
+        return {"instance": event.instance_id, "status": None, "mode": None, "time": event.time, **special}
     kind = _KINDS.get(event.kind)
     if kind is None:
         return None
@@ -50,12 +54,34 @@ def instance_event(event: ev.Event) -> dict[str, Any] | None:
     }
 
 
+def _intervention_event(event: ev.Event) -> dict[str, Any] | None:
+    """Overrides, recordings and replays, told as kind + message."""
+    if isinstance(event, ev.OverrideChanged):
+        if event.active:
+            how = f"{event.takeover} takeover" if event.takeover else f"override ({event.mode})"
+            who = f" by {event.set_by}" if event.set_by else ""
+            return {"kind": "OVERRIDE_SET", "message": f"{how} of {event.target}{who} from step {event.step}"}
+        return {"kind": "OVERRIDE_CLEARED", "message": f"override of {event.target} cleared at step {event.step}"}
+    if isinstance(event, ev.RecordingStopped):
+        message = f"recording {event.recording_id} {event.status}: {event.rows} steps in {event.chunks} chunks"
+        return {"kind": "RECORDING_STOPPED", "message": message + (f" ({event.error})" if event.error else "")}
+    if isinstance(event, ev.ReplayProgress) and event.status != "running":
+        message = f"replay {event.replay_id} {event.status} after {event.steps} steps"
+        return {"kind": "REPLAY_ENDED", "message": message + (f" ({event.error})" if event.error else "")}
+    return None
+
+
 class _Listener:
     def __init__(self, instance_id: str | None, loop: asyncio.AbstractEventLoop, size: int) -> None:
         self.instance_id = instance_id
         self.loop = loop
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=size)
         self.dropped = 0
+
+    def deliver(self, instance_id: str, item: dict[str, Any]) -> None:
+        """From the bus thread: pass the item to this listener's loop if it is for it."""
+        if self.instance_id in (None, instance_id):
+            self.loop.call_soon_threadsafe(self.offer, item)
 
     def offer(self, item: dict[str, Any]) -> None:
         """On the listener's loop: enqueue, dropping the oldest when full (newest wins)."""
@@ -66,9 +92,15 @@ class _Listener:
 
 
 class EventFanout:
-    """Receives every worker event (subscribe it to the EventBus) and feeds open streams."""
+    """Feeds open `instanceEvents` streams with worker events.
 
-    def __init__(self, queue_size: int = 256) -> None:
+    Given the event bus, each open stream subscribes to it on its own (on Pub/Sub: a short-lived
+    subscription per stream, deleted when the stream closes); without one, the fan-out is
+    itself subscribed once and shares every event among the streams.
+    """
+
+    def __init__(self, bus: EventBus | None = None, queue_size: int = 256) -> None:
+        self._bus = bus
         self._listeners: set[_Listener] = set()
         self._lock = threading.Lock()
         self._queue_size = queue_size
@@ -80,18 +112,33 @@ class EventFanout:
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
-            if listener.instance_id in (None, event.instance_id):
-                listener.loop.call_soon_threadsafe(listener.offer, item)
+            listener.deliver(event.instance_id, item)
 
     async def stream(self, instance_id: str | None) -> AsyncIterator[dict[str, Any]]:
         """Events for one instance (or all, with None) from now until the caller stops."""
         listener = _Listener(instance_id, asyncio.get_running_loop(), self._queue_size)
-        with self._lock:
-            self._listeners.add(listener)
+        unsubscribe = await self._attach(listener)
         try:
             while True:
                 item = await listener.queue.get()
                 yield {**item, "dropped": listener.dropped}
         finally:
+            await asyncio.to_thread(unsubscribe)
+
+    async def _attach(self, listener: _Listener) -> Callable[[], None]:
+        if self._bus is not None:
+
+            def on_event(event: ev.Event) -> None:
+                item = instance_event(event)
+                if item is not None:
+                    listener.deliver(event.instance_id, item)
+
+            return await asyncio.to_thread(self._bus.subscribe, on_event)
+        with self._lock:
+            self._listeners.add(listener)
+
+        def detach() -> None:
             with self._lock:
                 self._listeners.discard(listener)
+
+        return detach

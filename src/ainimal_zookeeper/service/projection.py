@@ -15,7 +15,8 @@ from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.errors import NotFound
 from ainimal_zookeeper.ports.documents import DocumentStore
 from ainimal_zookeeper.service.notifier import Notifier
-from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, now_iso
+from ainimal_zookeeper.service.recordings import cut_short_recordings
+from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, RECORDINGS, REPLAYS, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class Projection:
             store.update(INSTANCES, instance_id, {**_ended(InstanceStatus.FAILED), "error": error})
 
         self.documents.run_in_transaction(mark)
+        cut_short_recordings(self.documents, instance_id)
         self.notifier.notify()
 
     # one method per event kind
@@ -123,6 +125,43 @@ class Projection:
     def _on_InstanceFailed(self, event: ev.InstanceFailed) -> None:  # noqa: N802
         # Always overwrite: the worker's own message is more precise than an exit code.
         self.documents.update(INSTANCES, event.instance_id, {**_ended(InstanceStatus.FAILED), "error": event.error})
+        cut_short_recordings(self.documents, event.instance_id)
+
+    def _on_RecordingChunkWritten(self, event: ev.RecordingChunkWritten) -> None:  # noqa: N802
+        def count(store: DocumentStore) -> None:
+            record = store.get(RECORDINGS, event.recording_id)
+            # A chunk announced again (at-least-once buses) is counted once: chunks come in order.
+            if record is None or event.chunk_index < int(record.get("chunks") or 0):
+                return
+            store.update(
+                RECORDINGS,
+                event.recording_id,
+                {
+                    "chunks": event.chunk_index + 1,
+                    "steps": int(record.get("steps") or 0) + event.rows,
+                    "sizeBytes": int(record.get("sizeBytes") or 0) + event.size_bytes,
+                    "lastStep": event.last_step,
+                },
+            )
+
+        self.documents.run_in_transaction(count)
+
+    def _on_RecordingStopped(self, event: ev.RecordingStopped) -> None:  # noqa: N802
+        record = self.documents.get(RECORDINGS, event.recording_id)
+        if record is None or record["status"] != "recording":
+            return
+        fields: dict[str, Any] = {"status": event.status, "stoppedAt": now_iso(), "chunks": event.chunks}
+        if event.error:
+            fields.update(error=event.error, cutShort=event.status == "failed")
+        self.documents.update(RECORDINGS, event.recording_id, fields)
+
+    def _on_ReplayProgress(self, event: ev.ReplayProgress) -> None:  # noqa: N802
+        record = self.documents.get(REPLAYS, event.replay_id)
+        if record is None or record["status"] != "running":
+            return
+        self.documents.update(
+            REPLAYS, event.replay_id, {"status": event.status, "steps": event.steps, "error": event.error}
+        )
 
     def _on_InstanceTerminated(self, event: ev.InstanceTerminated) -> None:  # noqa: N802
         self._update_unless_final(

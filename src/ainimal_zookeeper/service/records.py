@@ -12,3 +12,8 @@ COMMANDS = "commands"
 def now_iso() -> str:
     """The current time as an ISO-8601 UTC string (the API's DateTime)."""
     return datetime.now(UTC).isoformat()
+
+
+OVERRIDES = "overrides"
+RECORDINGS = "recordings"
+REPLAYS = "replays"

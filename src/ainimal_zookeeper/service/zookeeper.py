@@ -13,18 +13,22 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ainimal_zookeeper.catalog.catalog import Catalog, CatalogEntry
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain.instance import ACTIVE_STATUSES, InstanceStatus, RunMode, parse_mode, require_controllable
+from ainimal_zookeeper.domain.streams import StreamSelection, check_rate, parse_streams
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailable, ZookeeperError
-from ainimal_zookeeper.ports import CommandBus, ComputeProvider, DocumentStore, WorkerSpec
+from ainimal_zookeeper.ports import BlobStore, CommandBus, ComputeProvider, DocumentStore, EventBus, WorkerSpec
 from ainimal_zookeeper.service.authorization import Authorizer, Resource, Viewer, authorize
 from ainimal_zookeeper.service.event_stream import EventFanout
 from ainimal_zookeeper.service.limits import Limits, check_limits
 from ainimal_zookeeper.service.notifier import Notifier
 from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, now_iso
+
+if TYPE_CHECKING:
+    from ainimal_zookeeper.service.telemetry_hub import TelemetryHub
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +72,25 @@ class Zookeeper:
         timeouts: Timeouts | None = None,
         torch_threads: int = 1,
         event_fanout: EventFanout | None = None,
+        events: EventBus | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
+        from ainimal_zookeeper.service.overrides import OverrideService
+        from ainimal_zookeeper.service.recordings import RecordingService
+        from ainimal_zookeeper.service.replays import ReplayService
+        from ainimal_zookeeper.service.telemetry_hub import TelemetryHub
+
         self.catalog, self.documents, self.commands, self.compute = catalog, documents, commands, compute
         self.authorizer, self.notifier = authorizer, notifier
         self.worker_connection = worker_connection
         self.limits, self.timeouts = limits or Limits(), timeouts or Timeouts()
         self.torch_threads = torch_threads
         self.event_fanout = event_fanout or EventFanout()
+        self.blobs = blobs
+        self.telemetry = TelemetryHub(commands, events) if events is not None else None
+        self.overrides = OverrideService(self)
+        self.recordings = RecordingService(self)
+        self.replays = ReplayService(self)
 
     # queries
 
@@ -115,10 +131,42 @@ class Zookeeper:
         except NotFound:
             return None
 
+    def telemetry_stream(
+        self, viewer: Viewer, instance_id: str, streams: list[str] | None, max_hz: float | None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Live frames of an active instance the viewer may observe."""
+        selection, hz = self._observable(viewer, instance_id, streams, max_hz)
+        return self._telemetry().stream(instance_id, selection, hz)
+
+    def latest_frame(self, viewer: Viewer, instance_id: str, streams: list[str] | None) -> dict[str, Any]:
+        """One frame, fresh from the worker (the one-shot twin of `telemetry`)."""
+        selection, _hz = self._observable(viewer, instance_id, streams, None)
+        return self._telemetry().sample(instance_id, selection, self.timeouts.command)
+
+    def _observable(
+        self, viewer: Viewer, instance_id: str, streams: list[str] | None, max_hz: float | None
+    ) -> tuple[StreamSelection, float]:
+        doc = self.visible(viewer, instance_id)  # seeing an instance is what observing it needs
+        selection, hz = parse_streams(streams), check_rate(max_hz)
+        if doc["status"] not in (
+            InstanceStatus.RUNNING.value,
+            InstanceStatus.PAUSED.value,
+            InstanceStatus.STARTING.value,
+        ):
+            raise Conflict(
+                f"instance {instance_id} is {doc['status']}: only a running or paused instance has telemetry"
+            )
+        return selection, hz
+
+    def _telemetry(self) -> TelemetryHub:
+        if self.telemetry is None:
+            raise Unavailable("this server was built without an event bus, so it has no telemetry")
+        return self.telemetry
+
     def instance_events(self, viewer: Viewer, instance_id: str | None) -> AsyncIterator[dict[str, Any]]:
         """Live events of one instance the viewer may see (or of all, filtered per event)."""
         if instance_id is not None:
-            self._visible(viewer, instance_id)
+            self.visible(viewer, instance_id)
             return self.event_fanout.stream(instance_id)
         return self._visible_events(viewer)
 
@@ -204,35 +252,35 @@ class Zookeeper:
     # controlling
 
     def pause(self, viewer: Viewer, instance_id: str) -> dict[str, Any]:
-        doc = self._controllable(viewer, instance_id, "control", "pause")
+        doc = self.controllable(viewer, instance_id, "control", "pause")
         if doc["status"] == InstanceStatus.PAUSED.value:
             return doc
-        self._send_and_wait(cmd.Pause(instance_id), self.timeouts.command)
-        return self._get(instance_id)
+        self.send_and_wait(cmd.Pause(instance_id), self.timeouts.command)
+        return self.get(instance_id)
 
     def resume(self, viewer: Viewer, instance_id: str) -> dict[str, Any]:
-        doc = self._controllable(viewer, instance_id, "control", "resume")
+        doc = self.controllable(viewer, instance_id, "control", "resume")
         if doc["status"] == InstanceStatus.RUNNING.value:
             return doc
-        self._send_and_wait(cmd.Resume(instance_id), self.timeouts.command)
-        return self._get(instance_id)
+        self.send_and_wait(cmd.Resume(instance_id), self.timeouts.command)
+        return self.get(instance_id)
 
     def set_mode(self, viewer: Viewer, instance_id: str, mode_name: str) -> dict[str, Any]:
         mode = parse_mode(mode_name)
-        doc = self._controllable(viewer, instance_id, "train" if mode.learns else "control", "change the mode of")
+        doc = self.controllable(viewer, instance_id, "train" if mode.learns else "control", "change the mode of")
         _require_mode(self.catalog.model(doc["model"]), mode)
         if doc["mode"] != mode.value:
-            self._send_and_wait(cmd.SetMode(instance_id, mode=mode.value), self.timeouts.command)
-        return self._get(instance_id)
+            self.send_and_wait(cmd.SetMode(instance_id, mode=mode.value), self.timeouts.command)
+        return self.get(instance_id)
 
     def terminate(self, viewer: Viewer, instance_id: str) -> dict[str, Any]:
-        doc = self._visible(viewer, instance_id)
+        doc = self.visible(viewer, instance_id)
         authorize(self.authorizer, viewer, "control", _instance_resource(doc))
         if InstanceStatus(doc["status"]).is_final:
             return doc
         self._update_if(instance_id, None, {"status": InstanceStatus.STOPPING.value})
         command = cmd.Terminate(instance_id)
-        self._record_command(command)
+        self.record_command(command)
         self.commands.send(command)
         final = self._wait_for_status(
             instance_id, lambda s: s in ("TERMINATED", "FAILED"), self.timeouts.terminate_grace
@@ -242,26 +290,26 @@ class Zookeeper:
             self.compute.stop(instance_id, grace_seconds=0)
             self._update_if(instance_id, InstanceStatus.STOPPING, {"status": "TERMINATED", "endedAt": now_iso()})
         self.commands.forget(instance_id)
-        return self._get(instance_id)
+        return self.get(instance_id)
 
     # checkpoints
 
     def save_checkpoint(self, viewer: Viewer, instance_id: str, tag: str | None) -> dict[str, Any]:
-        doc = self._controllable(viewer, instance_id, "checkpoint", "checkpoint")
+        doc = self.controllable(viewer, instance_id, "checkpoint", "checkpoint")
         model = self.catalog.model(doc["model"])
         if not model.spec.get("checkpointable"):
             raise InvalidInput(f"model {model.name!r} cannot be checkpointed: it has no save() and load()")
         command = cmd.SaveCheckpoint(instance_id, checkpoint_id=uuid.uuid4().hex[:16], tag=(tag or "").strip())
-        self._send_and_wait(command, self.timeouts.checkpoint)
+        self.send_and_wait(command, self.timeouts.checkpoint)
         return self.documents.get(CHECKPOINTS, command.checkpoint_id) or {}
 
     def restore_checkpoint(self, viewer: Viewer, instance_id: str, checkpoint_id: str) -> dict[str, Any]:
-        doc = self._controllable(viewer, instance_id, "checkpoint", "restore a checkpoint into")
+        doc = self.controllable(viewer, instance_id, "checkpoint", "restore a checkpoint into")
         checkpoint = self._launch_checkpoint(viewer, checkpoint_id, doc["model"])
         assert checkpoint is not None
         command = cmd.RestoreCheckpoint(instance_id, checkpoint_id=checkpoint["id"], blob_key=checkpoint["blobKey"])
-        self._send_and_wait(command, self.timeouts.checkpoint)
-        return self._get(instance_id)
+        self.send_and_wait(command, self.timeouts.checkpoint)
+        return self.get(instance_id)
 
     # lifecycle
 
@@ -297,27 +345,27 @@ class Zookeeper:
     def _may(self, viewer: Viewer, action: str, resource: Resource) -> bool:
         return self.authorizer.allows(viewer, action, resource)
 
-    def _visible(self, viewer: Viewer, instance_id: str) -> dict[str, Any]:
+    def visible(self, viewer: Viewer, instance_id: str) -> dict[str, Any]:
         doc = self.instance(viewer, instance_id)
         if doc is None:
             raise NotFound(f"unknown instance {instance_id!r}")
         return doc
 
-    def _controllable(self, viewer: Viewer, instance_id: str, action: str, verb: str) -> dict[str, Any]:
-        doc = self._visible(viewer, instance_id)
+    def controllable(self, viewer: Viewer, instance_id: str, action: str, verb: str) -> dict[str, Any]:
+        doc = self.visible(viewer, instance_id)
         authorize(self.authorizer, viewer, action, _instance_resource(doc))
         require_controllable(instance_id, InstanceStatus(doc["status"]), verb)
         if doc["status"] == InstanceStatus.STOPPING.value:
             raise Conflict(f"cannot {verb} instance {instance_id}: it is STOPPING")
         return doc
 
-    def _get(self, instance_id: str) -> dict[str, Any]:
+    def get(self, instance_id: str) -> dict[str, Any]:
         doc = self.documents.get(INSTANCES, instance_id)
         if doc is None:
             raise NotFound(f"unknown instance {instance_id!r}")
         return doc
 
-    def _record_command(self, command: cmd.Command) -> None:
+    def record_command(self, command: cmd.Command) -> None:
         self.documents.put(
             COMMANDS,
             command.command_id,
@@ -330,9 +378,9 @@ class Zookeeper:
             },
         )
 
-    def _send_and_wait(self, command: cmd.Command, timeout: float) -> None:
+    def send_and_wait(self, command: cmd.Command, timeout: float) -> None:
         """Send `command` and wait for the worker's verdict; a refusal becomes a Conflict."""
-        self._record_command(command)
+        self.record_command(command)
         self.commands.send(command)
         deadline = time.monotonic() + timeout
         while True:
@@ -341,7 +389,7 @@ class Zookeeper:
                 return
             if record.get("status") == "rejected":
                 raise Conflict(f"{command.kind} on instance {command.instance_id} failed: {record.get('error')}")
-            instance = self._get(command.instance_id)
+            instance = self.get(command.instance_id)
             if InstanceStatus(instance["status"]).is_final:
                 raise Conflict(
                     f"instance {command.instance_id} ended ({instance['status']}): {instance.get('error') or ''}".rstrip(
@@ -359,7 +407,7 @@ class Zookeeper:
     def _wait_for_status(self, instance_id: str, done: Any, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
-            doc = self._get(instance_id)
+            doc = self.get(instance_id)
             remaining = deadline - time.monotonic()
             if done(doc["status"]) or remaining <= 0:
                 return doc

@@ -6,12 +6,17 @@ import logging
 from typing import Any
 
 from ainimal_zookeeper.catalog.wrappers import describe_torch_module, find_torch_modules, json_safe
+from ainimal_zookeeper.worker.torch_layers import layer_name
 
 log = logging.getLogger(__name__)
 
 
 def describe_agent(agent: Any, env: Any, observation: Any) -> dict[str, Any]:
-    """The instance's `architecture`: modalities, plus layers and parameter counts if known."""
+    """The instance's `architecture`: modalities, plus layers and parameter counts if known.
+
+    Layers are named as `named_layers` names them ("policy", "policy.0" ...), the names
+    activation streams and overrides take.
+    """
     from ainimal_zookeeper.sdk.modalities import modality_from_space
 
     described: dict[str, Any] = {"framework": None, "parameters": None, "layers": []}
@@ -31,9 +36,10 @@ def describe_agent(agent: Any, env: Any, observation: Any) -> dict[str, Any]:
         described["framework"] = "torch"
         described["parameters"] = sum(tree["parameters"] for tree in trees.values())
         described["layers"] = [
-            {**layer, "name": f"{name}.{layer['name']}" if len(trees) > 1 else layer["name"]}
-            for name, tree in trees.items()
-            for layer in tree["layers"]
+            {**layer, "name": layer_name(attribute, path)}
+            for attribute, tree in trees.items()
+            # describe_torch_module lists the layers in named_modules() order
+            for (path, _), layer in zip(modules[attribute].named_modules(), tree["layers"], strict=True)
         ]
     elif isinstance(declared := getattr(agent, "architecture", None), dict):
         described.update(json_safe(declared))

@@ -3,10 +3,15 @@
 The loop is the hot path: per step it does the agent's forward, the env's step and a clock
 read; commands are polled at most every half millisecond and progress is published four
 times a second, so the harness costs little next to a bare gymnasium loop.
+
+Observing, overriding and recording take a second, instrumented path (`_instrumented_step`):
+the lean loop runs whenever none of them is in force, and an observed but otherwise plain
+instance takes the instrumented path only on the steps it samples for telemetry.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import random
@@ -25,14 +30,21 @@ from ainimal_zookeeper.catalog.factory import build_agent, build_env
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.domain.instance import InstanceStatus, RunMode
-from ainimal_zookeeper.errors import ZookeeperError
+from ainimal_zookeeper.domain.streams import StreamSelection, check_recordable, parse_streams
+from ainimal_zookeeper.errors import Conflict, InvalidInput, ZookeeperError
 from ainimal_zookeeper.ports.blobs import BlobStore
 from ainimal_zookeeper.ports.bus import CommandInbox, EventOutbox
 from ainimal_zookeeper.ports.compute import WorkerSpec
 from ainimal_zookeeper.sdk.timestep import Timestep
 from ainimal_zookeeper.worker import harness_state
 from ainimal_zookeeper.worker.checkpoint_files import MODEL_DIR, fetch_checkpoint, store_checkpoint
+from ainimal_zookeeper.worker.interventions import Interventions
 from ainimal_zookeeper.worker.introspection import describe_agent
+from ainimal_zookeeper.worker.observers import ObserverLeases
+from ainimal_zookeeper.worker.recorder import Recorder
+from ainimal_zookeeper.worker.replay import ReplayRun
+from ainimal_zookeeper.worker.telemetry import TelemetryCapture
+from ainimal_zookeeper.worker.torch_layers import ActivationProbe, named_layers
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +87,14 @@ class WorkerRuntime:
         self._next_poll = 0.0
         self._next_progress = 0.0
         self._rate_mark = (time.monotonic(), 0)
+        # Each episode starts from a seed drawn here, so recordings can name it (closed-loop replay).
+        self._seed_rng = np.random.default_rng(spec.seed)
+        self._episode_seed = spec.seed
+        self._leases = ObserverLeases()
+        self._recorder: Recorder | None = None
+        self._replay: ReplayRun | None = None
+        self._probe: ActivationProbe | None = None
+        self._last: dict[str, Any] = {}
 
     def run(self) -> int:
         """Build, then loop until terminated; returns the process exit code."""
@@ -107,6 +127,7 @@ class WorkerRuntime:
         if self.spec.checkpoint_blob_key:
             self._restore(self.spec.checkpoint_blob_key)
         description = describe_agent(self.agent, self.env, getattr(self, "_observation", None))
+        self._setup_instruments(description)
         self.outbox.publish(
             ev.WorkerStarted(
                 self.spec.instance_id,
@@ -119,6 +140,22 @@ class WorkerRuntime:
                 pid=os.getpid(),
             )
         )
+
+    def _setup_instruments(self, description: dict[str, Any]) -> None:
+        layers = named_layers(self.agent)
+        self._probe = ActivationProbe(layers) if layers else None
+        self._layer_names = list(layers)
+        self.modalities = {
+            **{f"inputs/{k}": v for k, v in (description.get("inputModalities") or {}).items()},
+            **{f"outputs/{k}": v for k, v in (description.get("outputModalities") or {}).items()},
+        }
+        self.interventions = Interventions(
+            description.get("inputModalities"),
+            description.get("outputModalities"),
+            {layer["name"]: layer.get("output_shape") for layer in description.get("layers") or []},
+            self._probe,
+        )
+        self.telemetry = TelemetryCapture(self.agent, self.env, layers)
 
     @staticmethod
     def _seed(seed: int) -> None:
@@ -133,10 +170,26 @@ class WorkerRuntime:
     def _loop(self) -> None:
         clock = time.monotonic
         while not self._terminated:
-            if self.status is InstanceStatus.RUNNING and self.mode.acts and self.env is not None:
-                self._run_steps(clock)
+            if self._replay is not None:
+                self._advance_replay()
+            elif self.status is InstanceStatus.RUNNING and self.mode.acts and self.env is not None:
+                if self._instrumented:
+                    self._run_instrumented_steps(clock)
+                else:
+                    self._run_steps(clock)
+                    if self._leases.due(clock()) and self._stepping:
+                        self._instrumented_step(clock(), sample=True)
             else:
                 self._poll(IDLE_POLL_SECONDS)
+        self._finish_recording("complete", None)
+
+    @property
+    def _instrumented(self) -> bool:
+        return self._recorder is not None or self.interventions.active
+
+    @property
+    def _stepping(self) -> bool:
+        return not self._terminated and self._replay is None and self.status is InstanceStatus.RUNNING
 
     def _run_steps(self, clock: Any) -> None:
         """Step until the next command poll is due (the hot path: keep it lean)."""
@@ -166,6 +219,181 @@ class WorkerRuntime:
                 self._poll(0.0)
                 return
 
+    def _run_instrumented_steps(self, clock: Any) -> None:
+        """Step with overrides, recording and sampling until the next command poll is due."""
+        while True:
+            now = clock()
+            self._instrumented_step(now, sample=self._leases.due(now))
+            if not self._stepping or not self._instrumented:
+                return
+            if clock() >= self._next_poll:
+                self._poll(0.0)
+                return
+
+    def _instrumented_step(self, now: float, sample: bool) -> None:
+        """One step with everything that watches or steers it; the lean loop's slow twin."""
+        assert self.env is not None
+        interventions, recorder = self.interventions, self._recorder
+        waiting = interventions.lockstep_waiting() if interventions.active else None
+        if waiting is not None and not self._await_human(waiting):
+            return
+        used: list[str] = []
+        inputs = interventions.apply_inputs({"observation": self._observation}, used)
+        layers = self._layers_wanted(sample)
+        try:
+            if layers and self._probe is not None:
+                with self._probe.capture(layers) as captured:
+                    outputs = self.agent.forward(inputs)
+            else:
+                captured, outputs = {}, self.agent.forward(inputs)
+        except Exception as exc:
+            raise UserCodeFailed(f"forward raised {_describe(exc)}") from exc
+        outputs = interventions.apply_outputs(outputs, used)
+        used.extend(interventions.patched_layers())
+        action = outputs["action"]
+        try:
+            next_obs, reward, terminated, truncated, info = self.env.step(action)
+        except Exception as exc:
+            raise UserCodeFailed(f"env.step raised {_describe(exc)}") from exc
+        self.step_count += 1
+        self._episode_length += 1
+        self._episode_return += reward
+        ended = bool(terminated or truncated)
+        if self.mode.learns:
+            self._trajectory.append(
+                Timestep(
+                    inputs["observation"],
+                    action,
+                    float(reward),
+                    bool(terminated),
+                    bool(truncated),
+                    next_obs,
+                    info,
+                    overridden=bool(used),
+                )
+            )
+        if recorder is not None:
+            recorder.append(
+                self._row(
+                    recorder.selection,
+                    now,
+                    inputs,
+                    outputs,
+                    reward,
+                    terminated,
+                    truncated,
+                    used,
+                    captured,
+                    next_obs if ended else None,
+                )
+            )
+        self._last = {"inputs": inputs, "outputs": outputs, "reward": reward, "activations": captured or {}}
+        if sample:
+            self._publish_frame(self._leases.selection, None)
+            self._leases.sampled(now)
+        self._observation = next_obs
+        if ended:
+            self._end_episode()
+
+    def _layers_wanted(self, sample: bool) -> list[str]:
+        if self._probe is None:
+            return []
+        wanted: set[str] = set()
+        if self._recorder is not None and self._recorder.selection.activations:
+            wanted.update(self._recorder.selection.layer_names(self._layer_names))
+        selection = self._leases.selection
+        if sample and selection is not None and selection.activations:
+            wanted.update(selection.layer_names(self._layer_names))
+        return sorted(wanted)
+
+    def _row(
+        self,
+        selection: StreamSelection,
+        now: float,
+        inputs: dict[str, Any],
+        outputs: dict[str, Any],
+        reward: Any,
+        terminated: Any,
+        truncated: Any,
+        used: list[str],
+        captured: dict[str, Any],
+        final_observation: Any,
+    ) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "step": self.step_count,
+            "episode": self.episode,
+            "episode_seed": self._episode_seed,
+            "time": time.time(),
+            "reward": float(reward),
+            "terminated": bool(terminated),
+            "truncated": bool(truncated),
+            "overridden": bool(used),
+            "overrides": list(used),
+        }
+        if selection.wants("inputs"):
+            for name, value in inputs.items():
+                row[f"inputs/{name}"] = value
+            if final_observation is not None:
+                row["final/observation"] = final_observation
+        if selection.wants("outputs"):
+            for name, value in outputs.items():
+                row[f"outputs/{name}"] = value
+        for name, value in captured.items():
+            row[f"activations/{name}"] = value
+        if selection.wants("frame") and self._recorder is not None and self._recorder.frame_due(now):
+            from ainimal_zookeeper.worker.frames import encode_frame, render_rgb
+
+            rgb = render_rgb(self.env)
+            if rgb is not None:
+                row["frame"] = base64.b64decode(encode_frame(rgb, fmt="png")["data"])
+        return row
+
+    def _await_human(self, takeover: Any) -> bool:
+        """Lockstep: wait for the person's action (commands still apply); False if the step is off."""
+        deadline = time.monotonic() + takeover.timeout_seconds
+        while interventions_waiting(self.interventions, takeover):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return True  # the AInimal acts for this step
+            self._poll(min(remaining, 0.02))
+            if not self._stepping:
+                return False
+        return True
+
+    def _publish_frame(self, selection: StreamSelection | None, request_id: str | None) -> None:
+        if selection is None:
+            return
+        last = self._last
+        streams = self.telemetry.streams(
+            selection,
+            inputs=last.get("inputs"),
+            outputs=last.get("outputs"),
+            reward=last.get("reward"),
+            metrics=self.metrics,
+            activations=last.get("activations"),
+        )
+        self.outbox.publish(
+            ev.TelemetryFrame(
+                self.spec.instance_id,
+                step=self.step_count,
+                episode=self.episode,
+                streams=streams,
+                request_id=request_id,
+            )
+        )
+
+    def _advance_replay(self) -> None:
+        assert self._replay is not None
+        if self._replay.advance():
+            self._replay = None
+        if time.monotonic() >= self._next_poll:
+            self._poll(0.0)
+
+    def _finish_recording(self, status: str, error: str | None) -> None:
+        recorder, self._recorder = self._recorder, None
+        if recorder is not None:
+            recorder.stop({"observation": getattr(self, "_observation", None)}, status, error)
+
     def _end_episode(self) -> None:
         assert self.env is not None
         self.episode += 1
@@ -185,8 +413,9 @@ class WorkerRuntime:
                 self.metrics["loss"] = float(np.mean(loss))
         self._trajectory = []
         self._episode_return, self._episode_length = 0.0, 0
+        self._episode_seed = int(self._seed_rng.integers(2**31))
         try:
-            self._observation, _ = self.env.reset()
+            self._observation, _ = self.env.reset(seed=self._episode_seed)
         except Exception as exc:
             raise UserCodeFailed(f"env.reset raised {_describe(exc)}") from exc
 
@@ -195,7 +424,10 @@ class WorkerRuntime:
         self._next_poll = now + COMMAND_POLL_EVERY_SECONDS
         for command in self.inbox.receive(timeout):
             self._apply(command)
+        if self._recorder is not None:
+            self._recorder.maybe_flush(now)
         if time.monotonic() >= self._next_progress:
+            self._leases.expire(time.monotonic())
             self._publish_progress()
 
     def _publish_progress(self) -> None:
@@ -225,6 +457,14 @@ class WorkerRuntime:
     # commands
 
     def _apply(self, command: cmd.Command) -> None:
+        if isinstance(command, cmd.Act):
+            # A person's action, many a second: applied without confirmation events.
+            self.inbox.ack(command)
+            try:
+                self.interventions.act(command.target, command.value)
+            except ZookeeperError as exc:
+                log.info("action for %s ignored: %s", command.target, exc)
+            return
         if command.command_id in self._applied:
             self.inbox.ack(command)
             self._confirm(command)
@@ -272,6 +512,18 @@ class WorkerRuntime:
             self._terminated = True
         elif isinstance(command, cmd.SaveCheckpoint):
             self._save(command)
+        elif isinstance(command, cmd.ObserveStreams | cmd.SampleTelemetry):
+            self._observe(command)
+        elif isinstance(command, cmd.SetOverride | cmd.ClearOverride):
+            self._override(command)
+        elif isinstance(command, cmd.StartRecording):
+            self._start_recording(command)
+        elif isinstance(command, cmd.StopRecording):
+            if self._recorder is None or self._recorder.recording_id != command.recording_id:
+                return  # already stopped (a repeated command, or the recording ended with an episode)
+            self._finish_recording("complete", None)
+        elif isinstance(command, cmd.Replay):
+            self._start_replay(command)
         elif isinstance(command, cmd.RestoreCheckpoint):
             self._restore(command.blob_key)
             self.head_checkpoint = command.checkpoint_id
@@ -284,6 +536,78 @@ class WorkerRuntime:
                     episode=self.episode,
                 )
             )
+
+    def _observe(self, command: cmd.ObserveStreams | cmd.SampleTelemetry) -> None:
+        if isinstance(command, cmd.SampleTelemetry):
+            self._publish_snapshot(parse_streams(command.streams), command.request_id)
+            return
+        if self._leases.set(command.observer_id, command.streams, command.max_hz, command.lease_seconds):
+            # A new watcher sees where the instance is at once, even if it is paused.
+            self._publish_snapshot(parse_streams(command.streams), None)
+
+    def _publish_snapshot(self, selection: StreamSelection, request_id: str | None) -> None:
+        """A frame of where the instance is now: the observation it will act on next."""
+        current = {"observation": self._observation} if self.env is not None else None
+        saved = self._last
+        self._last = {**saved, "inputs": current}
+        try:
+            self._publish_frame(selection, request_id)
+        finally:
+            self._last = saved
+
+    def _override(self, command: cmd.SetOverride | cmd.ClearOverride) -> None:
+        if isinstance(command, cmd.SetOverride):
+            self.interventions.set(command)
+            self._announce_override(
+                command.override_id, command.target, command.mode, True, command.set_by, command.takeover
+            )
+            return
+        where = self.interventions.describe(command.override_id)
+        if self.interventions.clear(command.override_id) and where is not None:
+            self._announce_override(command.override_id, "/".join(where), "", False, None, None)
+
+    def _announce_override(
+        self, override_id: str, target: str, mode: str, active: bool, set_by: str | None, takeover: str | None
+    ) -> None:
+        self.outbox.publish(
+            ev.OverrideChanged(
+                self.spec.instance_id,
+                override_id=override_id,
+                target=target,
+                mode=mode,
+                active=active,
+                set_by=set_by,
+                takeover=takeover,
+                step=self.step_count,
+            )
+        )
+
+    def _start_recording(self, command: cmd.StartRecording) -> None:
+        if self._recorder is not None:
+            if self._recorder.recording_id == command.recording_id:
+                return
+            raise Conflict(f"instance is already recording ({self._recorder.recording_id}); stop that one first")
+        if self.env is None:
+            raise InvalidInput("an instance without an environment has no steps to record")
+        selection = parse_streams(command.streams, default=("inputs", "outputs", "reward"))
+        check_recordable(selection)
+        unknown = [name for name in selection.layers if name not in self._layer_names]
+        if unknown:
+            raise InvalidInput(f"unknown layers {', '.join(unknown)}; layers: {', '.join(self._layer_names) or 'none'}")
+        self._recorder = Recorder(
+            command.recording_id,
+            selection,
+            self.spec.instance_id,
+            self.blobs,
+            self.outbox,
+            {**self.modalities, "final/observation": self.modalities.get("inputs/observation", {})},
+            start_state={**self._harness_state(), "episode_seed": self._episode_seed},
+        )
+
+    def _start_replay(self, command: cmd.Replay) -> None:
+        if self._replay is not None:
+            raise Conflict("a replay is already running on this instance")
+        self._replay = ReplayRun(self, command)
 
     def _set_mode(self, mode: RunMode) -> None:
         if mode.learns != self.mode.learns:
@@ -327,6 +651,8 @@ class WorkerRuntime:
             "episode_return": self._episode_return,
             "episode_length": self._episode_length,
             "rng": harness_state.capture_rng(),
+            "seed_rng": self._seed_rng.bit_generator.state,
+            "episode_seed": self._episode_seed,
         }
         if self.env is not None:
             harness["env"] = harness_state.capture_env(self.env)
@@ -349,6 +675,9 @@ class WorkerRuntime:
         self._trajectory = []
         self._rate_mark = (time.monotonic(), self.step_count)
         harness_state.restore_rng(harness["rng"])
+        if "seed_rng" in harness:
+            self._seed_rng.bit_generator.state = harness["seed_rng"]
+            self._episode_seed = harness.get("episode_seed", self._episode_seed)
         if self.env is not None:
             self._restore_env(harness)
 
@@ -369,8 +698,17 @@ class WorkerRuntime:
             log.error(
                 "instance %s failed: %s\n%s", self.spec.instance_id, message, "".join(traceback.format_exception(exc))
             )
+        try:
+            self._finish_recording("failed", message)
+        except Exception:  # the failure report matters more than the last chunk
+            log.exception("could not close the recording")
         self.outbox.publish(ev.InstanceFailed(self.spec.instance_id, error=message))
         return 1
+
+
+def interventions_waiting(interventions: Interventions, takeover: Any) -> bool:
+    """Whether a lockstep takeover is still in force and still has no action for this step."""
+    return interventions.lockstep_waiting() is takeover
 
 
 def _describe(exc: BaseException) -> str:

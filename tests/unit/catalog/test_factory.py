@@ -96,8 +96,8 @@ def test_a_torch_module_policy_is_wrapped_with_its_architecture(tmp_path):
     described = describe_agent(agent, env, obs)
     layers = {layer["name"]: layer for layer in described["layers"]}
     assert described["framework"] == "torch" and described["parameters"] == 4 * 8 + 8 + 8 * 2 + 2
-    assert layers["body.0"]["parameters"] == 40 and layers["body.0"]["output_shape"] == [1, 8]
-    assert layers["body.2"]["shapes"] == {"weight": [2, 8], "bias": [2]}
+    assert layers["module.body.0"]["parameters"] == 40 and layers["module.body.0"]["output_shape"] == [1, 8]
+    assert layers["module.body.2"]["shapes"] == {"weight": [2, 8], "bias": [2]}
     assert described["inputModalities"]["observation"]["shape"] == [4]
     agent.save(str(tmp_path))
     other = build_agent(entry, {"hidden": 8})
@@ -159,3 +159,13 @@ def test_a_local_model_hub_offers_every_ainimal_and_env_defined_in_its_files(tmp
     assert catalog.environment("HubEnv").spec["actionModalities"] == {
         "action": {"kind": "discrete", "n": 2, "start": 0}
     }
+
+
+def test_a_gymnasium_env_that_can_render_arrays_is_made_in_rgb_array_mode_so_frames_can_stream():
+    from ainimal_zookeeper.worker.frames import render_rgb
+
+    env = build_env({"name": "CartPole", "type": "gymnasium", "env_name": "CartPole-v1"}, {})
+    env.reset(seed=0)
+    assert env.render_mode == "rgb_array" and render_rgb(env).shape == (400, 600, 3)
+    chosen = build_env({"name": "CartPole", "type": "gymnasium", "env_name": "CartPole-v1"}, {"render_mode": None})
+    assert chosen.render_mode is None  # the operator's init params decide when they say

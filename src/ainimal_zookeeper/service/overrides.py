@@ -1,0 +1,165 @@
+"""Overrides and takeovers, as the API sets and clears them.
+
+Values are checked here against the instance's modalities and layer shapes (from its
+architecture) so a bad request fails before it reaches the worker, which checks again.
+Who set what and when is kept in the `overrides` collection and announced in the
+instance's events; a takeover's stream of human actions (`act`) writes nothing to the store.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from ainimal_zookeeper.domain import commands as cmd
+from ainimal_zookeeper.domain.instance import InstanceStatus
+from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound
+from ainimal_zookeeper.service.authorization import Viewer
+from ainimal_zookeeper.service.records import OVERRIDES, now_iso
+from ainimal_zookeeper.worker.interventions import TAKEOVERS
+from ainimal_zookeeper.worker.overrides import parse_target, validate_override
+
+if TYPE_CHECKING:
+    from ainimal_zookeeper.service.zookeeper import Zookeeper
+
+MODES = ("set", "add", "scale", "clamp")
+
+
+class OverrideService:
+    """`override`, `clearOverride`, `act` and the overrides in force on an instance."""
+
+    def __init__(self, zookeeper: Zookeeper) -> None:
+        self.zookeeper = zookeeper
+
+    def override(
+        self,
+        viewer: Viewer,
+        instance_id: str,
+        target: str,
+        value: Any,
+        mode: str = "set",
+        index: Any = None,
+        takeover: str | None = None,
+        hold_seconds: float | None = None,
+        timeout_seconds: float | None = None,
+    ) -> dict[str, Any]:
+        doc = self.zookeeper.controllable(viewer, instance_id, "override", "override")
+        mode = (mode or "set").lower()
+        _check_request(target, mode, takeover, hold_seconds, timeout_seconds)
+        if not (takeover and value is None):
+            architecture = doc.get("architecture") or {}
+            validate_override(
+                target,
+                mode,
+                value,
+                index,
+                architecture.get("inputModalities"),
+                architecture.get("outputModalities"),
+                _layer_shapes(architecture),
+            )
+        override_id = uuid.uuid4().hex[:16]
+        command = cmd.SetOverride(
+            instance_id,
+            override_id=override_id,
+            target=target,
+            mode=mode,
+            value=value,
+            index=index,
+            takeover=takeover,
+            hold_seconds=hold_seconds,
+            timeout_seconds=timeout_seconds if timeout_seconds is not None else 10.0,
+            set_by=viewer.username,
+        )
+        self.zookeeper.send_and_wait(command, self.zookeeper.timeouts.command)
+        # An override on the same target replaces the one before it (the worker did the same).
+        for previous in self.in_force(instance_id):
+            if previous["target"] == target:
+                self._mark_cleared(previous["id"], viewer)
+        record = {
+            "id": override_id,
+            "instance": instance_id,
+            "target": target,
+            "value": value,
+            "mode": mode,
+            "index": index,
+            "takeover": takeover,
+            "holdSeconds": hold_seconds,
+            "timeoutSeconds": command.timeout_seconds,
+            "setBy": viewer.username,
+            "createdAt": now_iso(),
+            "active": True,
+            "clearedAt": None,
+            "clearedBy": None,
+        }
+        self.zookeeper.documents.put(OVERRIDES, override_id, record)
+        return record
+
+    def clear(self, viewer: Viewer, instance_id: str, override_id: str) -> bool:
+        """End an override; False when it had already ended."""
+        self.zookeeper.visible(viewer, instance_id)
+        record = self.zookeeper.documents.get(OVERRIDES, override_id)
+        if record is None or record["instance"] != instance_id:
+            raise NotFound(f"instance {instance_id} has no override {override_id!r}")
+        if not record["active"]:
+            return False
+        doc = self.zookeeper.controllable(viewer, instance_id, "override", "clear an override of")
+        if doc["status"] in (InstanceStatus.RUNNING.value, InstanceStatus.PAUSED.value):
+            self.zookeeper.send_and_wait(
+                cmd.ClearOverride(instance_id, override_id=override_id), self.zookeeper.timeouts.command
+            )
+        self._mark_cleared(override_id, viewer)
+        return True
+
+    def act(self, viewer: Viewer, instance_id: str, value: Any, target: str = "outputs/action") -> bool:
+        """Send a person's action to the takeover of `target` (None lets the AInimal act)."""
+        doc = self.zookeeper.controllable(viewer, instance_id, "override", "act for")
+        if not any(o["target"] == target and o.get("takeover") for o in self.in_force(instance_id)):
+            raise Conflict(f"no takeover of {target!r} is in force on instance {instance_id}; start one first")
+        if value is not None:
+            architecture = doc.get("architecture") or {}
+            validate_override(
+                target,
+                "set",
+                value,
+                None,
+                architecture.get("inputModalities"),
+                architecture.get("outputModalities"),
+                _layer_shapes(architecture),
+            )
+        # Fire and forget: actions come many a second and each one supersedes the last.
+        self.zookeeper.commands.send(cmd.Act(instance_id, target=target, value=value))
+        return True
+
+    def in_force(self, instance_id: str) -> list[dict[str, Any]]:
+        instance = self.zookeeper.documents.get("instances", instance_id) or {}
+        if InstanceStatus(instance.get("status", "FAILED")).is_final:
+            return []
+        found = self.zookeeper.documents.find(OVERRIDES, [("instance", "==", instance_id)], order_by="createdAt")
+        return [record for record in found if record.get("active")]
+
+    def _mark_cleared(self, override_id: str, viewer: Viewer) -> None:
+        self.zookeeper.documents.update(
+            OVERRIDES, override_id, {"active": False, "clearedAt": now_iso(), "clearedBy": viewer.username}
+        )
+
+
+def _check_request(
+    target: str, mode: str, takeover: str | None, hold_seconds: float | None, timeout_seconds: float | None
+) -> None:
+    kind, _name = parse_target(target)
+    if mode not in MODES:
+        raise InvalidInput(f"override mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if takeover is None:
+        return
+    if takeover not in TAKEOVERS:
+        raise InvalidInput(f"takeover must be one of {', '.join(TAKEOVERS)}, got {takeover!r}")
+    if kind != "outputs" or mode != "set":
+        raise InvalidInput(f"a takeover sets an output (outputs/<modality>, mode set), not {mode} {target!r}")
+    if hold_seconds is not None and hold_seconds <= 0:
+        raise InvalidInput(f"holdSeconds must be above 0, got {hold_seconds}")
+    if timeout_seconds is not None and not 0 < timeout_seconds <= 600:
+        raise InvalidInput(f"timeoutSeconds must be in (0, 600], got {timeout_seconds}")
+
+
+def _layer_shapes(architecture: dict[str, Any]) -> dict[str, list[int] | None]:
+    return {layer["name"]: layer.get("output_shape") for layer in architecture.get("layers") or []}

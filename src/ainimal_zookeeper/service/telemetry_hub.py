@@ -1,0 +1,156 @@
+"""Live telemetry for open `telemetry` streams and one-shot `latestFrame` queries.
+
+Each open stream subscribes to the event bus on its own (on Pub/Sub: its own short-lived
+subscription), holds a lease at its instance's worker for the streams it wants (renewed while
+it is open, ended when it closes), and receives frames filtered to its streams and its rate.
+Frames cross from the bus thread into a bounded queue on the stream's event loop: a reader
+that falls behind loses its oldest frames (counted in `dropped`), never slows the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from ainimal_zookeeper.domain import commands as cmd
+from ainimal_zookeeper.domain import events as ev
+from ainimal_zookeeper.domain.streams import StreamSelection
+from ainimal_zookeeper.errors import Unavailable
+from ainimal_zookeeper.ports.bus import CommandBus, EventBus
+
+log = logging.getLogger(__name__)
+
+#: Frames a slow reader may have waiting; older ones make room for new ones.
+QUEUE_FRAMES = 8
+LEASE_SECONDS = 15.0
+#: A frame may come this much earlier than 1/maxHz and still be sent (worker timing jitters).
+RATE_TOLERANCE = 0.9
+
+
+def select_streams(streams: dict[str, Any], selection: StreamSelection) -> dict[str, Any]:
+    """The part of a frame's streams that a subscriber asked for."""
+    chosen: dict[str, Any] = {}
+    for name, value in streams.items():
+        head, _, rest = name.partition("/")
+        if (
+            name in selection.simple
+            or (head == "activations" and rest and (selection.all_layers or rest in selection.layers))
+            or (head == "weights" and rest and (selection.all_params or rest in selection.params))
+        ):
+            chosen[name] = value
+    return chosen
+
+
+class _Subscriber:
+    """One open stream: its filter, its rate and its queue on its event loop."""
+
+    def __init__(self, instance_id: str, selection: StreamSelection, max_hz: float) -> None:
+        self.instance_id, self.selection = instance_id, selection
+        self.min_interval = RATE_TOLERANCE / max_hz
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_FRAMES)
+        self.dropped = 0
+        self._last_sent = 0.0
+        self._last_step = -1
+
+    def on_event(self, event: ev.Event) -> None:
+        """On the bus thread: keep this instance's live frames, at this subscriber's rate."""
+        if not isinstance(event, ev.TelemetryFrame) or event.instance_id != self.instance_id:
+            return
+        if event.request_id is not None or event.step < self._last_step:
+            return  # someone's one-shot answer, or a frame older than one already sent
+        now = time.monotonic()
+        if now - self._last_sent < self.min_interval:
+            return
+        self._last_sent, self._last_step = now, event.step
+        item = _frame(event, select_streams(event.streams, self.selection))
+        self.loop.call_soon_threadsafe(self._offer, item)
+
+    def _offer(self, item: dict[str, Any]) -> None:
+        if self.queue.full():
+            self.queue.get_nowait()
+            self.dropped += 1
+        self.queue.put_nowait(item)
+
+
+class TelemetryHub:
+    """Opens telemetry streams and answers one-shot frame queries."""
+
+    def __init__(self, commands: CommandBus, events: EventBus, lease_seconds: float = LEASE_SECONDS) -> None:
+        self.commands, self.events = commands, events
+        self.lease_seconds = lease_seconds
+
+    async def stream(
+        self, instance_id: str, selection: StreamSelection, max_hz: float
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Frames of one instance until the caller stops reading."""
+        subscriber = _Subscriber(instance_id, selection, max_hz)
+        observer_id = uuid.uuid4().hex
+        unsubscribe = await asyncio.to_thread(self.events.subscribe, subscriber.on_event)
+        renewing = asyncio.create_task(self._hold_lease(instance_id, observer_id, selection, max_hz))
+        try:
+            while True:
+                item = await subscriber.queue.get()
+                yield {**item, "dropped": subscriber.dropped}
+        finally:
+            renewing.cancel()
+            await asyncio.to_thread(self._end_lease, instance_id, observer_id, unsubscribe)
+
+    async def _hold_lease(self, instance_id: str, observer_id: str, selection: StreamSelection, hz: float) -> None:
+        # The worker also sends one frame at once when a new observer arrives.
+        command = cmd.ObserveStreams(
+            instance_id,
+            observer_id=observer_id,
+            streams=list(selection.names),
+            max_hz=hz,
+            lease_seconds=self.lease_seconds,
+        )
+        while True:
+            try:
+                await asyncio.to_thread(self.commands.send, command)
+            except Exception:  # a bus hiccup: the next renewal tries again
+                log.exception("could not renew the telemetry lease of %s", instance_id)
+            await asyncio.sleep(self.lease_seconds / 3)
+
+    def _end_lease(self, instance_id: str, observer_id: str, unsubscribe: Callable[[], None]) -> None:
+        try:
+            self.commands.send(cmd.ObserveStreams(instance_id, observer_id=observer_id, streams=[]))
+        except Exception:  # noqa: BLE001  # the lease then simply expires
+            log.warning("could not end the telemetry lease of %s; it expires by itself", instance_id)
+        unsubscribe()
+
+    def sample(self, instance_id: str, selection: StreamSelection, timeout: float) -> dict[str, Any]:
+        """One frame of `selection`, fresh from the worker (blocks: call it off the event loop)."""
+        request_id = uuid.uuid4().hex
+        answered = threading.Event()
+        answer: list[dict[str, Any]] = []
+
+        def on_event(event: ev.Event) -> None:
+            if isinstance(event, ev.TelemetryFrame) and event.request_id == request_id and not answer:
+                answer.append(_frame(event, select_streams(event.streams, selection)))
+                answered.set()
+
+        unsubscribe = self.events.subscribe(on_event)
+        try:
+            self.commands.send(cmd.SampleTelemetry(instance_id, request_id=request_id, streams=list(selection.names)))
+            if not answered.wait(timeout):
+                raise Unavailable(f"the worker of instance {instance_id} sent no frame within {timeout:.0f}s")
+            return answer[0]
+        finally:
+            unsubscribe()
+
+
+def _frame(event: ev.TelemetryFrame, streams: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "instance": event.instance_id,
+        "step": event.step,
+        "episode": event.episode,
+        "time": event.time,
+        "streams": streams,
+        "dropped": 0,
+    }

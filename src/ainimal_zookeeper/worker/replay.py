@@ -1,0 +1,207 @@
+"""Replay a recording through this worker's AInimal, a batch of steps between command polls.
+
+open_loop feeds the recorded inputs to `forward` (the env is not touched); closed_loop puts
+the env back where the recording started (its saved state, else the recorded episode seeds)
+and lets the AInimal act. Either way the AInimal's outputs (and the recorded layers'
+activations) go into a new recording, row for row with the recorded steps, so the control
+plane can compare the two. The instance's own run (env, random generators) is put back after.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ainimal_zookeeper.domain import commands as cmd
+from ainimal_zookeeper.domain import events as ev
+from ainimal_zookeeper.domain.streams import parse_streams
+from ainimal_zookeeper.errors import InvalidInput
+from ainimal_zookeeper.recordings import column_values, read_recording
+from ainimal_zookeeper.worker import harness_state
+from ainimal_zookeeper.worker.recorder import Recorder, start_key
+
+if TYPE_CHECKING:
+    from ainimal_zookeeper.worker.runtime import WorkerRuntime
+
+log = logging.getLogger(__name__)
+
+MODES = ("open_loop", "closed_loop")
+STEPS_PER_BATCH = 256
+
+
+class ReplayRun:
+    """One replay in progress; `advance` runs a batch and says when it is done."""
+
+    def __init__(self, runtime: WorkerRuntime, command: cmd.Replay) -> None:
+        if command.mode not in MODES:
+            raise InvalidInput(f"replay mode must be one of {', '.join(MODES)}, got {command.mode!r}")
+        if command.mode == "closed_loop" and runtime.env is None:
+            raise InvalidInput("a closed-loop replay needs the instance to have an environment")
+        self.runtime, self.command = runtime, command
+        table = read_recording(runtime.blobs, command.chunk_keys)
+        if "inputs/observation" not in table.column_names:
+            raise InvalidInput(f"recording {command.recording_id} did not record inputs, so it cannot be replayed")
+        self.total = table.num_rows
+        self.inputs = column_values(table, "inputs/observation")
+        self.steps = column_values(table, "step")
+        self.episodes = column_values(table, "episode")
+        self.layers = [
+            name.split("/", 1)[1]
+            for name in table.column_names
+            if name.startswith("activations/") and name.split("/", 1)[1] in runtime._layer_names
+        ]
+        self.seeds = _episode_seeds(table)
+        self.start = _load_start(runtime, command.recording_id)
+        self.index = 0
+        self._saved = self._save_run()
+        streams = ["inputs", "outputs", *(f"activations/{layer}" for layer in self.layers)]
+        if command.mode == "closed_loop":
+            streams.append("reward")
+        self.recorder = Recorder(
+            command.output_recording_id,
+            parse_streams(streams),
+            runtime.spec.instance_id,
+            runtime.blobs,
+            runtime.outbox,
+            runtime.modalities,
+        )
+        if self.start and "rng" in self.start:
+            # Agents drawing from the global generators then draw what they drew when recorded.
+            harness_state.restore_rng(self.start["rng"])
+        if command.mode == "closed_loop":
+            self._observation = self._closed_loop_start()
+        self._progress("running")
+
+    def advance(self) -> bool:
+        """Replay up to a batch of steps; True once the replay has ended (either way)."""
+        try:
+            end = min(self.index + STEPS_PER_BATCH, self.total)
+            for i in range(self.index, end):
+                self._step(i)
+            self.index = end
+        except Exception as exc:  # noqa: BLE001  # a replay that breaks fails alone, not the instance
+            log.warning("replay %s failed: %s", self.command.replay_id, exc)
+            self._finish("failed", f"step {self.index}: {type(exc).__name__}: {exc}")
+            return True
+        if self.index >= self.total:
+            self._finish("complete", None)
+            return True
+        self._progress("running")
+        return False
+
+    # one step
+
+    def _step(self, i: int) -> None:
+        runtime = self.runtime
+        if self.command.mode == "open_loop":
+            observation = self.inputs[i]
+        else:
+            observation = self._observation
+        outputs, captured = self._forward({"observation": observation})
+        row: dict[str, Any] = {
+            "step": self.steps[i],
+            "episode": self.episodes[i],
+            "inputs/observation": observation,
+            **{f"outputs/{name}": value for name, value in outputs.items()},
+            **{f"activations/{name}": value for name, value in captured.items()},
+        }
+        if self.command.mode == "closed_loop":
+            assert runtime.env is not None
+            next_obs, reward, terminated, truncated, _info = runtime.env.step(outputs["action"])
+            row.update(reward=float(reward), terminated=bool(terminated), truncated=bool(truncated))
+            if terminated or truncated:
+                row["final/observation"] = next_obs
+                seed = self.seeds.pop(0) if self.seeds else None
+                next_obs, _ = runtime.env.reset(seed=seed)
+            self._observation = next_obs
+        self.recorder.append(row)
+
+    def _forward(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        probe = self.runtime._probe
+        if self.layers and probe is not None:
+            with probe.capture(self.layers) as captured:
+                outputs = self.runtime.agent.forward(inputs)
+            return outputs, dict(captured)
+        return self.runtime.agent.forward(inputs), {}
+
+    # start and end
+
+    def _closed_loop_start(self) -> Any:
+        env = self.runtime.env
+        assert env is not None
+        start = self.start or {}
+        if "env" in start and "observation" in start and harness_state.restore_env(env, start["env"]):
+            dtype = getattr(env.observation_space, "dtype", None)
+            return np.asarray(start["observation"], dtype=dtype)
+        # The env cannot be put back mid-episode: begin with the recorded episode seeds.
+        seed = self.seeds.pop(0) if self.seeds else start.get("episode_seed")
+        observation, _ = env.reset(seed=seed)
+        return observation
+
+    def _save_run(self) -> dict[str, Any]:
+        runtime = self.runtime
+        saved: dict[str, Any] = {"rng": harness_state.capture_rng()}
+        if runtime.env is not None and self.command.mode == "closed_loop":
+            saved["env"] = harness_state.capture_env(runtime.env)
+            saved["observation"] = runtime._observation
+        return saved
+
+    def _restore_run(self) -> None:
+        runtime = self.runtime
+        harness_state.restore_rng(self._saved["rng"])
+        if "env" not in self._saved:
+            return
+        assert runtime.env is not None
+        if harness_state.restore_env(runtime.env, self._saved["env"]):
+            runtime._observation = self._saved["observation"]
+        else:
+            # The env cannot be put back: the instance starts a fresh episode after the replay.
+            runtime._observation, _ = runtime.env.reset(seed=runtime._episode_seed)
+            runtime._episode_return, runtime._episode_length = 0.0, 0
+
+    def _finish(self, status: str, error: str | None) -> None:
+        final = {"observation": self._observation} if self.command.mode == "closed_loop" else None
+        try:
+            self.recorder.stop(final, "complete" if status == "complete" else "failed", error)
+        finally:
+            self._restore_run()
+            self._progress(status, error)
+
+    def _progress(self, status: str, error: str | None = None) -> None:
+        self.runtime.outbox.publish(
+            ev.ReplayProgress(
+                self.runtime.spec.instance_id,
+                replay_id=self.command.replay_id,
+                status=status,
+                steps=self.index,
+                error=error,
+            )
+        )
+
+
+def _episode_seeds(table: Any) -> list[int]:
+    """Seeds of the episodes that begin inside the recording, in order."""
+    if "episode_seed" not in table.column_names:
+        return []
+    episodes = column_values(table, "episode")
+    seeds = column_values(table, "episode_seed")
+    ordered: list[int] = []
+    for i in range(1, len(episodes)):
+        if episodes[i] != episodes[i - 1] and seeds[i] is not None:
+            ordered.append(int(seeds[i]))
+    return ordered
+
+
+def _load_start(runtime: WorkerRuntime, recording_id: str) -> dict[str, Any] | None:
+    key = start_key(recording_id)
+    if not runtime.blobs.exists(key):
+        return None
+    try:
+        loaded = json.loads(runtime.blobs.get(key))
+    except ValueError:
+        log.warning("start state of recording %s is unreadable; replaying without it", recording_id)
+        return None
+    return loaded if isinstance(loaded, dict) else None

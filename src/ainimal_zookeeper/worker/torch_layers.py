@@ -1,0 +1,367 @@
+"""Read and patch the layer outputs of a torch AInimal through forward hooks.
+
+Hooks cost a Python call on every forward they sit on, so none stays registered by default:
+capture hooks live only inside `ActivationProbe.capture` (one sampled step), patch hooks only
+while an activation override is active. torch is imported lazily: this module also validates
+patches on the control plane, where torch may be absent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from ainimal_zookeeper.catalog.wrappers import find_torch_modules
+from ainimal_zookeeper.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+#: What a patch does to the selected part of a layer's output.
+PATCH_MODES = ("set", "add", "scale", "clamp")
+
+#: Known names listed in an error; a large model has hundreds of layers.
+_LISTED_NAMES = 30
+
+
+@dataclass(frozen=True)
+class ActivationPatch:
+    """A change to one layer's output: `mode` applied with `value` to the whole tensor or to
+    `out[..., index]` (the last axis holds the units or channels).
+
+    `value` is a number or an array broadcastable to the selected slice; for clamp it is
+    `[min, max]`, either of which may be None.
+    """
+
+    layer: str
+    mode: str
+    value: Any
+    index: int | list[int] | None = None
+
+
+def layer_name(attribute: str, path: str) -> str:
+    """The name of a torch submodule: the AInimal's attribute, then the path below it."""
+    return f"{attribute}.{path}" if path else attribute
+
+
+def named_layers(agent: Any) -> dict[str, Any]:
+    """Every torch module of `agent`: "policy" for the root held in `agent.policy`, "policy.0"
+    and so on below it; {} when torch is not imported or the agent holds no module."""
+    return {
+        layer_name(attribute, path): module
+        for attribute, root in find_torch_modules(agent).items()
+        for path, module in root.named_modules()
+    }
+
+
+class ActivationProbe:
+    """Captures layer outputs for one forward, and keeps activation patches in place.
+
+    Args:
+        layers: layer name -> torch module, as `named_layers` gives them.
+    """
+
+    def __init__(self, layers: Mapping[str, Any]) -> None:
+        self.layers = dict(layers)
+        self.patches: tuple[ActivationPatch, ...] = ()
+        self._patch_handles: list[Any] = []
+        self._capture_handles: list[Any] = []
+
+    @classmethod
+    def for_agent(cls, agent: Any) -> ActivationProbe:
+        """A probe over every layer of `agent` (no layers for a non-torch agent)."""
+        return cls(named_layers(agent))
+
+    @contextmanager
+    def capture(self, names: Iterable[str]) -> Iterator[dict[str, np.ndarray]]:
+        """Record the outputs of layers `names` during the forward run inside the block.
+
+        Yields:
+            A dict filled by the forward: name -> float32 copy of the layer's output (the first
+            tensor of a tuple output; the last call wins for a layer called twice). Layers
+            that did not run, or returned no tensor, are absent.
+
+        Raises:
+            InvalidInput: a name is not a layer of this AInimal.
+        """
+        chosen = [(name, self._layer(name)) for name in dict.fromkeys(names)]
+        captured: dict[str, np.ndarray] = {}
+        handles = [module.register_forward_hook(_recorder(captured, name)) for name, module in chosen]
+        self._capture_handles.extend(handles)
+        try:
+            yield captured
+        finally:
+            for handle in handles:
+                handle.remove()  # a no-op if close() came first
+            self._capture_handles = [h for h in self._capture_handles if h not in handles]
+
+    def set_patches(self, patches: Sequence[ActivationPatch]) -> None:
+        """Replace all patch hooks with hooks applying `patches` (in order, per layer).
+
+        An empty list removes every patch hook. Patches are expected validated (see
+        `validate_patch`); a patch that does not fit an output at run time (a training batch
+        of another shape) leaves that output unchanged and logs one warning.
+
+        Raises:
+            InvalidInput: a patch names an unknown layer; the previous patches then stay.
+        """
+        grouped: dict[str, list[ActivationPatch]] = {}
+        for patch in patches:
+            self._layer(patch.layer)
+            grouped.setdefault(patch.layer, []).append(patch)
+        compiled = {name: [_compile(patch) for patch in group] for name, group in grouped.items()}
+        self._remove(self._patch_handles)
+        for name, operations in compiled.items():
+            # Prepended so a capture hook on the same layer records the patched output.
+            hook = _patcher(name, operations)
+            self._patch_handles.append(self.layers[name].register_forward_hook(hook, prepend=True))
+        self.patches = tuple(patches)
+
+    def close(self) -> None:
+        """Remove every hook this probe registered."""
+        self._remove(self._patch_handles)
+        self._remove(self._capture_handles)
+        self.patches = ()
+
+    def _layer(self, name: str) -> Any:
+        module = self.layers.get(name)
+        if module is None:
+            raise InvalidInput(f"unknown layer {name!r}; known layers: {listing(self.layers)}")
+        return module
+
+    @staticmethod
+    def _remove(handles: list[Any]) -> None:
+        for handle in handles:
+            handle.remove()
+        handles.clear()
+
+
+def validate_patch(
+    patch: ActivationPatch, output_shape: Sequence[int] | None, known_layers: Iterable[str]
+) -> ActivationPatch:
+    """Check a patch against the layer's output shape; pure, torch is not needed.
+
+    Args:
+        patch: the patch as a client sent it.
+        output_shape: the layer's output shape (batch axis included), None when unknown:
+            then only the form of value and index is checked.
+        known_layers: the AInimal's layer names.
+
+    Returns:
+        The patch with value as a float or nested lists of floats ([min, max] for clamp) and
+        index as an int or a list of ints.
+
+    Raises:
+        InvalidInput: unknown layer or mode, index outside the last axis, or a value that does
+            not broadcast to the selected slice; the message names the layer and the shapes.
+    """
+    known = list(known_layers)
+    if patch.layer not in known:
+        raise InvalidInput(f"activation patch: unknown layer {patch.layer!r}; known layers: {listing(known)}")
+    shape = None if output_shape is None else [int(d) for d in output_shape]
+    where = f"activation patch on {patch.layer!r}" + ("" if shape is None else f" (output shape {shape})")
+    mode = check_mode(patch.mode, where)
+    index = check_index(patch.index, shape, where)
+    if mode == "clamp":
+        return ActivationPatch(patch.layer, mode, check_clamp(patch.value, where), index)
+    return ActivationPatch(patch.layer, mode, check_numbers(patch.value, selected_shape(shape, index), where), index)
+
+
+# --- checking values against shapes (shared with overrides) -----------------------------------
+
+
+def listing(names: Iterable[str]) -> str:
+    """Names for an error message, cut after the first few."""
+    names = list(names)
+    if not names:
+        return "none"
+    more = len(names) - _LISTED_NAMES
+    return ", ".join(names[:_LISTED_NAMES]) + (f" and {more} more" if more > 0 else "")
+
+
+def check_mode(mode: Any, where: str) -> str:
+    """`mode` if it is one of PATCH_MODES."""
+    if mode not in PATCH_MODES:
+        raise InvalidInput(f"{where}: unknown mode {mode!r}; expected one of {', '.join(PATCH_MODES)}")
+    return str(mode)
+
+
+def check_index(index: Any, shape: Sequence[int] | None, where: str) -> int | list[int] | None:
+    """`index` (None, an int or a non-empty list of ints) checked against the last axis of `shape`."""
+    if index is None:
+        return None
+    items = index if isinstance(index, (list, tuple)) else [index]
+    if not items or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in items):
+        raise InvalidInput(f"{where}: index expects a non-negative int or a non-empty list of them, got {index!r}")
+    if shape is not None:
+        if not shape:
+            raise InvalidInput(f"{where}: the value is a scalar, so it takes no index; got index {index!r}")
+        if (worst := max(items)) >= shape[-1]:
+            raise InvalidInput(
+                f"{where}: index {worst} is outside the last axis of shape {list(shape)} (0 to {shape[-1] - 1})"
+            )
+    return [int(i) for i in items] if isinstance(index, (list, tuple)) else int(index)
+
+
+def selected_shape(shape: Sequence[int] | None, index: int | list[int] | None) -> list[int] | None:
+    """The shape of `x[..., index]` for an `x` of `shape` (all of `x` when index is None)."""
+    if shape is None or index is None:
+        return None if shape is None else list(shape)
+    return list(shape[:-1]) + ([len(index)] if isinstance(index, list) else [])
+
+
+def check_numbers(value: Any, shape: Sequence[int] | None, where: str) -> Any:
+    """`value` as a float or nested lists of floats, broadcastable to `shape` (if known)."""
+    arr = _finite_numbers(value, where, "a number or an array of numbers")
+    if shape is not None and not _broadcasts(list(arr.shape), list(shape)):
+        raise InvalidInput(
+            f"{where}: expects a number or an array broadcastable to shape {list(shape)}, got shape {list(arr.shape)}"
+        )
+    return arr.tolist()
+
+
+def check_clamp(value: Any, where: str) -> list[float | None]:
+    """Clamp bounds `[min, max]`: numbers or None (unbounded), at least one given, min <= max."""
+    wanted = "[min, max] with numbers or null (at least one number, min <= max)"
+    if not isinstance(value, (list, tuple)) or len(value) != 2 or (value[0] is None and value[1] is None):
+        raise InvalidInput(f"{where}: clamp expects {wanted}, got {value!r}")
+    low, high = (None if v is None else float(_finite_numbers(v, where, wanted, scalar=True)) for v in value)
+    if low is not None and high is not None and low > high:
+        raise InvalidInput(f"{where}: clamp expects {wanted}, got min {low} > max {high}")
+    return [low, high]
+
+
+def _finite_numbers(value: Any, where: str, wanted: str, scalar: bool = False) -> np.ndarray:
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nested lists
+        raise InvalidInput(f"{where}: expects {wanted}, got a ragged list") from None
+    if arr.dtype.kind not in "iuf" or (scalar and arr.ndim) or not np.isfinite(arr).all():
+        text = repr(value)
+        raise InvalidInput(f"{where}: expects {wanted}, got {text if len(text) <= 60 else text[:57] + '...'}")
+    return arr.astype(np.float64)
+
+
+def _broadcasts(value_shape: list[int], target: list[int]) -> bool:
+    """Whether a value of `value_shape` broadcasts *to* `target` (without growing it)."""
+    if len(value_shape) > len(target):
+        return False
+    return all(v in (1, t) for v, t in zip(reversed(value_shape), reversed(target), strict=False))
+
+
+# --- hooks ------------------------------------------------------------------------------------
+
+
+def _recorder(captured: dict[str, np.ndarray], name: str) -> Callable[..., None]:
+    import torch
+
+    def hook(_module: Any, _inputs: Any, output: Any) -> None:
+        tensor, _ = _first_tensor(output)
+        if tensor is not None:
+            # A copy: the next layer may work in place (ReLU(inplace=True)) or the buffer be reused.
+            captured[name] = tensor.detach().to(device="cpu", dtype=torch.float32, copy=True).numpy()
+
+    return hook
+
+
+def _patcher(name: str, operations: list[Callable[[Any], Any]]) -> Callable[..., Any]:
+    warned = False
+
+    def hook(_module: Any, _inputs: Any, output: Any) -> Any:
+        nonlocal warned
+        tensor, rebuild = _first_tensor(output)
+        if tensor is None:
+            return None
+        shape = list(tensor.shape)
+        try:
+            for operate in operations:
+                tensor = operate(tensor)
+        except RuntimeError as exc:  # an output of another shape than the one validated
+            if not warned:
+                warned = True
+                log.warning("activation patch on %r skipped for an output of shape %s: %s", name, shape, exc)
+            return None
+        return rebuild(tensor)
+
+    return hook
+
+
+def _compile(patch: ActivationPatch) -> Callable[[Any], Any]:
+    """The patch as a function of the output tensor; never changes that tensor in place, which
+    autograd may still need, and keeps its dtype and device."""
+    import torch
+
+    if patch.mode == "clamp":
+        low, high = patch.value
+
+        def change(tensor: Any) -> Any:
+            return tensor.clamp(min=low, max=high)
+
+    else:
+        constant = torch.as_tensor(np.asarray(patch.value, dtype=np.float32))
+        operate = _OPERATIONS[patch.mode]
+
+        def change(tensor: Any) -> Any:
+            return operate(tensor, constant.to(dtype=tensor.dtype, device=tensor.device))
+
+    if patch.index is None:
+        return change
+    # A list index as a tensor once: indexing with a Python list converts it at every forward.
+    index = torch.tensor(patch.index) if isinstance(patch.index, list) else patch.index
+
+    def on_slice(tensor: Any) -> Any:
+        patched = tensor.clone()
+        patched[..., index] = change(tensor[..., index])
+        return patched
+
+    return on_slice
+
+
+_OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
+    # set: a full copy, not an expanded view, which a later in-place layer could not write to.
+    "set": lambda tensor, value: value.expand_as(tensor).clone(),
+    "add": lambda tensor, value: tensor + value,
+    "scale": lambda tensor, value: tensor * value,
+}
+
+
+def _first_tensor(output: Any) -> tuple[Any, Callable[[Any], Any]]:
+    """The tensor a layer returned (the first one of a tuple) and how to put a new one back."""
+    import torch
+
+    if isinstance(output, torch.Tensor):
+        return output, lambda tensor: tensor
+    if isinstance(output, (tuple, list)):
+        for i, item in enumerate(output):
+            if isinstance(item, torch.Tensor):
+                return item, partial(_replaced, output, i)
+    return None, lambda tensor: tensor
+
+
+def _replaced(items: tuple | list, i: int, tensor: Any) -> Any:
+    changed = list(items)
+    changed[i] = tensor
+    if isinstance(items, list):
+        return changed
+    return type(items)(*changed) if hasattr(items, "_fields") else tuple(changed)
+
+
+__all__ = [
+    "PATCH_MODES",
+    "ActivationPatch",
+    "ActivationProbe",
+    "check_clamp",
+    "check_index",
+    "check_mode",
+    "check_numbers",
+    "layer_name",
+    "listing",
+    "named_layers",
+    "selected_shape",
+    "validate_patch",
+]
