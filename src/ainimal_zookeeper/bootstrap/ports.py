@@ -25,6 +25,7 @@ from ainimal_zookeeper.ports import (
 )
 
 if TYPE_CHECKING:
+    from ainimal_zookeeper.adapters.worker_paths import WorkerPaths
     from ainimal_zookeeper.config import ZookeeperConfig
     from ainimal_zookeeper.config.backends import GcpSettings
 
@@ -77,15 +78,32 @@ def _documents(kind: str, data_dir: Path, gcp: GcpSettings) -> DocumentStore:
 
 def _blobs(kind: str, data_dir: Path, gcp: GcpSettings) -> tuple[BlobStore, dict[str, Any]]:
     if kind == "gcs":
-        from ainimal_zookeeper.adapters.gcp.gcs_blobs import GcsBlobStore
-
         assert gcp.bucket is not None  # the config validator requires it
-        store = GcsBlobStore(gcp.bucket, prefix=gcp.prefix, create_bucket=gcp.create_bucket)
-        return store, {"type": "gcs", "bucket": gcp.bucket, "prefix": gcp.prefix}
+        connection = {
+            "type": "gcs",
+            "bucket": gcp.bucket,
+            "prefix": gcp.prefix,
+            "recordings_bucket": gcp.recordings_bucket_name,
+        }
+        return _gcs_blobs(connection, create_bucket=gcp.create_bucket), connection
     from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
 
     local = LocalBlobStore(data_dir / "blobs")
     return local, {"type": "local", "root": str(local.root)}
+
+
+def _gcs_blobs(connection: dict[str, Any], create_bucket: bool = False) -> BlobStore:
+    """The checkpoints bucket, with recordings and exports routed to their own bucket when it differs."""
+    from ainimal_zookeeper.adapters.gcp.gcs_blobs import GcsBlobStore
+
+    bucket, prefix = connection["bucket"], connection["prefix"]
+    store = GcsBlobStore(bucket, prefix=prefix, create_bucket=create_bucket)
+    recordings = connection.get("recordings_bucket") or bucket
+    if recordings == bucket:
+        return store
+    from ainimal_zookeeper.adapters.routed_blobs import PrefixRoutedBlobStore
+
+    return PrefixRoutedBlobStore(store, GcsBlobStore(recordings, prefix=prefix, create_bucket=create_bucket))
 
 
 def _buses(kind: str, gcp: GcpSettings) -> tuple[CommandBus, EventBus, dict[str, Any]]:
@@ -109,17 +127,36 @@ def _compute(kind: str, gcp: GcpSettings, threads_per_worker: int) -> ComputePro
         from ainimal_zookeeper.adapters.gcp.gke_compute import GkeCompute
 
         assert gcp.worker_image is not None
-        return GkeCompute(namespace=gcp.namespace, image=gcp.worker_image)
+        return GkeCompute(
+            namespace=gcp.namespace,
+            image=gcp.worker_image,
+            service_account=gcp.worker_ksa,
+            cluster=gcp.gke_cluster_name,
+            worker_paths=_worker_paths(gcp),
+        )
     if kind == "cloud_run":
         from ainimal_zookeeper.adapters.gcp.cloud_run_compute import CloudRunCompute
 
         assert gcp.worker_image is not None and gcp.region is not None
-        return CloudRunCompute(_project(gcp), gcp.region, gcp.worker_image)
+        return CloudRunCompute(
+            _project(gcp),
+            gcp.region,
+            gcp.worker_image,
+            service_account=gcp.worker_service_account,
+            worker_paths=_worker_paths(gcp),
+        )
     from ainimal_zookeeper.adapters.local.process_compute import LocalProcessCompute
 
     local = LocalProcessCompute(threads_per_worker=threads_per_worker)
     threading.Thread(target=local.warm_up, name="zk-warm-up", daemon=True).start()
     return local
+
+
+def _worker_paths(gcp: GcpSettings) -> WorkerPaths:
+    """How catalog paths map into the worker image (the catalog root: the config's folder)."""
+    from ainimal_zookeeper.adapters.worker_paths import WorkerPaths
+
+    return WorkerPaths(gcp.catalog_root or Path.cwd(), gcp.worker_catalog_root)
 
 
 def worker_ports(connection: dict[str, Any], instance_id: str) -> tuple[CommandInbox, EventOutbox, BlobStore]:
@@ -149,9 +186,7 @@ def _worker_buses(bus: dict[str, Any], instance_id: str) -> tuple[CommandInbox, 
 
 def _worker_blobs(blobs: dict[str, Any]) -> BlobStore:
     if blobs["type"] == "gcs":
-        from ainimal_zookeeper.adapters.gcp.gcs_blobs import GcsBlobStore
-
-        return GcsBlobStore(blobs["bucket"], prefix=blobs["prefix"])
+        return _gcs_blobs(blobs)
     if blobs["type"] == "local":
         from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
 

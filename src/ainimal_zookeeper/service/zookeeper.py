@@ -233,6 +233,8 @@ class Zookeeper:
             self.documents.update(
                 INSTANCES, instance_id, {"status": "FAILED", "error": f"could not start a worker: {exc}"}
             )
+            if isinstance(exc, ZookeeperError):
+                raise  # e.g. a ConfigError: a path the worker image cannot reach; retrying will not help
             raise Unavailable(f"could not start a worker for instance {instance_id}: {exc}") from exc
         self._update_if(instance_id, InstanceStatus.PENDING, {"status": InstanceStatus.STARTING.value})
         return self._wait_for_status(instance_id, lambda s: s not in ("PENDING", "STARTING"), self.timeouts.launch)

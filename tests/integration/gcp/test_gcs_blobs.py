@@ -13,6 +13,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
 from ainimal_zookeeper.adapters.gcp.gcs_blobs import GcsBlobStore
+from ainimal_zookeeper.adapters.routed_blobs import PrefixRoutedBlobStore
 from ainimal_zookeeper.errors import ConfigError, NotFound, Unavailable
 
 from contracts import BlobStoreContract
@@ -29,6 +30,26 @@ class TestGcsBlobStore(BlobStoreContract):
 
     def make_store(self, tmp_path):
         return GcsBlobStore(self.bucket, create_bucket=True)
+
+
+class TestRoutedGcsBlobStores(BlobStoreContract):
+    """The contract again for checkpoints and recordings in two buckets, as the cloud config wires them."""
+
+    @pytest.fixture(autouse=True)
+    def _buckets(self, gcs_emulator, unique):
+        self.buckets = (f"zk-test-{unique}", f"zk-test-{unique}-rec")
+
+    def make_store(self, tmp_path):
+        default, routed = (GcsBlobStore(name, prefix="zk-", create_bucket=True) for name in self.buckets)
+        return PrefixRoutedBlobStore(default, routed)
+
+    def test_recordings_land_in_their_own_bucket(self, blobs):
+        blobs.put("recordings/r1/c0", b"rec")
+        blobs.put("checkpoints/sha256/a.json", b"{}")
+        client = storage.Client(project=os.environ["GOOGLE_CLOUD_PROJECT"], credentials=AnonymousCredentials())
+        names = [[b.name for b in client.list_blobs(bucket)] for bucket in self.buckets]
+        assert names == [["zk-checkpoints/sha256/a.json"], ["zk-recordings/r1/c0"]]
+        assert blobs.list() == ["checkpoints/sha256/a.json", "recordings/r1/c0"]
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import pytest_asyncio
 from kubernetes import client as k8s
 
 from ainimal_zookeeper.adapters.gcp.gke_compute import GkeCompute, job_name
+from ainimal_zookeeper.adapters.worker_paths import WorkerPaths
 from ainimal_zookeeper.errors import ConfigError, Conflict, Unavailable
 from ainimal_zookeeper.ports.compute import WorkerSpec
 
@@ -231,9 +232,48 @@ async def test_an_unreachable_api_means_alive_is_unknown():
             provider.close()
 
 
-async def test_missing_kube_config_names_both_ways_to_configure(monkeypatch, tmp_path):
+async def test_missing_kube_config_names_every_way_to_configure(monkeypatch, tmp_path):
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
     with pytest.raises(ConfigError, match="in-cluster") as raised:
         GkeCompute(image=IMAGE)
-    assert "KUBECONFIG" in str(raised.value)
+    assert "KUBECONFIG" in str(raised.value) and "ZK_GKE_CLUSTER" in str(raised.value)
+
+
+async def test_worker_pods_run_as_the_configured_kubernetes_service_account(kmock, api_client):
+    compute = GkeCompute(namespace=NAMESPACE, image=IMAGE, api_client=api_client, service_account="worker")
+    try:
+        await asyncio.to_thread(compute.start, make_spec())
+    finally:
+        await asyncio.to_thread(compute.close)
+    assert stored_job(kmock, "a1b2c3d4e5f6")["spec"]["template"]["spec"]["serviceAccountName"] == "worker"
+
+
+async def test_catalog_paths_reach_the_worker_as_paths_in_its_image(kmock, api_client, tmp_path):
+    paths = WorkerPaths(tmp_path / "catalog", "/app/catalog")
+    compute = GkeCompute(namespace=NAMESPACE, image=IMAGE, api_client=api_client, worker_paths=paths)
+    spec = make_spec(
+        model={"name": "Walker", "path": str(tmp_path / "catalog/agents/walker.py"), "class_name": "Walker"},
+        environment={"name": "Maze", "path": str(tmp_path / "catalog/envs/maze.py"), "class_name": "Maze"},
+    )
+    try:
+        await asyncio.to_thread(compute.start, spec)
+    finally:
+        await asyncio.to_thread(compute.close)
+    (container,) = stored_job(kmock, spec.instance_id)["spec"]["template"]["spec"]["containers"]
+    sent = json.loads({item["name"]: item["value"] for item in container["env"]}["ZK_WORKER_SPEC"])
+    assert sent["model"]["path"] == "/app/catalog/agents/walker.py"
+    assert sent["environment"]["path"] == "/app/catalog/envs/maze.py"
+    assert sent["model"]["class_name"] == "Walker" and sent["instance_id"] == spec.instance_id
+
+
+async def test_a_catalog_path_outside_the_root_fails_the_launch_before_any_request(kmock, api_client, tmp_path):
+    paths = WorkerPaths(tmp_path / "catalog", "/app/catalog")
+    compute = GkeCompute(namespace=NAMESPACE, image=IMAGE, api_client=api_client, worker_paths=paths)
+    spec = make_spec(model={"name": "Stray", "path": str(tmp_path / "elsewhere/stray.py"), "class_name": "Stray"})
+    try:
+        with pytest.raises(ConfigError, match="outside the catalog root"):
+            await asyncio.to_thread(compute.start, spec)
+    finally:
+        await asyncio.to_thread(compute.close)
+    assert list(kmock) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
@@ -183,6 +184,123 @@ def test_the_event_bus_deletes_its_subscription_at_close(names, raw):
     events.close()
     with pytest.raises(gexc.NotFound):
         subscriber.get_subscription(subscription=events.subscription)
+
+
+class Collector:
+    """A subscriber that keeps what it gets, by instance id."""
+
+    def __init__(self):
+        self.got: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, event):
+        with self.lock:
+            self.got.append(event.instance_id)
+
+    def wait_for(self, want, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if sorted(self.got) == sorted(want):
+                    return
+            time.sleep(0.02)
+        assert sorted(self.got) == sorted(want)
+
+
+def event_subscriptions(subscriber, names):
+    prefix = f"{names.prefix}events-"
+    listed = subscriber.list_subscriptions(project=f"projects/{names.project}")
+    return sorted(s.name for s in listed if s.name.rsplit("/", 1)[-1].startswith(prefix))
+
+
+@pytest.fixture
+def events_and_outbox(names):
+    events = PubSubEventBus(names.project, names.prefix)
+    outbox = PubSubEventOutbox(names.project, names.prefix)
+    yield events, outbox
+    outbox.close()
+    events.close()
+
+
+def test_each_subscriber_gets_its_own_short_lived_subscription_and_every_event(events_and_outbox, names, raw):
+    _, subscriber = raw
+    events, outbox = events_and_outbox
+    first, second = Collector(), Collector()
+    events.subscribe(first)
+    events.subscribe(second)
+    opened = events.open_subscriptions()
+    assert len(opened) == 2 and event_subscriptions(subscriber, names) == opened
+    for name in opened:
+        settings = subscriber.get_subscription(subscription=name)
+        assert settings.expiration_policy.ttl.total_seconds() == 24 * 3600  # the safety net: Pub/Sub's minimum
+        assert settings.message_retention_duration.total_seconds() == 600
+        assert settings.ack_deadline_seconds == 10
+    for instance_id in ("a", "b", "c"):
+        outbox.publish(ev.Progress(instance_id))
+    first.wait_for(["a", "b", "c"])
+    second.wait_for(["a", "b", "c"])
+
+
+def test_unsubscribing_deletes_that_subscription_and_stops_only_that_subscriber(events_and_outbox, names, raw):
+    _, subscriber = raw
+    events, outbox = events_and_outbox
+    staying, leaving = Collector(), Collector()
+    events.subscribe(staying)
+    unsubscribe = events.subscribe(leaving)
+    [leaving_name] = set(events.open_subscriptions()) - {events.subscription}
+    outbox.publish(ev.Progress("before"))
+    leaving.wait_for(["before"])
+    unsubscribe()
+    unsubscribe()  # twice is harmless
+    assert event_subscriptions(subscriber, names) == [events.subscription]
+    with pytest.raises(gexc.NotFound):
+        subscriber.get_subscription(subscription=leaving_name)
+    outbox.publish(ev.Progress("after"))
+    staying.wait_for(["before", "after"])
+    time.sleep(0.3)
+    assert leaving.got == ["before"]
+
+
+def test_a_subscriber_that_raises_does_not_stop_the_others(events_and_outbox):
+    events, outbox = events_and_outbox
+    calls, healthy = [], Collector()
+
+    def failing(event):
+        calls.append(event.instance_id)
+        raise RuntimeError("subscriber bug")
+
+    events.subscribe(failing)
+    events.subscribe(healthy)
+    for instance_id in ("x", "y"):
+        outbox.publish(ev.Progress(instance_id))
+    healthy.wait_for(["x", "y"])
+    deadline = time.monotonic() + 5
+    while len(calls) < 2 and time.monotonic() < deadline:  # its own stream goes on too
+        time.sleep(0.02)
+    assert sorted(calls) == ["x", "y"]
+
+
+def test_close_deletes_every_subscription_still_open(names, raw):
+    _, subscriber = raw
+    events = PubSubEventBus(names.project, names.prefix)
+    for _ in range(3):
+        events.subscribe(Collector())
+    assert len(event_subscriptions(subscriber, names)) == 3
+    events.close()
+    assert event_subscriptions(subscriber, names) == []
+    assert events.subscribe(Collector())() is None  # subscribing after close is a no-op
+
+
+def test_a_named_subscription_serves_the_first_subscriber_and_outlives_the_bus(names, raw):
+    _, subscriber = raw
+    events = PubSubEventBus(names.project, names.prefix, subscription_name=f"{names.prefix}projection")
+    events.subscribe(Collector())
+    events.subscribe(Collector())
+    shared = names.events_subscription(f"{names.prefix}projection")
+    assert shared in events.open_subscriptions() and len(events.open_subscriptions()) == 2
+    events.close()
+    subscriber.get_subscription(subscription=shared)  # still there for the other control planes
+    assert event_subscriptions(subscriber, names) == []
 
 
 def test_receive_and_publish_never_wait_for_pubsub(project, prefix):

@@ -2,9 +2,11 @@
 
 Cloud Run cannot run here (no emulator exists, and no real project is reachable), so this
 test checks the requests the provider sends: the exact CreateJobRequest / RunJobRequest /
-DeleteJobRequest / GetJobRequest messages handed to `run_v2.JobsClient`. This is the one
-place where a fake stands in for GCP: `FakeJobsClient` records every call and keeps just
-enough state (which Jobs exist, their latest execution's status) to answer like Cloud Run.
+DeleteJobRequest / GetJobRequest messages handed to `run_v2.JobsClient`, and the
+ListExecutionsRequest / CancelExecutionRequest handed to `run_v2.ExecutionsClient`. This is
+the one place where a fake stands in for GCP: `FakeJobsClient` plays both clients, records
+every call in one list (so the order across them shows) and keeps just enough state (which
+Jobs exist, their executions and the latest one's status) to answer like Cloud Run.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from typing import Any
 import pytest
 from google.api_core import exceptions as gexc
 from google.cloud import run_v2
-from google.protobuf import duration_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
 
 from ainimal_zookeeper.adapters.gcp.cloud_run_compute import CloudRunCompute, job_id
+from ainimal_zookeeper.adapters.worker_paths import WorkerPaths
 from ainimal_zookeeper.errors import ConfigError, InvalidInput, Unavailable
 from ainimal_zookeeper.ports.compute import WorkerSpec
 
@@ -40,11 +43,12 @@ class FakeOperation:
 
 
 class FakeJobsClient:
-    """Records calls like `run_v2.JobsClient` receives them; `fail[method]` raises instead."""
+    """Records calls like `run_v2.JobsClient` and `run_v2.ExecutionsClient` receive them; `fail[method]` raises."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
         self.jobs: dict[str, run_v2.Job] = {}
+        self.executions: dict[str, list[run_v2.Execution]] = {}
         self.fail: dict[str, Exception] = {}
 
     def _record(self, method: str, request: Any) -> None:
@@ -58,10 +62,13 @@ class FakeJobsClient:
         if name in self.jobs:
             raise gexc.AlreadyExists(f"Resource '{request.job_id}' already exists.")
         self.jobs[name] = run_v2.Job(request.job, name=name)
+        self.executions[name] = []
         return FakeOperation(self.jobs[name])
 
     def run_job(self, *, request: run_v2.RunJobRequest) -> FakeOperation:
         self._record("run_job", request)
+        runs = self.executions[request.name]
+        runs.append(run_v2.Execution(name=f"{request.name}/executions/x{len(runs) + 1}"))
         self.set_status(request.name, Status.EXECUTION_PENDING)
         return FakeOperation()
 
@@ -69,6 +76,7 @@ class FakeJobsClient:
         self._record("delete_job", request)
         if self.jobs.pop(request.name, None) is None:
             raise gexc.NotFound(f"Resource '{request.name}' was not found")
+        self.executions.pop(request.name, None)
         return FakeOperation()
 
     def get_job(self, *, request: run_v2.GetJobRequest) -> run_v2.Job:
@@ -77,11 +85,24 @@ class FakeJobsClient:
             raise gexc.NotFound(f"Resource '{request.name}' was not found")
         return self.jobs[request.name]
 
+    def list_executions(self, *, request: run_v2.ListExecutionsRequest) -> list[run_v2.Execution]:
+        self._record("list_executions", request)
+        if request.parent not in self.jobs:
+            raise gexc.NotFound(f"Resource '{request.parent}' was not found")
+        return list(self.executions[request.parent])
+
+    def cancel_execution(self, *, request: run_v2.CancelExecutionRequest) -> FakeOperation:
+        self._record("cancel_execution", request)
+        job = request.name.split("/executions/")[0]
+        self.set_status(job, Status.EXECUTION_CANCELLED)
+        return FakeOperation()
+
     def set_status(self, name: str, status: Status) -> None:
-        """Play Cloud Run: move the latest execution to `status`."""
-        self.jobs[name].latest_created_execution = run_v2.ExecutionReference(
-            name=f"{name}/executions/x1", completion_status=status
-        )
+        """Play Cloud Run: move the latest execution to `status` (a final one completes it)."""
+        latest = self.executions[name][-1]
+        if status not in (Status.EXECUTION_PENDING, Status.EXECUTION_RUNNING):
+            latest.completion_time = timestamp_pb2.Timestamp(seconds=1_700_000_000)
+        self.jobs[name].latest_created_execution = run_v2.ExecutionReference(name=latest.name, completion_status=status)
 
     def methods(self) -> list[str]:
         return [method for method, _ in self.calls]
@@ -112,7 +133,13 @@ def fake() -> FakeJobsClient:
 @pytest.fixture
 def compute(fake: FakeJobsClient):
     provider = CloudRunCompute(
-        "zk-project", "europe-west4", IMAGE, client=fake, service_account="worker@zk.iam", poll_seconds=0.02
+        "zk-project",
+        "europe-west4",
+        IMAGE,
+        client=fake,
+        executions_client=fake,
+        service_account="worker@zk.iam",
+        poll_seconds=0.02,
     )
     yield provider
     provider.close()
@@ -192,19 +219,55 @@ def test_start_replaces_a_finished_job_of_the_same_instance(fake, compute):
     fake.set_status(NAME, Status.EXECUTION_FAILED)
     fake.calls.clear()
     compute.start(make_spec(checkpoint_id="ck2"))
-    assert fake.methods() == ["create_job", "get_job", "delete_job", "create_job", "run_job"]
-    assert fake.calls[2][1] == run_v2.DeleteJobRequest(name=NAME)
-    env = fake.calls[3][1].job.template.template.containers[0].env
+    assert fake.methods() == ["create_job", "get_job", "list_executions", "delete_job", "create_job", "run_job"]
+    assert fake.calls[3][1] == run_v2.DeleteJobRequest(name=NAME)  # nothing to cancel: it had finished
+    env = fake.calls[4][1].job.template.template.containers[0].env
     assert json.loads(env[0].value)["checkpoint_id"] == "ck2"
 
 
-def test_stop_deletes_the_job_and_a_second_stop_is_fine(fake, compute):
+def test_stop_cancels_the_running_execution_then_deletes_the_job(fake, compute):
+    compute.start(make_spec())
+    fake.set_status(NAME, Status.EXECUTION_RUNNING)
+    fake.calls.clear()
+    compute.stop("a1b2c3d4e5f6", grace_seconds=0)
+    assert fake.calls == [
+        ("list_executions", run_v2.ListExecutionsRequest(parent=NAME)),
+        ("cancel_execution", run_v2.CancelExecutionRequest(name=f"{NAME}/executions/x1")),
+        ("delete_job", run_v2.DeleteJobRequest(name=NAME)),
+    ]
+    assert NAME not in fake.jobs
+
+
+def test_a_second_stop_is_fine(fake, compute):
     compute.start(make_spec())
     compute.stop("a1b2c3d4e5f6", grace_seconds=0)
     compute.stop("a1b2c3d4e5f6", grace_seconds=0)  # NotFound: already gone
-    deletes = [request for method, request in fake.calls if method == "delete_job"]
-    assert deletes == [run_v2.DeleteJobRequest(name=NAME)] * 2
-    assert NAME not in fake.jobs
+    assert fake.methods().count("delete_job") == 1 and NAME not in fake.jobs
+
+
+def test_stop_cancels_only_executions_that_have_not_completed(fake, compute):
+    compute.start(make_spec())
+    fake.set_status(NAME, Status.EXECUTION_FAILED)
+    fake.run_job(request=run_v2.RunJobRequest(name=NAME))  # a second execution, still pending
+    fake.calls.clear()
+    compute.stop("a1b2c3d4e5f6", grace_seconds=0)
+    cancels = [request.name for method, request in fake.calls if method == "cancel_execution"]
+    assert cancels == [f"{NAME}/executions/x2"]
+
+
+def test_an_execution_that_ends_before_its_cancel_does_not_stop_the_delete(fake, compute):
+    compute.start(make_spec())
+    fake.fail["cancel_execution"] = gexc.FailedPrecondition("execution already completed")
+    compute.stop("a1b2c3d4e5f6", grace_seconds=0)
+    assert fake.methods()[-2:] == ["cancel_execution", "delete_job"] and NAME not in fake.jobs
+
+
+def test_a_failed_cancel_keeps_the_job_for_a_retry(fake, compute):
+    compute.start(make_spec())
+    fake.fail["cancel_execution"] = gexc.ServiceUnavailable("try later")
+    with pytest.raises(Unavailable, match="cancelling execution"):
+        compute.stop("a1b2c3d4e5f6", grace_seconds=0)
+    assert "delete_job" not in fake.methods() and NAME in fake.jobs
 
 
 def test_stop_gives_a_running_worker_its_grace(fake, compute):
@@ -282,3 +345,21 @@ def test_missing_credentials_is_a_config_error(monkeypatch, tmp_path):
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
     with pytest.raises(ConfigError, match="GOOGLE_APPLICATION_CREDENTIALS"):
         CloudRunCompute("zk-project", "europe-west4", IMAGE)
+
+
+def test_catalog_paths_are_sent_as_paths_in_the_worker_image(fake, tmp_path):
+    paths = WorkerPaths(tmp_path, "/app/catalog")
+    compute = CloudRunCompute(
+        "zk-project", "europe-west4", IMAGE, client=fake, executions_client=fake, worker_paths=paths
+    )
+    try:
+        spec = make_spec(model={"name": "Walker", "path": str(tmp_path / "walker.py"), "class_name": "Walker"})
+        compute.start(spec)
+        with pytest.raises(ConfigError, match="outside the catalog root"):
+            compute.start(make_spec("b2", model={"name": "Stray", "path": "/srv/stray.py", "class_name": "S"}))
+    finally:
+        compute.close()
+    creates = [request for method, request in fake.calls if method == "create_job"]
+    assert len(creates) == 1  # the stray one never reached Cloud Run
+    env = {item.name: item.value for item in creates[0].job.template.template.containers[0].env}
+    assert json.loads(env["ZK_WORKER_SPEC"])["model"]["path"] == "/app/catalog/walker.py"

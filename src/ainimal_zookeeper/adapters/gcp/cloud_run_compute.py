@@ -4,6 +4,11 @@ The request building lives in pure functions (`job_for`, `create_job_request`, .
 what is sent to Cloud Run can be checked without Cloud Run. A task gets no retries: a
 crashed worker must be reported to the control plane (which owns the instance's state),
 not restarted behind its back with a fresh AInimal.
+
+Stopping cancels the Job's unfinished executions before deleting the Job. Cloud Run's
+reference documents cancelling as the way to stop an execution (executions.cancel) and
+says nothing of what deleting a Job does to one that runs, so the provider does not rely on
+the delete to end a worker.
 """
 
 from __future__ import annotations
@@ -20,17 +25,20 @@ from google.cloud import run_v2
 from google.protobuf import duration_pb2
 
 from ainimal_zookeeper.adapters.compute_support import JobTracker, fit_name, wait_while_alive
+from ainimal_zookeeper.adapters.worker_paths import WorkerPaths
 from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput, NotFound, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports.compute import ExitCallback, WorkerSpec
 
 __all__ = [
     "CloudRunCompute",
+    "cancel_execution_request",
     "create_job_request",
     "delete_job_request",
     "exit_code",
     "get_job_request",
     "job_for",
     "job_id",
+    "list_executions_request",
     "liveness",
     "run_job_request",
 ]
@@ -121,6 +129,16 @@ def get_job_request(name: str) -> run_v2.GetJobRequest:
     return run_v2.GetJobRequest(name=name)
 
 
+def list_executions_request(job_name: str) -> run_v2.ListExecutionsRequest:
+    """ListExecutions: the executions of the Job `job_name`."""
+    return run_v2.ListExecutionsRequest(parent=job_name)
+
+
+def cancel_execution_request(name: str) -> run_v2.CancelExecutionRequest:
+    """CancelExecution: stop the execution `name` and its tasks."""
+    return run_v2.CancelExecutionRequest(name=name)
+
+
 def liveness(job: run_v2.Job) -> bool | None:
     """True while the latest execution runs or waits, False once it ended, None when unknown."""
     status = job.latest_created_execution.completion_status
@@ -136,11 +154,21 @@ def exit_code(job: run_v2.Job) -> int | None:
     return _EXIT_CODES.get(job.latest_created_execution.completion_status)
 
 
+class _NotNow(InvalidInput):
+    """FailedPrecondition: the request does not fit the resource's state (a finished execution)."""
+
+
+#: What cancelling an execution that has ended or vanished meanwhile raises.
+_ALREADY_OVER = (NotFound, _NotNow)
+
+
 @contextmanager
 def _api_errors(action: str) -> Iterator[None]:
     """Raise the zookeeper's errors for Cloud Run API errors."""
     try:
         yield
+    except gexc.FailedPrecondition as exc:
+        raise _NotNow(f"Cloud Run rejected {action} in the resource's current state: {exc.message}") from exc
     except gexc.NotFound as exc:
         raise NotFound(f"Cloud Run: not found while {action}: {exc.message}") from exc
     except gexc.Conflict as exc:
@@ -156,8 +184,24 @@ def _api_errors(action: str) -> Iterator[None]:
         raise Unavailable(f"Cloud Run did not answer while {action}: {exc}") from exc
 
 
+def _make_client(factory: Any) -> Any:
+    """A Cloud Run API client from Application Default Credentials; ConfigError without them."""
+    try:
+        return factory()
+    except auth_exceptions.DefaultCredentialsError as exc:
+        raise ConfigError(
+            f"CloudRunCompute needs Google credentials: {exc}. Fix: set GOOGLE_APPLICATION_CREDENTIALS, "
+            "run `gcloud auth application-default login`, or run on Google Cloud with a service account"
+        ) from exc
+
+
 class CloudRunCompute:
-    """One Cloud Run Job per instance; a thread polls the Jobs it started and reports their exits."""
+    """One Cloud Run Job per instance; a thread polls the Jobs it started and reports their exits.
+
+    `service_account` is the Google service account the jobs run as (the control plane needs
+    iam.serviceAccountUser on it); `worker_paths` maps the catalog's paths to where the worker
+    image has them.
+    """
 
     def __init__(
         self,
@@ -172,16 +216,12 @@ class CloudRunCompute:
         accelerator: str | None = None,
         poll_seconds: float = 10.0,
         operation_timeout: float = 120.0,
+        executions_client: run_v2.ExecutionsClient | None = None,
+        worker_paths: WorkerPaths | None = None,
     ) -> None:
-        if client is None:
-            try:
-                client = run_v2.JobsClient()
-            except auth_exceptions.DefaultCredentialsError as exc:
-                raise ConfigError(
-                    f"CloudRunCompute needs Google credentials: {exc}. Fix: set GOOGLE_APPLICATION_CREDENTIALS, "
-                    "run `gcloud auth application-default login`, or run on Google Cloud with a service account"
-                ) from exc
-        self._client = client
+        self._client = client if client is not None else _make_client(run_v2.JobsClient)
+        self._executions = executions_client if executions_client is not None else _make_client(run_v2.ExecutionsClient)
+        self._worker_paths = worker_paths
         self._parent = f"projects/{project}/locations/{region}"
         self._job_options: dict[str, Any] = {
             "image": job_template_image,
@@ -198,9 +238,19 @@ class CloudRunCompute:
         """The Job's full resource name."""
         return f"{self._parent}/jobs/{job_id(instance_id)}"
 
+    def create_request(self, spec: WorkerSpec) -> run_v2.CreateJobRequest:
+        """The CreateJob request `start` sends for `spec` (no API call).
+
+        Raises:
+            ConfigError: a catalog path the worker image does not carry.
+        """
+        if self._worker_paths is not None:
+            spec = self._worker_paths.for_worker(spec)
+        return create_job_request(spec, parent=self._parent, **self._job_options)
+
     def start(self, spec: WorkerSpec) -> None:
         name = self.job_name(spec.instance_id)
-        request = create_job_request(spec, parent=self._parent, **self._job_options)
+        request = self.create_request(spec)
         try:
             with _api_errors(f"creating Job {name}"):
                 self._client.create_job(request=request).result(timeout=self._operation_timeout)
@@ -218,17 +268,32 @@ class CloudRunCompute:
         self._jobs.track(spec.instance_id)
 
     def stop(self, instance_id: str, grace_seconds: float = 5.0) -> None:
-        # The worker was asked to stop by itself; deleting the Job is the fallback after the grace.
+        # The worker was asked to stop by itself; cancelling and deleting is the fallback after the grace.
         wait_while_alive(self.is_alive, instance_id, grace_seconds, step=1.0)
         self._delete(self.job_name(instance_id))
 
     def _delete(self, name: str) -> None:
-        """Delete the Job (its executions go with it); a missing Job is already gone."""
+        """Cancel the Job's unfinished executions, then delete the Job; a missing Job is already gone."""
         try:
+            self._cancel_executions(name)
             with _api_errors(f"deleting Job {name}"):
                 self._client.delete_job(request=delete_job_request(name)).result(timeout=self._operation_timeout)
         except NotFound:
             pass
+
+    def _cancel_executions(self, job_name: str) -> None:
+        """Cancel every execution of the Job that has not completed, waiting for each cancellation."""
+        with _api_errors(f"listing the executions of Job {job_name}"):
+            executions = list(self._executions.list_executions(request=list_executions_request(job_name)))
+        for execution in executions:
+            if "completion_time" in execution:
+                continue
+            request = cancel_execution_request(execution.name)
+            try:
+                with _api_errors(f"cancelling execution {execution.name}"):
+                    self._executions.cancel_execution(request=request).result(timeout=self._operation_timeout)
+            except _ALREADY_OVER as exc:
+                log.debug("execution %s needs no cancelling: %s", execution.name, exc)
 
     def is_alive(self, instance_id: str) -> bool | None:
         name = self.job_name(instance_id)

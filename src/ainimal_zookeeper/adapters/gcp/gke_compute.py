@@ -4,6 +4,10 @@ A Job rather than a bare Pod: the cluster keeps the outcome after the pod is gon
 cleans up by itself (ttlSecondsAfterFinished). backoffLimit 0, because a crashed worker
 must be reported to the control plane (which owns the instance's state), not restarted
 behind its back with a fresh AInimal.
+
+The API is found, in this order: the GKE cluster named by `cluster` (looked up through the
+GKE API, as a Cloud Function must: see gke_credentials), the in-cluster service account,
+the kube config file.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from ainimal_zookeeper.adapters.compute_support import JobTracker, fit_name, wait_while_alive
+from ainimal_zookeeper.adapters.worker_paths import WorkerPaths
 from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput, NotFound, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports.compute import ExitCallback, WorkerSpec
 
@@ -152,8 +157,12 @@ def _api_errors(action: str) -> Iterator[None]:
         raise Unavailable(f"Kubernetes API unreachable while {action}: {exc}") from exc
 
 
-def _default_api_client() -> k8s.ApiClient:
-    """An API client from the in-cluster service account, else from the kube config."""
+def _default_api_client(cluster: str | None, timeout: float) -> k8s.ApiClient:
+    """An API client for the named GKE cluster, else from the in-cluster service account or kube config."""
+    if cluster:
+        from ainimal_zookeeper.adapters.gcp.gke_credentials import gke_api_client
+
+        return gke_api_client(cluster, timeout=timeout)
     configuration = k8s.Configuration()
     try:
         k8s_config.load_incluster_config(client_configuration=configuration)
@@ -163,15 +172,22 @@ def _default_api_client() -> k8s.ApiClient:
             k8s_config.load_kube_config(config_file=os.environ.get("KUBECONFIG"), client_configuration=configuration)
         except (k8s_config.ConfigException, OSError) as exc:
             raise ConfigError(
-                "GkeCompute needs a Kubernetes configuration: expected the in-cluster config (running in a pod "
-                "with a service account) or a kube config file at $KUBECONFIG or ~/.kube/config; found neither "
-                f"({exc}). Fix: run `gcloud container clusters get-credentials CLUSTER` or pass api_client="
+                "GkeCompute needs a Kubernetes configuration: expected a GKE cluster to look up (ZK_GKE_CLUSTER "
+                "and ZK_GKE_LOCATION), the in-cluster config (running in a pod with a service account) or a "
+                f"kube config file at $KUBECONFIG or ~/.kube/config; found none ({exc}). Fix: set those two "
+                "variables, run `gcloud container clusters get-credentials CLUSTER`, or pass api_client="
             ) from exc
     return k8s.ApiClient(configuration)
 
 
 class GkeCompute:
-    """One Job per instance; a thread polls the Jobs it started and reports their exits."""
+    """One Job per instance; a thread polls the Jobs it started and reports their exits.
+
+    `service_account` is the Kubernetes service account of the worker pods (with Workload
+    Identity, the one bound to the workers' Google service account); `cluster` names the GKE
+    cluster to look up (`projects/P/locations/L/clusters/C`) when `api_client` is not given;
+    `worker_paths` maps the catalog's paths to where the worker image has them.
+    """
 
     def __init__(
         self,
@@ -185,8 +201,11 @@ class GkeCompute:
         accelerator: str | None = None,
         ttl_seconds_after_finished: int = 3600,
         request_timeout: float = 30.0,
+        cluster: str | None = None,
+        worker_paths: WorkerPaths | None = None,
     ) -> None:
         self._namespace = namespace
+        self._worker_paths = worker_paths
         self._manifest_options: dict[str, Any] = {
             "image": image,
             "service_account": service_account,
@@ -195,14 +214,24 @@ class GkeCompute:
             "accelerator": accelerator,
         }
         self._owns_client = api_client is None
-        self._api_client = api_client if api_client is not None else _default_api_client()
+        self._api_client = api_client if api_client is not None else _default_api_client(cluster, request_timeout)
         self._batch = k8s.BatchV1Api(self._api_client)
         self._poll_seconds = poll_seconds
         self._timeout = request_timeout
         self._jobs = JobTracker(self._ended, poll_seconds, name="zk-gke-watch")
 
+    def manifest(self, spec: WorkerSpec) -> k8s.V1Job:
+        """The Job `start` would create for `spec` (no API call).
+
+        Raises:
+            ConfigError: a catalog path the worker image does not carry.
+        """
+        if self._worker_paths is not None:
+            spec = self._worker_paths.for_worker(spec)
+        return job_manifest(spec, **self._manifest_options)
+
     def start(self, spec: WorkerSpec) -> None:
-        manifest = job_manifest(spec, **self._manifest_options)
+        manifest = self.manifest(spec)
         name = job_name(spec.instance_id)
         try:
             self._call(f"creating Job {name}", self._batch.create_namespaced_job, self._namespace, manifest)

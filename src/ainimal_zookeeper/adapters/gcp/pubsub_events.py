@@ -15,6 +15,7 @@ import google.cloud.pubsub_v1 as pubsub_v1
 from google.api_core import exceptions as gexc
 from google.cloud.pubsub_v1.publisher import exceptions as publish_exceptions
 from google.cloud.pubsub_v1.subscriber.scheduler import ThreadScheduler
+from google.protobuf import duration_pb2
 
 from ainimal_zookeeper import wire
 from ainimal_zookeeper.adapters.gcp.pubsub_bus import (
@@ -29,19 +30,41 @@ from ainimal_zookeeper.adapters.gcp.pubsub_bus import (
     subscription_request,
 )
 from ainimal_zookeeper.domain.events import Event, event_from_dict
-from ainimal_zookeeper.errors import InvalidInput
+from ainimal_zookeeper.errors import InvalidInput, ZookeeperError
 
-__all__ = ["PubSubEventBus", "PubSubEventOutbox"]
+__all__ = ["PubSubEventBus", "PubSubEventOutbox", "stream_subscription_request"]
 
 log = logging.getLogger(__name__)
 
 
-class PubSubEventBus:
-    """Control-plane side: streaming pull from a subscription on the events topic; an `EventBus`.
+#: Pub/Sub's least message retention: a stream's subscription serves live events only.
+STREAM_RETENTION_SECONDS = 10 * 60
 
-    Without `subscription_name` the bus owns a fresh subscription `{prefix}events-{uuid}`
-    (every control plane sees every event) and deletes it at close; with one, control planes
-    sharing that name share the events between them, and the subscription outlives them.
+
+def stream_subscription_request(name: str, topic: str) -> dict[str, Any]:
+    """CreateSubscription for one subscriber: ordered, the shortest retention and expiry Pub/Sub allows.
+
+    The expiration policy (one day without a pull, Pub/Sub's minimum) removes the
+    subscription of a process that died without unsubscribing.
+    """
+    request = subscription_request(name, topic)
+    request["message_retention_duration"] = duration_pb2.Duration(seconds=STREAM_RETENTION_SECONDS)
+    request["labels"] = {"ainimal-zookeeper": "event-stream"}
+    return request
+
+
+class PubSubEventBus:
+    """Control-plane side: every `subscribe` gets its own subscription on the events topic; an `EventBus`.
+
+    Each subscriber (the projection, each open SSE stream) reads through a subscription of its
+    own, `{prefix}events-{uuid}`, with its own streaming pull and handler thread, so every
+    subscriber sees every event and a slow or failing one holds up nobody else. Its unsubscribe
+    function stops the pull and deletes the subscription; `close` deletes those still open.
+
+    The first subscription is created with the bus, so that events published between start and
+    the first `subscribe` (the projection's) wait in it. With `subscription_name`, that first
+    subscriber reads a named subscription instead, which control planes sharing the name split
+    the events of and which outlives them (never deleted here); later subscribers get their own.
     """
 
     def __init__(
@@ -54,46 +77,143 @@ class PubSubEventBus:
         max_outstanding: int = 1000,
     ) -> None:
         self.names = PubSubNames(project, prefix)
-        self._owns_subscription = subscription_name is None
-        self.subscription = self.names.events_subscription(subscription_name or f"{prefix}events-{uuid.uuid4().hex}")
+        self._topic = self.names.events_topic()
         self._own_subscriber = subscriber is None
         self._subscriber = subscriber or make_subscriber()
         admin = publisher or make_publisher()  # topic administration lives on the publisher API
         try:
-            ensure_topic(admin, self.names.events_topic())
+            ensure_topic(admin, self._topic)
         finally:
             if publisher is None:
                 admin.transport.close()
-        # Created now, read from the first `subscribe` on: events published in between wait in it.
-        ensure_subscription(self._subscriber, subscription_request(self.subscription, self.names.events_topic()))
         self._max_outstanding = max_outstanding
-        self._handlers: list[Callable[[Event], None]] = []
         self._lock = threading.Lock()
-        self._pull: Any = None
+        self._streams: dict[str, _Stream] = {}
         self._closed = False
+        if subscription_name is None:
+            self._reserved: tuple[str, bool] | None = (self._create(), True)
+        else:
+            self._reserved = (self.names.events_subscription(subscription_name), False)
+            ensure_subscription(self._subscriber, subscription_request(self._reserved[0], self._topic))
+        #: The subscription the first subscriber reads.
+        self.subscription = self._reserved[0]
 
     def subscribe(self, handler: Callable[[Event], None]) -> Callable[[], None]:
-        """Call `handler` for each event (from the bus thread); returns an unsubscribe function."""
+        """Call `handler` for each event from now on (from this subscription's thread).
+
+        Returns:
+            A function that stops the delivery and deletes the subscription (safe to call twice).
+
+        Raises:
+            Unavailable: Pub/Sub could not create the subscription.
+        """
         with self._lock:
-            self._handlers.append(handler)
-            if self._pull is None and not self._closed:
-                self._pull = self._subscriber.subscribe(
-                    self.subscription,
-                    self._on_message,
-                    flow_control=pubsub_v1.types.FlowControl(max_messages=self._max_outstanding),
-                    # One handler thread, as on the local bus: handlers need not be thread-safe.
-                    scheduler=ThreadScheduler(ThreadPoolExecutor(max_workers=1, thread_name_prefix="zk-pubsub-events")),
-                )
-                self._pull.add_done_callback(self._on_pull_done)
+            if self._closed:
+                return lambda: None
+            reserved, self._reserved = self._reserved, None
+        name, owned = reserved if reserved is not None else (self._create(), True)
+        stream = _Stream(self._subscriber, name, handler, owned, self._max_outstanding)
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._streams[name] = stream
+        if closed:  # closed while the subscription was being made
+            self._delete(name, owned)
+            return lambda: None
+        stream.start()
+        return functools.partial(self._unsubscribe, name)
 
-        def unsubscribe() -> None:
-            with self._lock:
-                if handler in self._handlers:
-                    self._handlers.remove(handler)
+    def open_subscriptions(self) -> list[str]:
+        """The subscriptions of the subscribers that are still subscribed."""
+        with self._lock:
+            return sorted(self._streams)
 
-        return unsubscribe
+    def _create(self) -> str:
+        name = self.names.events_subscription(f"{self.names.prefix}events-{uuid.uuid4().hex}")
+        ensure_subscription(self._subscriber, stream_subscription_request(name, self._topic))
+        return name
+
+    def _unsubscribe(self, name: str) -> None:
+        with self._lock:
+            stream = self._streams.pop(name, None)
+        if stream is not None:
+            stream.stop()
+            self._delete(name, stream.owned)
+
+    def _delete(self, name: str, owned: bool) -> None:
+        """Delete an owned subscription; a failure is logged, the expiration policy mops up."""
+        if not owned:
+            return
+        try:
+            delete_quietly(lambda: self._subscriber.delete_subscription(subscription=name, retry=RETRY), name)
+        except ZookeeperError as exc:
+            log.warning("could not delete %s (it expires after a day unused): %s", name, exc)
+
+    def close(self) -> None:
+        """Stop every stream, delete the subscriptions this bus made, release the client."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            streams, self._streams = list(self._streams.values()), {}
+            reserved, self._reserved = self._reserved, None
+        try:
+            for stream in streams:
+                stream.stop()
+            for stream in streams:
+                self._delete(stream.name, stream.owned)
+            if reserved is not None:
+                self._delete(*reserved)
+        finally:
+            if self._own_subscriber:
+                self._subscriber.close()
+
+
+class _Stream:
+    """One subscriber: a streaming pull on its subscription, calling its handler on one thread."""
+
+    def __init__(
+        self,
+        subscriber: pubsub_v1.SubscriberClient,
+        name: str,
+        handler: Callable[[Event], None],
+        owned: bool,
+        max_outstanding: int,
+    ) -> None:
+        self.name, self.owned = name, owned
+        self._subscriber, self._handler = subscriber, handler
+        self._max_outstanding = max_outstanding
+        self._thread_prefix = f"zk-events-{uuid.uuid4().hex[:8]}"
+        self._stopped = False
+        self._pull: Any = None
+
+    def start(self) -> None:
+        self._pull = self._subscriber.subscribe(
+            self.name,
+            self._on_message,
+            flow_control=pubsub_v1.types.FlowControl(max_messages=self._max_outstanding),
+            # One handler thread per subscriber, as on the local bus: handlers need not be thread-safe.
+            scheduler=ThreadScheduler(ThreadPoolExecutor(max_workers=1, thread_name_prefix=self._thread_prefix)),
+        )
+        self._pull.add_done_callback(self._on_pull_done)
+
+    def stop(self) -> None:
+        """Stop the pull; waits for it unless called from this stream's own handler."""
+        self._stopped = True
+        pull = self._pull
+        if pull is None:
+            return
+        pull.cancel()
+        if threading.current_thread().name.startswith(self._thread_prefix):
+            return  # an unsubscribe from inside the handler: the shutdown proceeds without us
+        try:
+            pull.result(timeout=10)
+        except (futures.CancelledError, futures.TimeoutError, gexc.GoogleAPIError) as exc:
+            log.debug("event stream %s ended: %r", self.name, exc)
 
     def _on_message(self, message: Any) -> None:
+        if self._stopped:
+            return  # unsubscribed: neither handled nor acked (the subscription is going away)
         try:
             event = event_from_dict(wire.loads(message.data))
         except (ValueError, InvalidInput) as exc:
@@ -101,41 +221,15 @@ class PubSubEventBus:
             log.warning("dropped a malformed event from %s: %s", message.attributes.get("instance_id", "?"), exc)
             message.ack()
             return
-        with self._lock:
-            handlers = list(self._handlers)
-        for handler in handlers:
-            try:
-                handler(event)
-            except Exception:  # one failing subscriber must not starve the others
-                log.exception("event handler failed on %s", event.kind)
+        try:
+            self._handler(event)
+        except Exception:  # a failing subscriber must not stop its own stream either
+            log.exception("event handler failed on %s", event.kind)
         message.ack()
 
     def _on_pull_done(self, future: Any) -> None:
-        if not self._closed and not future.cancelled() and future.exception() is not None:
-            log.error("event stream from %s stopped: %s", self.subscription, future.exception())
-
-    def close(self) -> None:
-        """Stop the stream, delete an owned subscription and release the client."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            pull = self._pull
-        if pull is not None:
-            pull.cancel()
-            try:
-                pull.result(timeout=10)
-            except (futures.CancelledError, futures.TimeoutError, gexc.GoogleAPIError) as exc:
-                log.debug("event stream ended: %r", exc)
-        try:
-            if self._owns_subscription:
-                delete_quietly(
-                    lambda: self._subscriber.delete_subscription(subscription=self.subscription, retry=RETRY),
-                    self.subscription,
-                )
-        finally:
-            if self._own_subscriber:
-                self._subscriber.close()
+        if not self._stopped and not future.cancelled() and future.exception() is not None:
+            log.error("event stream from %s stopped: %s", self.name, future.exception())
 
 
 class PubSubEventOutbox:
