@@ -23,8 +23,9 @@ class Event:
     kind: ClassVar[str] = "Event"
 
     def to_dict(self) -> dict[str, Any]:
-        """The wire form: the fields plus `kind`."""
-        return {"kind": self.kind, **dataclasses.asdict(self)}
+        """The wire form: the fields plus `kind` (shallow: field values are JSON values already,
+        and a deep copy of a telemetry frame's arrays would cost more than sending it)."""
+        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
 
 
 @dataclass(frozen=True)

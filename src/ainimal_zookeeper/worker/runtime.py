@@ -94,6 +94,8 @@ class WorkerRuntime:
         self._recorder: Recorder | None = None
         self._replay: ReplayRun | None = None
         self._probe: ActivationProbe | None = None
+        # The layer outputs a recording's hooks refill at every forward (empty when none).
+        self._held: dict[str, Any] = {}
         self._last: dict[str, Any] = {}
 
     def run(self) -> int:
@@ -239,10 +241,11 @@ class WorkerRuntime:
             return
         used: list[str] = []
         inputs = interventions.apply_inputs({"observation": self._observation}, used)
-        layers = self._layers_wanted(sample)
+        # A recording's layers are held (hooks stay while it records); a sampled step may want more.
+        extra = self._sampled_layers() if sample else ()
         try:
-            if layers and self._probe is not None:
-                with self._probe.capture(layers) as captured:
+            if extra and self._probe is not None:
+                with self._probe.capture(extra) as captured:
                     outputs = self.agent.forward(inputs)
             else:
                 captured, outputs = {}, self.agent.forward(inputs)
@@ -283,11 +286,16 @@ class WorkerRuntime:
                     terminated,
                     truncated,
                     used,
-                    captured,
                     next_obs if ended else None,
                 )
             )
-        self._last = {"inputs": inputs, "outputs": outputs, "reward": reward, "activations": captured or {}}
+        held = self._held
+        self._last = {
+            "inputs": inputs,
+            "outputs": outputs,
+            "reward": reward,
+            "activations": {**held, **captured} if held else captured,
+        }
         if sample:
             self._publish_frame(self._leases.selection, None)
             self._leases.sampled(now)
@@ -295,16 +303,12 @@ class WorkerRuntime:
         if ended:
             self._end_episode()
 
-    def _layers_wanted(self, sample: bool) -> list[str]:
-        if self._probe is None:
-            return []
-        wanted: set[str] = set()
-        if self._recorder is not None and self._recorder.selection.activations:
-            wanted.update(self._recorder.selection.layer_names(self._layer_names))
+    def _sampled_layers(self) -> list[str]:
+        """Layers a sampled step captures beyond those a recording holds."""
         selection = self._leases.selection
-        if sample and selection is not None and selection.activations:
-            wanted.update(selection.layer_names(self._layer_names))
-        return sorted(wanted)
+        if self._probe is None or selection is None or not selection.activations:
+            return []
+        return [name for name in selection.layer_names(self._layer_names) if name not in self._held]
 
     def _row(
         self,
@@ -316,7 +320,6 @@ class WorkerRuntime:
         terminated: Any,
         truncated: Any,
         used: list[str],
-        captured: dict[str, Any],
         final_observation: Any,
     ) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -338,7 +341,7 @@ class WorkerRuntime:
         if selection.wants("outputs"):
             for name, value in outputs.items():
                 row[f"outputs/{name}"] = value
-        for name, value in captured.items():
+        for name, value in self._held.items():
             row[f"activations/{name}"] = value
         if selection.wants("frame") and self._recorder is not None and self._recorder.frame_due(now):
             from ainimal_zookeeper.worker.frames import encode_frame, render_rgb
@@ -391,6 +394,9 @@ class WorkerRuntime:
 
     def _finish_recording(self, status: str, error: str | None) -> None:
         recorder, self._recorder = self._recorder, None
+        if self._probe is not None and self._held:
+            self._probe.release()
+        self._held = {}
         if recorder is not None:
             recorder.stop({"observation": getattr(self, "_observation", None)}, status, error)
 
@@ -594,6 +600,8 @@ class WorkerRuntime:
         unknown = [name for name in selection.layers if name not in self._layer_names]
         if unknown:
             raise InvalidInput(f"unknown layers {', '.join(unknown)}; layers: {', '.join(self._layer_names) or 'none'}")
+        if self._probe is not None and selection.activations:
+            self._held = self._probe.hold(selection.layer_names(self._layer_names))
         self._recorder = Recorder(
             command.recording_id,
             selection,

@@ -33,7 +33,7 @@ def activation_json(values: np.ndarray) -> dict[str, Any]:
         flat = array.astype(np.float64, copy=False)
         described.update(mean=float(flat.mean()), std=float(flat.std()), min=float(flat.min()), max=float(flat.max()))
     if array.size <= MAX_LISTED_VALUES:
-        described["values"] = to_json(array)
+        described["values"] = array  # the bus encodes arrays itself (as nested lists)
     else:
         described["truncated"] = True
     return described

@@ -71,6 +71,7 @@ class ActivationProbe:
         self.patches: tuple[ActivationPatch, ...] = ()
         self._patch_handles: list[Any] = []
         self._capture_handles: list[Any] = []
+        self._held_handles: list[Any] = []
 
     @classmethod
     def for_agent(cls, agent: Any) -> ActivationProbe:
@@ -100,6 +101,23 @@ class ActivationProbe:
                 handle.remove()  # a no-op if close() came first
             self._capture_handles = [h for h in self._capture_handles if h not in handles]
 
+    def hold(self, names: Iterable[str]) -> dict[str, np.ndarray]:
+        """Like `capture`, but the hooks stay until `release`: for recordings, which capture
+        every step (registering and removing hooks each step would cost more than the copies).
+
+        Returns:
+            The dict every forward refills (name -> float32 copy of the layer's output).
+        """
+        self.release()
+        chosen = [(name, self._layer(name)) for name in dict.fromkeys(names)]
+        held: dict[str, np.ndarray] = {}
+        self._held_handles = [module.register_forward_hook(_recorder(held, name)) for name, module in chosen]
+        return held
+
+    def release(self) -> None:
+        """Remove the hooks `hold` registered."""
+        self._remove(self._held_handles)
+
     def set_patches(self, patches: Sequence[ActivationPatch]) -> None:
         """Replace all patch hooks with hooks applying `patches` (in order, per layer).
 
@@ -126,6 +144,7 @@ class ActivationProbe:
         """Remove every hook this probe registered."""
         self._remove(self._patch_handles)
         self._remove(self._capture_handles)
+        self.release()
         self.patches = ()
 
     def _layer(self, name: str) -> Any:
@@ -262,8 +281,12 @@ def _recorder(captured: dict[str, np.ndarray], name: str) -> Callable[..., None]
 
     def hook(_module: Any, _inputs: Any, output: Any) -> None:
         tensor, _ = _first_tensor(output)
-        if tensor is not None:
-            # A copy: the next layer may work in place (ReLU(inplace=True)) or the buffer be reused.
+        if tensor is None:
+            return
+        # A copy: the next layer may work in place (ReLU(inplace=True)) or the buffer be reused.
+        if tensor.dtype is torch.float32 and tensor.device.type == "cpu":
+            captured[name] = tensor.detach().numpy().copy()  # the common case, and the cheapest copy
+        else:
             captured[name] = tensor.detach().to(device="cpu", dtype=torch.float32, copy=True).numpy()
 
     return hook
