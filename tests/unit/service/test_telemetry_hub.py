@@ -1,0 +1,97 @@
+"""TelemetryHub: per-stream filtering, rate limiting, drops for slow readers, leases."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from ainimal_zookeeper.domain import commands as cmd
+from ainimal_zookeeper.domain import events as ev
+from ainimal_zookeeper.domain.streams import parse_streams
+from ainimal_zookeeper.errors import Unavailable
+from ainimal_zookeeper.service.telemetry_hub import TelemetryHub, select_streams
+
+
+class Bus:
+    """An in-process CommandBus + EventBus: commands are kept, events go to the subscribers."""
+
+    def __init__(self, answer_samples: bool = True) -> None:
+        self.sent: list[cmd.Command] = []
+        self.handlers: list = []
+        self.answer_samples = answer_samples
+        self.lock = threading.Lock()
+
+    def send(self, command):
+        self.sent.append(command)
+        if isinstance(command, cmd.SampleTelemetry) and self.answer_samples:
+            self.publish(
+                ev.TelemetryFrame(
+                    command.instance_id, step=7, streams={"inputs": 1, "reward": 2.0}, request_id=command.request_id
+                )
+            )
+
+    def subscribe(self, handler):
+        with self.lock:
+            self.handlers.append(handler)
+        return lambda: self.handlers.remove(handler)
+
+    def publish(self, event):
+        for handler in list(self.handlers):
+            handler(event)
+
+
+def frame(step, instance="i1", **streams):
+    return ev.TelemetryFrame(instance, step=step, streams=streams or {"inputs": step, "reward": 1.0})
+
+
+def test_select_streams_keeps_what_was_asked_for():
+    selection = parse_streams(["inputs", "activations/policy.0", "weights"])
+    streams = {"inputs": 1, "outputs": 2, "activations/policy.0": 3, "activations/policy.1": 4, "weights/w": 5}
+    assert select_streams(streams, selection) == {"inputs": 1, "activations/policy.0": 3, "weights/w": 5}
+
+
+@pytest.mark.asyncio
+async def test_a_reader_that_falls_behind_loses_the_oldest_frames_and_is_told():
+    bus = Bus()
+    hub = TelemetryHub(bus, bus)
+    stream = hub.stream("i1", parse_streams(["inputs"]), max_hz=1e9)
+    first = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0.05)  # the stream subscribes and takes its lease
+    for step in range(1, 101):
+        bus.publish(frame(step))
+    bus.publish(frame(5, instance="other"))
+    await asyncio.sleep(0.05)
+    got = [await first] + [await stream.__anext__() for _ in range(7)]
+    await stream.aclose()
+    assert [f["step"] for f in got] == list(range(93, 101))  # the newest eight, in order
+    assert got[-1]["dropped"] == 92 and got[-1]["streams"] == {"inputs": 100}
+    leases = [c for c in bus.sent if isinstance(c, cmd.ObserveStreams)]
+    assert leases[0].streams == ["inputs"] and leases[-1].streams == []  # taken, then given back
+    assert bus.handlers == []  # unsubscribed on close
+
+
+@pytest.mark.asyncio
+async def test_frames_are_held_to_the_subscribers_rate():
+    bus = Bus()
+    hub = TelemetryHub(bus, bus)
+    stream = hub.stream("i1", parse_streams(["inputs"]), max_hz=1.0)
+    first = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0.05)
+    for step in range(1, 50):
+        bus.publish(frame(step))
+    assert (await first)["step"] == 1
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(stream.__anext__(), 0.2)  # the rest came sooner than 1/maxHz
+    await stream.aclose()
+
+
+def test_a_one_shot_sample_gets_its_answer_and_times_out_clearly():
+    bus = Bus()
+    answer = TelemetryHub(bus, bus).sample("i1", parse_streams(["inputs"]), timeout=1)
+    assert answer["step"] == 7 and answer["streams"] == {"inputs": 1}
+    silent = Bus(answer_samples=False)
+    with pytest.raises(Unavailable, match="sent no frame"):
+        TelemetryHub(silent, silent).sample("i1", parse_streams(["inputs"]), timeout=0.1)
+    assert silent.handlers == []
