@@ -3,7 +3,10 @@
 1. Command latency: pause / resume round trips (send to the worker's CommandApplied event)
    to a real worker process (LocalProcessCompute), through the local ZeroMQ bus and through
    the Pub/Sub emulator (PubSubCommandBus + PubSubEventBus; blobs stay local).
-2. DocumentStore operations per second, SQLite (a temp file) vs the Firestore emulator: get
+2. Telemetry latency: from a frame's creation in the worker (its timestamp) to its arrival at
+   a control-plane subscriber (a subscription of its own on Pub/Sub, as each SSE stream has),
+   for frames of inputs, outputs and reward observed at 60 Hz.
+3. DocumentStore operations per second, SQLite (a temp file) vs the Firestore emulator: get
    of one document, put of one ~1 KB instance document, a find with ("status", "in", [...])
    over 100 documents, and run_in_transaction(get + update) as the projection does it.
 
@@ -110,6 +113,54 @@ def pubsub_latency(folder: Path, rounds: int) -> dict[str, float]:
         commands.close()
 
 
+# -- telemetry latency
+
+
+def frame_latencies(bench: WorkerBench, seconds: float) -> dict[str, float]:
+    """p50 / p99 ms from frame creation in the worker to a subscriber, over `seconds` at 60 Hz."""
+    samples: list[float] = []
+
+    def on_event(event: ev.Event) -> None:
+        if isinstance(event, ev.TelemetryFrame):
+            samples.append((time.time() - event.time) * 1000)
+
+    try:
+        instance = bench.launch(policy_model())
+        unsubscribe = bench.event_bus.subscribe(on_event)
+        observe = cmd.ObserveStreams(
+            instance, observer_id="bench", streams=["inputs", "outputs", "reward"], max_hz=60, lease_seconds=60
+        )
+        bench.commands.send(observe)
+        time.sleep(1.0)  # warm-up: the first pulls and connections
+        samples.clear()
+        time.sleep(seconds)
+        unsubscribe()
+    finally:
+        bench.close()
+    ordered = sorted(samples)
+    return {
+        "p50": statistics.median(ordered),
+        "p99": ordered[math.ceil(len(ordered) * 0.99) - 1],
+        "frames/s": len(ordered) / seconds,
+    }
+
+
+def telemetry_latency(folder: Path, seconds: float) -> tuple[dict[str, float], dict[str, float]]:
+    """Frame latency through the local ZeroMQ hub, then through the Pub/Sub emulator."""
+    local = frame_latencies(WorkerBench(folder / "local-telemetry"), seconds)
+    prefix = f"bench{uuid.uuid4().hex[:6]}-"
+    commands = PubSubCommandBus(PROJECT, prefix=prefix)
+    events = PubSubEventBus(PROJECT, prefix=prefix)
+    try:
+        pubsub = frame_latencies(
+            WorkerBench(folder / "pubsub-telemetry", commands, events, commands.connection), seconds
+        )
+    finally:
+        events.close()
+        commands.close()
+    return local, pubsub
+
+
 # -- document stores
 
 
@@ -210,11 +261,18 @@ def main(rounds: int, seconds: float) -> None:
         folder = Path(name)
         local = local_latency(folder, rounds)
         pubsub = pubsub_latency(folder, rounds)
+        frames_local, frames_pubsub = telemetry_latency(folder, max(seconds, 3.0))
         sqlite = store_rates(SqliteDocumentStore(folder / "bench.sqlite3"), seconds)
         firestore = store_rates(
             FirestoreDocumentStore(project=PROJECT, prefix=f"bench{uuid.uuid4().hex[:6]}_"), seconds
         )
     print_latency(local, pubsub, rounds)
+    print("telemetry, frame created in the worker -> a control-plane subscriber (60 Hz):")
+    for name, figures in (("local ZeroMQ", frames_local), ("Pub/Sub emulator", frames_pubsub)):
+        print(
+            f"  {name:<18} p50 {figures['p50']:7.2f} ms   p99 {figures['p99']:7.2f} ms   "
+            f"{figures['frames/s']:.0f} frames/s"
+        )
     print_stores(sqlite, firestore, seconds)
     print(f"(whole run {time.perf_counter() - started:.0f} s, emulators included)")
 

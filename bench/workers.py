@@ -41,6 +41,7 @@ class WorkerBench:
         if commands is None or events is None or bus_connection is None:
             raise ValueError("pass all of commands, events and bus_connection, or none of them")
         self.commands: CommandBus = commands
+        self.event_bus: EventBus = events
         self.bus_connection = bus_connection
         self.compute = LocalProcessCompute()
         self.blobs = LocalBlobStore(blobs_root)
