@@ -31,9 +31,10 @@ Design
   a message dead-lettered from an ordered subscription never reaches the dead-letter topic and
   wedges the subscription for good.) IAM: the worker needs publisher on the dead-letter topic;
   the policy needs the Pub/Sub service agent to publish there and to subscribe to the source.
-- Events: one topic `{prefix}events`, ordering key = instance id. Each control plane reads
-  through its own subscription `{prefix}events-{uuid}` (created at start, deleted at close,
-  expiring after a day unused) with streaming pull, or through a named, shared one.
+- Events: one topic `{prefix}events`, ordering key = instance id. Every subscriber (the
+  projection, and each open SSE stream of `instanceEvents` or `telemetry`) reads through a
+  subscription of its own, `{prefix}events-{uuid}`, created when it subscribes and deleted when
+  it unsubscribes (expiring after a day unused as the safety net), with streaming pull.
 - Bodies are UTF-8 JSON (`ainimal_zookeeper.wire`), never pickle.
 - Vendor errors stop here: they become `Unavailable` (may be retried) or `ConfigError`
   (project, prefix, credentials or IAM roles to fix).
