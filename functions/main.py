@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 
 @functools.cache
-def _endpoint():  # GraphQLEndpoint, imported lazily
+def _app():  # the ControlPlane, built lazily on the first request
     from pathlib import Path
 
     from ainimal_zookeeper.bootstrap import build_embedded
@@ -25,10 +25,23 @@ def _endpoint():  # GraphQLEndpoint, imported lazily
     if not config_path:
         raise RuntimeError("ZK_CONFIG is not set: point it at the zookeeper's YAML config file")
     data_dir = Path(os.environ.get("ZK_DATA_DIR", "/tmp/zookeeper-data"))
-    return build_embedded(load_config(config_path), data_dir).endpoint
+    return build_embedded(load_config(config_path), data_dir)
+
+
+@functools.cache
+def _downloads():  # RecordingDownloads over the same endpoint (and so the same viewers)
+    from ainimal_zookeeper.api.downloads import RecordingDownloads
+
+    return RecordingDownloads(_app().endpoint)
 
 
 @aio.http
 async def graphql(request: Request) -> Response:
-    """POST /graphql with a JSON GraphQL request (GET for queries)."""
-    return await _endpoint().handle(request)
+    """GraphQL at any path (POST JSON, GET for queries, SSE for subscriptions), and recording
+    downloads at /recordings/<id>/arrow and /recordings/<id>/minari.zip, as the embedded server."""
+    app = _app()
+    parts = request.url.path.strip("/").split("/")
+    if len(parts) == 3 and parts[0] == "recordings":
+        request.scope["path_params"] = {"recording_id": parts[1], "kind": parts[2]}
+        return await _downloads().handle(request)
+    return await app.endpoint.handle(request)

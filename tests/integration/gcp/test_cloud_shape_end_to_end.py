@@ -103,3 +103,39 @@ def test_the_cloud_shape_launches_pauses_checkpoints_and_terminates_a_cartpole_i
     ended = fn.gql(f'mutation {{ terminate(id: "{branch["id"]}") {{ status }} }}')["terminate"]
     assert ended["status"] == "TERMINATED"
     wait_for(lambda: not pid_alive(branch["worker"]["pid"]), what="worker process gone")
+
+
+def test_telemetry_and_recordings_work_through_pubsub_and_cloud_storage(cloud_function):
+    """Frames reach an SSE subscriber of the function through Pub/Sub (a subscription per
+    stream); a recording's chunks land in Cloud Storage and download through the function."""
+    from support import SseStream
+
+    fn = cloud_function
+    launched = fn.gql('mutation { launch(input: {model: "Counter", environment: "CartPole"}) { id status } }')["launch"]
+    wait_for(lambda: instance(fn, launched["id"])["status"] == "RUNNING", what="the worker running")
+    query = 'subscription($id: ID!) { telemetry(id: $id, streams: ["inputs", "outputs"], maxHz: 20) { step streams } }'
+    with SseStream(fn, query, {"id": launched["id"]}, "telemetry") as stream:
+        frames = stream.take(6)
+    steps = [f["step"] for f in frames]
+    assert steps == sorted(steps) and steps[-1] > steps[0]
+    assert len(frames[-1]["streams"]["inputs"]["observation"]) == 4 and frames[-1]["streams"]["outputs"]["action"] in (
+        0,
+        1,
+    )
+
+    fields = "id status steps chunks downloadUrl"
+    started = fn.gql(f'mutation {{ startRecording(id: "{launched["id"]}") {{ {fields} }} }}')["startRecording"]
+    wait_for(
+        lambda: fn.gql(f'{{ recording(id: "{started["id"]}") {{ chunks }} }}')["recording"]["chunks"] >= 1,
+        timeout=30,
+        what="a chunk in Cloud Storage",
+    )
+    stopped = fn.gql(f'mutation {{ stopRecording(recording: "{started["id"]}") {{ {fields} }} }}')["stopRecording"]
+    assert stopped["status"] == "complete" and stopped["steps"] > 0
+    response = fn.http.get(stopped["downloadUrl"])
+    assert response.status_code == 200, response.text
+    import pyarrow as pa
+
+    table = pa.ipc.open_stream(response.content).read_all()
+    assert table.num_rows == stopped["steps"]
+    fn.gql(f'mutation {{ terminate(id: "{launched["id"]}") {{ status }} }}')
