@@ -18,7 +18,8 @@ HERE = Path(__file__).parent
 TELEMETRY = """subscription($id: ID!, $streams: [String!], $hz: Float) {
   telemetry(id: $id, streams: $streams, maxHz: $hz) { instance step episode time streams dropped }
 }"""
-LAUNCH = "mutation($input: LaunchInput!) { launch(input: $input) { id status architecture } }"
+INSTANCE_FIELDS = "id status architecture"
+LAUNCH = f"mutation($input: LaunchInput!) {{ launch(input: $input) {{ {INSTANCE_FIELDS} }} }}"
 OVERRIDE = """mutation($id: ID!, $input: OverrideInput!) {
   override(id: $id, input: $input) { id target value mode setBy active takeover }
 }"""
@@ -33,6 +34,14 @@ def server(tmp_path_factory):
 
 def launch(server, model, env, mode="INFER", **extra):
     instance = server.gql(LAUNCH, {"input": {"model": model, "environment": env, "mode": mode, **extra}})["launch"]
+    # On a busy machine a worker may take longer to start than launch waits: then it is STARTING.
+    if instance["status"] == "STARTING":
+        query = f'{{ instance(id: "{instance["id"]}") {{ {INSTANCE_FIELDS} }} }}'
+        instance = wait_for(
+            lambda: (i := server.gql(query)["instance"])["status"] != "STARTING" and i,
+            timeout=60,
+            what="the worker starting",
+        )
     assert instance["status"] == "RUNNING", instance
     return instance
 
@@ -190,7 +199,7 @@ def test_an_activation_clamp_changes_the_output(server):
     ],
 )
 def test_bad_override_targets_and_shapes_get_clear_errors(server, target, value, mode, index, message):
-    instance = server.gql(LAUNCH, {"input": {"model": "TorchReinforce", "environment": "CartPole"}})["launch"]
+    instance = launch(server, "TorchReinforce", "CartPole")
     try:
         errors = server.errors(
             OVERRIDE, {"id": instance["id"], "input": {"target": target, "value": value, "mode": mode, "index": index}}

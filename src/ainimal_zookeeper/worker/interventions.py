@@ -186,7 +186,11 @@ class Interventions:
 
     def patched_layers(self) -> list[str]:
         """Override ids of activation patches (they apply to every forward while in force)."""
-        return [oid for oid, (kind, _name) in self._ids.items() if kind == "activations"]
+        return self._patch_ids
+
+    @property
+    def _patch_ids(self) -> list[str]:
+        return [oid for oid, (kind, _name) in self._ids.items() if kind == "activations"] if self._patches else []
 
     @staticmethod
     def _human_action(takeover: _Takeover, now: float) -> Any:

@@ -96,7 +96,8 @@ class WorkerRuntime:
         self._probe: ActivationProbe | None = None
         # The layer outputs a recording's hooks refill at every forward (empty when none).
         self._held: dict[str, Any] = {}
-        self._last: dict[str, Any] = {}
+        # The last step's (inputs, outputs, reward, extra activations), for telemetry frames.
+        self._last: tuple[Any, Any, Any, dict[str, Any]] = (None, None, None, {})
 
     def run(self) -> int:
         """Build, then loop until terminated; returns the process exit code."""
@@ -289,13 +290,7 @@ class WorkerRuntime:
                     next_obs if ended else None,
                 )
             )
-        held = self._held
-        self._last = {
-            "inputs": inputs,
-            "outputs": outputs,
-            "reward": reward,
-            "activations": {**held, **captured} if held else captured,
-        }
+        self._last = (inputs, outputs, reward, captured)
         if sample:
             self._publish_frame(self._leases.selection, None)
             self._leases.sampled(now)
@@ -366,14 +361,14 @@ class WorkerRuntime:
     def _publish_frame(self, selection: StreamSelection | None, request_id: str | None) -> None:
         if selection is None:
             return
-        last = self._last
+        inputs, outputs, reward, captured = self._last
         streams = self.telemetry.streams(
             selection,
-            inputs=last.get("inputs"),
-            outputs=last.get("outputs"),
-            reward=last.get("reward"),
+            inputs=inputs,
+            outputs=outputs,
+            reward=reward,
             metrics=self.metrics,
-            activations=last.get("activations"),
+            activations={**self._held, **captured} if self._held else captured,
         )
         self.outbox.publish(
             ev.TelemetryFrame(
@@ -555,7 +550,7 @@ class WorkerRuntime:
         """A frame of where the instance is now: the observation it will act on next."""
         current = {"observation": self._observation} if self.env is not None else None
         saved = self._last
-        self._last = {**saved, "inputs": current}
+        self._last = (current, *saved[1:])
         try:
             self._publish_frame(selection, request_id)
         finally:
