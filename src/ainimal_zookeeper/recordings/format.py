@@ -21,7 +21,7 @@ promotes to the other chunks' type) so a recording always reads as one table.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import repeat
 from typing import Any, BinaryIO
 
@@ -130,29 +130,44 @@ class ChunkBuffer:
             Conflict: no rows are buffered.
             InvalidInput: a column holds a value that has no Arrow form, or arrays of two shapes.
         """
+        return self.take()(chunk_index)
+
+    def take(self) -> Callable[[int], bytes]:
+        """Hand the buffered rows over and start empty; returns the function that encodes them.
+
+        The encoding may then run on another thread (a recorder's writer) while rows keep
+        coming; encode the taken chunks in order, one at a time, since later chunks type their
+        all-None columns after earlier ones.
+
+        Raises:
+            Conflict: no rows are buffered.
+        """
         if not self._rows:
             raise Conflict(f"recording {self.recording_id!r} has no buffered rows: append rows before flushing")
-        try:
-            batch = self._encode(chunk_index)
-        finally:
-            for column in self._columns.values():
-                column.clear()  # the keys stay, so later chunks keep every column in the same order
-            self._rows = 0
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, batch.schema) as writer:
-            writer.write_batch(batch)
-        return sink.getvalue().to_pybytes()
+        columns, rows = self._columns, self._rows
+        # The keys stay, so later chunks keep every column in the same order.
+        self._columns = {key: [] for key in columns}
+        self._rows = 0
 
-    def _encode(self, chunk_index: int) -> pa.RecordBatch:
+        def encode(chunk_index: int) -> bytes:
+            batch = self._encode(columns, rows, chunk_index)
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, batch.schema) as writer:
+                writer.write_batch(batch)
+            return sink.getvalue().to_pybytes()
+
+        return encode
+
+    def _encode(self, columns: dict[str, list[Any]], rows: int, chunk_index: int) -> pa.RecordBatch:
         arrays, fields = [], []
-        for name, values in self._columns.items():
-            values.extend(repeat(None, self._rows - len(values)))
+        for name, values in columns.items():
+            values.extend(repeat(None, rows - len(values)))
             array, field = _encode_column(name, values, self._modality(name), self._fields.get(name))
             if not pa.types.is_null(field.type):
                 self._fields[name] = field
             arrays.append(array)
             fields.append(field)
-        metadata = {_RECORDING_ID: self.recording_id, _CHUNK_INDEX: str(chunk_index), _ROWS: str(self._rows)}
+        metadata = {_RECORDING_ID: self.recording_id, _CHUNK_INDEX: str(chunk_index), _ROWS: str(rows)}
         return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=metadata))
 
     def _modality(self, name: str) -> Mapping[str, Any] | None:

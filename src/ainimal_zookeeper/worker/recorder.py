@@ -1,16 +1,21 @@
 """Write a recording: rows per step, flushed in Arrow IPC chunks into the BlobStore.
 
-A chunk goes out every `CHUNK_SECONDS` or `CHUNK_ROWS` rows, so a worker that dies loses at
-most the chunk in progress; each written chunk is announced (`RecordingChunkWritten`) and the
-control plane keeps the count. The newest row is held back until the next one arrives, so the
-row that ends the recording can still get the final observation.
+A chunk goes out every `CHUNK_SECONDS` or `CHUNK_ROWS` rows; it is encoded and stored by a
+writer thread while the agent steps on (at most one chunk in flight), so a worker that dies
+loses at most the last second or two of steps. Each stored chunk is announced
+(`RecordingChunkWritten`, from the agent's thread: the outbox is not thread-safe) and the
+control plane keeps the count. The newest row is held back until the next one arrives, so
+the row that ends the recording can still get the final observation.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ainimal_zookeeper.domain import events as ev
@@ -54,8 +59,15 @@ class Recorder:
         self._first_step = self._last_step = 0
         self._flushed_at = time.monotonic()
         self._next_frame = 0.0
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._written: queue.SimpleQueue[ev.RecordingChunkWritten] = queue.SimpleQueue()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._failure: str | None = None
         if start_state is not None:
             blobs.put(start_key(recording_id), json.dumps(start_state).encode())
+        self._writer = threading.Thread(target=self._write_chunks, name=f"zk-recorder-{recording_id}", daemon=True)
+        self._writer.start()
 
     def frame_due(self, now: float) -> bool:
         """Whether this step's render goes into the recording (frames are rate-limited)."""
@@ -77,33 +89,56 @@ class Recorder:
         self.buffer.append(row)
 
     def maybe_flush(self, now: float) -> None:
-        """Write a chunk if one is due (called between steps, at command-poll time)."""
+        """Announce stored chunks and hand a chunk to the writer if one is due (between steps)."""
+        self._announce()
         if len(self.buffer) >= CHUNK_ROWS or (len(self.buffer) and now - self._flushed_at >= CHUNK_SECONDS):
             self.flush()
 
     def flush(self) -> None:
+        """Hand the buffered rows to the writer (waiting for the chunk before, if still in flight)."""
         self._flushed_at = time.monotonic()
         rows = len(self.buffer)
         if not rows:
             return
-        first, last = self._first_step, self._last_step
-        data = self.buffer.to_ipc(self.chunks)
-        key = chunk_key(self.recording_id, self.chunks)
-        self.blobs.put(key, data)
-        self.outbox.publish(
-            ev.RecordingChunkWritten(
-                self.instance_id,
-                recording_id=self.recording_id,
-                chunk_index=self.chunks,
-                blob_key=key,
-                rows=rows,
-                size_bytes=len(data),
-                first_step=first,
-                last_step=last,
-            )
-        )
+        job = _Job(self.buffer.take(), self.chunks, rows, self._first_step, self._last_step)
+        self._idle.wait()
+        self._idle.clear()
+        self._jobs.put(job)
         self.chunks += 1
         self.rows += rows
+        self._announce()
+
+    def _write_chunks(self) -> None:
+        """The writer thread: encode and store chunks in order until told to stop."""
+        while (job := self._jobs.get()) is not None:
+            try:
+                data = job.encode(job.index)
+                key = chunk_key(self.recording_id, job.index)
+                self.blobs.put(key, data)
+                self._written.put(
+                    ev.RecordingChunkWritten(
+                        self.instance_id,
+                        recording_id=self.recording_id,
+                        chunk_index=job.index,
+                        blob_key=key,
+                        rows=job.rows,
+                        size_bytes=len(data),
+                        first_step=job.first_step,
+                        last_step=job.last_step,
+                    )
+                )
+            except Exception as exc:  # noqa: BLE001  # reported when the recording stops; the agent goes on
+                log.warning("chunk %d of recording %s not written: %s", job.index, self.recording_id, exc)
+                self._failure = self._failure or f"chunk {job.index} could not be written: {exc}"
+            finally:
+                self._idle.set()
+
+    def _announce(self) -> None:
+        while True:
+            try:
+                self.outbox.publish(self._written.get_nowait())
+            except queue.Empty:
+                return
 
     def stop(
         self, final_observations: dict[str, Any] | None, status: str = "complete", error: str | None = None
@@ -119,7 +154,12 @@ class Recorder:
             self.flush()
         except Exception as exc:  # noqa: BLE001  # the chunks already written stay readable
             log.warning("last chunk of recording %s lost: %s", self.recording_id, exc)
-            status, error = "failed", f"the last chunk could not be written: {exc}"
+            self._failure = self._failure or f"the last chunk could not be written: {exc}"
+        self._jobs.put(None)
+        self._writer.join()
+        self._announce()
+        if self._failure and status == "complete":
+            status, error = "failed", self._failure
         self.outbox.publish(
             ev.RecordingStopped(
                 self.instance_id,
@@ -130,3 +170,13 @@ class Recorder:
                 rows=self.rows,
             )
         )
+
+
+class _Job:
+    """One chunk for the writer: its encoder and what its announcement says."""
+
+    __slots__ = ("encode", "first_step", "index", "last_step", "rows")
+
+    def __init__(self, encode: Callable[[int], bytes], index: int, rows: int, first_step: int, last_step: int) -> None:
+        self.encode, self.index, self.rows = encode, index, rows
+        self.first_step, self.last_step = first_step, last_step

@@ -280,13 +280,12 @@ def _recorder(captured: dict[str, np.ndarray], name: str) -> Callable[..., None]
     import torch
 
     def hook(_module: Any, _inputs: Any, output: Any) -> None:
-        tensor, _ = _first_tensor(output)
-        if tensor is None:
-            return
         # A copy: the next layer may work in place (ReLU(inplace=True)) or the buffer be reused.
-        if tensor.dtype is torch.float32 and tensor.device.type == "cpu":
-            captured[name] = tensor.detach().numpy().copy()  # the common case, and the cheapest copy
-        else:
+        if type(output) is torch.Tensor and output.dtype is torch.float32 and output.is_cpu:
+            captured[name] = output.detach().numpy().copy()  # the common case, kept cheap: every step
+            return
+        tensor, _ = _first_tensor(output)
+        if tensor is not None:
             captured[name] = tensor.detach().to(device="cpu", dtype=torch.float32, copy=True).numpy()
 
     return hook
