@@ -178,3 +178,27 @@ class SseStream:
 
     def __exit__(self, *_: Any) -> None:
         self.close()
+
+
+def launch_running(server: ServerProcess, launch_input: dict[str, Any], fields: str = "id status") -> dict[str, Any]:
+    """Launch through the API and return the instance once RUNNING (`fields` must include id and status).
+
+    On a busy machine a worker may take longer to start than `launch` waits; it then answers
+    STARTING, and this waits on.
+    """
+    query = f"mutation($input: LaunchInput!) {{ launch(input: $input) {{ {fields} }} }}"
+    instance = server.gql(query, {"input": launch_input})["launch"]
+    if instance["status"] == "STARTING":
+        lookup = f'{{ instance(id: "{instance["id"]}") {{ {fields} }} }}'
+        instance = wait_for(
+            lambda: (i := server.gql(lookup)["instance"])["status"] != "STARTING" and i,
+            timeout=60,
+            what="the worker starting",
+        )
+    assert instance["status"] == "RUNNING", instance
+    return instance
+
+
+def terminate(server: ServerProcess, instance_id: str) -> None:
+    """Terminate an instance through the API."""
+    server.gql(f'mutation {{ terminate(id: "{instance_id}") {{ status }} }}')

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from support import GraphQLError, ServerProcess, SseStream, wait_for
+from support import GraphQLError, ServerProcess, SseStream, launch_running, terminate, wait_for
 
 pytest.importorskip("torch")
 from PIL import Image
@@ -19,7 +19,6 @@ TELEMETRY = """subscription($id: ID!, $streams: [String!], $hz: Float) {
   telemetry(id: $id, streams: $streams, maxHz: $hz) { instance step episode time streams dropped }
 }"""
 INSTANCE_FIELDS = "id status architecture"
-LAUNCH = f"mutation($input: LaunchInput!) {{ launch(input: $input) {{ {INSTANCE_FIELDS} }} }}"
 OVERRIDE = """mutation($id: ID!, $input: OverrideInput!) {
   override(id: $id, input: $input) { id target value mode setBy active takeover }
 }"""
@@ -33,21 +32,7 @@ def server(tmp_path_factory):
 
 
 def launch(server, model, env, mode="INFER", **extra):
-    instance = server.gql(LAUNCH, {"input": {"model": model, "environment": env, "mode": mode, **extra}})["launch"]
-    # On a busy machine a worker may take longer to start than launch waits: then it is STARTING.
-    if instance["status"] == "STARTING":
-        query = f'{{ instance(id: "{instance["id"]}") {{ {INSTANCE_FIELDS} }} }}'
-        instance = wait_for(
-            lambda: (i := server.gql(query)["instance"])["status"] != "STARTING" and i,
-            timeout=60,
-            what="the worker starting",
-        )
-    assert instance["status"] == "RUNNING", instance
-    return instance
-
-
-def terminate(server, instance_id):
-    server.gql(f'mutation {{ terminate(id: "{instance_id}") {{ status }} }}')
+    return launch_running(server, {"model": model, "environment": env, "mode": mode, **extra}, INSTANCE_FIELDS)
 
 
 def telemetry(server, instance_id, streams, hz=20.0):

@@ -13,13 +13,12 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from support import ServerProcess, wait_for
+from support import ServerProcess, launch_running, terminate, wait_for
 
 pytest.importorskip("torch")
 
 HERE = Path(__file__).parent
 INSTANCE_FIELDS = "id status worker"
-LAUNCH = f"mutation($input: LaunchInput!) {{ launch(input: $input) {{ {INSTANCE_FIELDS} }} }}"
 RECORDING_FIELDS = "id instance streams status steps chunks sizeBytes cutShort error downloadUrl minariUrl stoppedAt"
 STREAMS = ["inputs", "outputs", "reward", "activations/policy.2"]
 
@@ -32,21 +31,7 @@ def server(tmp_path_factory):
 
 
 def launch(server, model="TorchReinforce", env="CartPole", mode="INFER", **extra):
-    instance = server.gql(LAUNCH, {"input": {"model": model, "environment": env, "mode": mode, **extra}})["launch"]
-    # On a busy machine a worker may take longer to start than launch waits: then it is STARTING.
-    if instance["status"] == "STARTING":
-        query = f'{{ instance(id: "{instance["id"]}") {{ {INSTANCE_FIELDS} }} }}'
-        instance = wait_for(
-            lambda: (i := server.gql(query)["instance"])["status"] != "STARTING" and i,
-            timeout=60,
-            what="the worker starting",
-        )
-    assert instance["status"] == "RUNNING", instance
-    return instance
-
-
-def terminate(server, instance_id):
-    server.gql(f'mutation {{ terminate(id: "{instance_id}") {{ status }} }}')
+    return launch_running(server, {"model": model, "environment": env, "mode": mode, **extra}, INSTANCE_FIELDS)
 
 
 def recording(server, recording_id):
