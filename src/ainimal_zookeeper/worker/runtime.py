@@ -410,6 +410,7 @@ class WorkerRuntime:
                 loss = self.agent.train(self._trajectory)
             except Exception as exc:
                 raise UserCodeFailed(f"train raised {_describe(exc)}") from exc
+            self.telemetry.weights_changed()
             if loss is not None:
                 self.metrics["loss"] = float(np.mean(loss))
         self._trajectory = []
@@ -668,6 +669,8 @@ class WorkerRuntime:
         try:
             harness = fetch_checkpoint(self.blobs, blob_key, scratch)
             self.agent.load(str(scratch / MODEL_DIR))
+            if hasattr(self, "telemetry"):  # a restore at start comes before telemetry exists
+                self.telemetry.weights_changed()
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         self.step_count, self.episode = harness["step"], harness["episode"]

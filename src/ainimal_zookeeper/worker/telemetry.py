@@ -7,6 +7,7 @@ the env render is compressed, activations and weights are summarised when large.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,10 @@ log = logging.getLogger(__name__)
 MAX_LISTED_VALUES = 4096
 #: Renders wider than this are scaled down before they are sent.
 MAX_FRAME_WIDTH = 640
+#: Weights change when the model trains (or is restored), which the runtime reports; otherwise
+#: their summaries are recomputed at most this often (a large model's histograms at 60 Hz
+#: would cost the agent a good share of its time).
+WEIGHTS_EVERY_SECONDS = 1.0
 
 
 def activation_json(values: np.ndarray) -> dict[str, Any]:
@@ -44,6 +49,7 @@ class TelemetryCapture:
 
     def __init__(self, agent: Any, env: Any, layers: dict[str, Any]) -> None:
         self.agent, self.env, self.layers = agent, env, layers
+        self._weights_cache: tuple[float, tuple[str, ...], dict[str, Any]] | None = None
 
     def streams(
         self,
@@ -87,9 +93,22 @@ class TelemetryCapture:
         names = list(state) if selection.all_layers else sorted(selection.layers)
         return {f"activations/{name}": state.get(name) for name in names}
 
+    def weights_changed(self) -> None:
+        """The model trained or was restored: the next frame summarises its weights afresh."""
+        self._weights_cache = None
+
     def _weights(self, selection: StreamSelection) -> dict[str, Any]:
         if not self.layers:
             return {}
+        now = time.monotonic()
+        cached = self._weights_cache
+        if cached is not None and cached[1] == selection.names and now - cached[0] < WEIGHTS_EVERY_SECONDS:
+            return cached[2]
+        named = self._summarise_weights(selection)
+        self._weights_cache = (now, selection.names, named)
+        return named
+
+    def _summarise_weights(self, selection: StreamSelection) -> dict[str, Any]:
         if selection.all_params:
             summaries = weight_summaries(self.agent)
             named = {f"weights/{name}": summary for name, summary in summaries.items()}
