@@ -35,13 +35,25 @@ def _downloads():  # RecordingDownloads over the same endpoint (and so the same 
     return RecordingDownloads(_app().endpoint)
 
 
+@functools.cache
+def _sign_in():  # SignInRoutes: the OAuth code flow of GitHub, GitLab, ... over the same endpoint
+    from ainimal_zookeeper.api.sign_in_routes import SignInRoutes
+
+    return SignInRoutes(_app().endpoint)
+
+
 @aio.http
 async def graphql(request: Request) -> Response:
-    """GraphQL at any path (POST JSON, GET for queries, SSE for subscriptions), and recording
-    downloads at /recordings/<id>/arrow and /recordings/<id>/minari.zip, as the embedded server."""
+    """GraphQL at any path (POST JSON, GET for queries, SSE for subscriptions), recording
+    downloads at /recordings/<id>/arrow and /recordings/<id>/minari.zip, and sign-in at
+    /auth/<provider>/authorize and /auth/<provider>/callback, as the embedded server."""
     app = _app()
     parts = request.url.path.strip("/").split("/")
     if len(parts) == 3 and parts[0] == "recordings":
         request.scope["path_params"] = {"recording_id": parts[1], "kind": parts[2]}
         return await _downloads().handle(request)
+    if len(parts) == 3 and parts[0] == "auth" and parts[2] in ("authorize", "callback"):
+        request.scope["path_params"] = {"provider": parts[1]}
+        routes = _sign_in()
+        return await (routes.authorize if parts[2] == "authorize" else routes.callback)(request)
     return await app.endpoint.handle(request)

@@ -2,8 +2,9 @@
 
 Browsers and `curl` fetch files, not GraphQL; these routes serve the `downloadUrl` and
 `minariUrl` of a Recording, under the same viewer rules as the API (the viewer comes from
-the GraphQL endpoint, so authentication applies alike). The file is built in a spooled
-temporary file off the event loop, then streamed.
+the GraphQL endpoint, so authentication applies alike: send `Authorization: Bearer <token>`,
+never a token in the URL). The file is built in a spooled temporary file off the event loop,
+then streamed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ainimal_zookeeper.api.errors import request_error
-from ainimal_zookeeper.errors import NotFound, ZookeeperError
+from ainimal_zookeeper.api.http_common import unauthenticated_response
+from ainimal_zookeeper.errors import NotFound, Unauthenticated, ZookeeperError
 from ainimal_zookeeper.service.authorization import Viewer
 
 if TYPE_CHECKING:
@@ -38,7 +40,7 @@ class RecordingDownloads:
         recording_id = request.path_params["recording_id"]
         kind = request.path_params["kind"]
         try:
-            viewer = self.endpoint.viewer_for(request)
+            viewer = await self.endpoint.authenticate(request)
             spooled = cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES))  # closed by _chunks
             try:
                 filename, media_type = await run_in_threadpool(
@@ -47,6 +49,8 @@ class RecordingDownloads:
             except BaseException:
                 spooled.close()
                 raise
+        except Unauthenticated as exc:
+            return unauthenticated_response(str(exc))
         except ZookeeperError as exc:
             return JSONResponse(request_error(str(exc), exc.code), status_code=_STATUS.get(exc.code, 500))
         spooled.seek(0)

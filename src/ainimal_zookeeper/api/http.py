@@ -1,54 +1,92 @@
 """GraphQL over HTTP: POST /graphql (JSON) and GET /graphql for queries, as a Starlette app.
 
-The same `handle_graphql` serves the embedded server and the Cloud Function entry point.
-Requests are refused before execution when they are too large, not JSON (which also stops
-CSRF-prone "simple" form posts from running mutations), or mutations sent with GET.
+The same `GraphQLEndpoint.handle` serves the embedded server and the Cloud Function entry point.
+Requests are refused before execution when:
+
+- their `Authorization` header is malformed or its token is refused (401, with
+  `WWW-Authenticate: Bearer`; no header at all is the anonymous viewer);
+- they are too large, not JSON (which also stops CSRF-prone "simple" form posts from running
+  mutations), or mutations sent with GET;
+- the document is too deep, too wide or too costly (see `query_limits`).
+
+A subscription checks its viewer again every few seconds while it streams, so a revoked
+token, a disabled account or a changed role ends it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
-from graphql import OperationType
+from graphql import ExecutionResult, OperationType
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ainimal_zookeeper.api.context import RequestContext
+from ainimal_zookeeper.api.context import RequestContext, SignIn
 from ainimal_zookeeper.api.downloads import RecordingDownloads
 from ainimal_zookeeper.api.errors import request_error
 from ainimal_zookeeper.api.executor import MAX_QUERY_BYTES, Executor, GraphQLRequest
+from ainimal_zookeeper.api.http_common import client_address, unauthenticated_response
+from ainimal_zookeeper.api.sign_in_routes import SignInRoutes
 from ainimal_zookeeper.api.sse import SSE_HEADERS as _SSE_HEADERS
 from ainimal_zookeeper.api.sse import sse_events
-from ainimal_zookeeper.service.authorization import LOCAL_OPERATOR, Viewer
+from ainimal_zookeeper.auth.authenticator import AUTH_PATH_PREFIX
+from ainimal_zookeeper.auth.open_access import OpenAuthenticator
+from ainimal_zookeeper.errors import Unauthenticated
+from ainimal_zookeeper.service.authorization import Viewer
+from ainimal_zookeeper.service.stream_guard import GuardedStream
 from ainimal_zookeeper.service.zookeeper import Zookeeper
+
+if TYPE_CHECKING:
+    from ainimal_zookeeper.auth.administration import Administration
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 1 << 20
+#: How often an open subscription checks that its token and roles still hold.
+SIGN_IN_RECHECK_SECONDS = 5.0
 
 
 class GraphQLEndpoint:
-    """Reads a request, picks the viewer, runs it, and writes the JSON response."""
+    """Reads a request, authenticates it, runs it, and writes the JSON response."""
 
     def __init__(
         self,
         zookeeper: Zookeeper,
         executor: Executor,
-        viewer_for: Callable[[Request], Viewer] = lambda _request: LOCAL_OPERATOR,
+        sign_in: SignIn | None = None,
+        administration: Administration | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
+        """`sign_in` is the authenticator (`OpenAuthenticator`, everyone the local operator, when None)."""
         self.zookeeper = zookeeper
         self.executor = executor
-        self.viewer_for = viewer_for
+        self.sign_in: SignIn = sign_in or OpenAuthenticator()
+        self.administration = administration
         self.max_body_bytes = max_body_bytes
 
+    async def authenticate(self, request: Request) -> Viewer:
+        """The request's viewer.
+
+        Raises:
+            Unauthenticated: a malformed Authorization header or a refused token.
+        """
+        header = request.headers.get("authorization")
+        if not header:
+            return self.sign_in.viewer_for(None)  # anonymous (or the local operator): no I/O
+        # Checking a token may read the account from the store: off the event loop.
+        return await run_in_threadpool(self.sign_in.viewer_for, header)
+
     async def handle(self, request: Request) -> Response:
+        try:
+            viewer = await self.authenticate(request)
+        except Unauthenticated as exc:
+            return unauthenticated_response(str(exc))
         try:
             parsed = await self._read(request)
         except _RequestRefused as refused:
@@ -58,7 +96,7 @@ class GraphQLEndpoint:
             return JSONResponse(
                 request_error("only queries may be sent with GET; POST mutations as JSON"), status_code=405
             )
-        context = RequestContext(self.viewer_for(request), self.zookeeper)
+        context = RequestContext(viewer, self.zookeeper, self.sign_in, self.administration, client_address(request))
         if operation is OperationType.SUBSCRIPTION:
             if "text/event-stream" not in request.headers.get("accept", ""):
                 message = "subscriptions are served as Server-Sent Events: send the header Accept: text/event-stream"
@@ -66,11 +104,28 @@ class GraphQLEndpoint:
             started = await self.executor.subscribe(parsed, context)
             if isinstance(started, tuple):
                 return JSONResponse(started[1], status_code=started[0])
-            return StreamingResponse(sse_events(started), media_type="text/event-stream", headers=_SSE_HEADERS)
+            results = self._while_signed_in(started, request.headers.get("authorization"), viewer)
+            return StreamingResponse(sse_events(results), media_type="text/event-stream", headers=_SSE_HEADERS)
         # Mutations wait for workers to confirm and some queries read recordings or ask a worker
         # for a frame: every operation runs off the event loop, which keeps streaming meanwhile.
         status, body = await run_in_threadpool(self.executor.run, parsed, context)
-        return JSONResponse(body, status_code=status)
+        return JSONResponse(body, status_code=status, headers=_retry_after(body))
+
+    def _while_signed_in(
+        self, results: AsyncIterator[ExecutionResult], header: str | None, viewer: Viewer
+    ) -> AsyncIterator[ExecutionResult]:
+        """`results` while the token stays valid and the viewer's roles stay the same."""
+        if not header:
+            return results  # anonymous: nothing to revoke (what it may watch is checked by the service)
+
+        async def still_signed_in() -> bool:
+            try:
+                current = await run_in_threadpool(self.sign_in.viewer_for, header)
+            except Unauthenticated:
+                return False
+            return current == viewer  # roles changed: the client subscribes again, under the new ones
+
+        return GuardedStream(results, still_signed_in, SIGN_IN_RECHECK_SECONDS)
 
     async def _read(self, request: Request) -> GraphQLRequest:
         if request.method == "GET":
@@ -142,8 +197,16 @@ def _graphql_request(payload: Any) -> GraphQLRequest:
     return GraphQLRequest(query, variables, operation_name)
 
 
+def _retry_after(body: dict[str, Any]) -> dict[str, str] | None:
+    """A Retry-After header when an error says how long to wait (a login rate limit)."""
+    waits = [
+        e["extensions"]["retryAfter"] for e in body.get("errors") or () if "retryAfter" in (e.get("extensions") or {})
+    ]
+    return {"Retry-After": str(max(waits))} if waits else None
+
+
 def build_http_app(endpoint: GraphQLEndpoint, client_page: Callable[[], str] | None = None) -> Starlette:
-    """The embedded server's ASGI app: /graphql, /healthz and, with the client, /."""
+    """The embedded server's ASGI app: /graphql, /recordings/..., /auth/..., /healthz and, with the client, /."""
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -156,9 +219,12 @@ def build_http_app(endpoint: GraphQLEndpoint, client_page: Callable[[], str] | N
         return HTMLResponse(client_page())
 
     downloads = RecordingDownloads(endpoint)
+    sign_in = SignInRoutes(endpoint)
     routes = [
         Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
         Route("/recordings/{recording_id}/{kind}", downloads.handle),
+        Route(f"{AUTH_PATH_PREFIX}/{{provider}}/authorize", sign_in.authorize),
+        Route(f"{AUTH_PATH_PREFIX}/{{provider}}/callback", sign_in.callback),
         Route("/healthz", health),
         Route("/", index),
     ]

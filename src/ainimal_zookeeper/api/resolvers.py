@@ -2,6 +2,8 @@
 
 Documents from the store already use the API's camelCase names, so most fields resolve with
 graphql-core's default resolver; only fields that reach into other records are listed here.
+Sign-in, administration and which Instance fields a viewer sees are in `access_resolvers`.
+Authorization happens in the service: every call passes the viewer.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
+from ainimal_zookeeper.api.access_resolvers import ACCESS_RESOLVERS, inside
 from ainimal_zookeeper.api.context import RequestContext
 from ainimal_zookeeper.errors import InvalidInput
 from ainimal_zookeeper.service.zookeeper import LaunchRequest
@@ -23,12 +26,6 @@ def _ctx(info: GraphQLResolveInfo) -> RequestContext:
 
 
 # Query
-
-
-def me(_: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
-    ctx = _ctx(info)
-    permissions = ctx.zookeeper.authorizer.permissions(ctx.viewer)
-    return {"username": ctx.viewer.username, "roles": list(ctx.viewer.roles), "permissions": permissions}
 
 
 def models(_: Any, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
@@ -85,10 +82,6 @@ def compare_recordings(
 
 
 # Mutation
-
-
-def login(_: Any, info: GraphQLResolveInfo, username: str, password: str) -> None:
-    raise InvalidInput("this server runs open (no_auth): no login is needed; send requests without a token")
 
 
 def launch(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
@@ -280,9 +273,8 @@ def _object(value: Any, name: str) -> dict[str, Any] | None:
     raise InvalidInput(f"{name} expects a JSON object of name -> value, got {type(value).__name__}")
 
 
-RESOLVERS: dict[str, dict[str, Resolver]] = {
+_RESOLVERS: dict[str, dict[str, Resolver]] = {
     "Query": {
-        "me": me,
         "models": models,
         "environments": environments,
         "instances": instances,
@@ -294,7 +286,6 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "compareRecordings": compare_recordings,
     },
     "Mutation": {
-        "login": login,
         "launch": launch,
         "pause": pause,
         "resume": resume,
@@ -313,16 +304,21 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
     "Instance": {
         "model": instance_model,
         "environment": instance_environment,
-        "checkpoints": instance_checkpoints,
-        "recordings": instance_recordings,
-        "overrides": instance_overrides,
-        "parentCheckpoint": linked_checkpoint("parentCheckpoint"),
-        "headCheckpoint": linked_checkpoint("headCheckpoint"),
-        "worker": instance_worker,
+        # An instance's insides: for viewers who may inspect it, empty for those who only watch.
+        "checkpoints": inside([], instance_checkpoints),
+        "recordings": inside([], instance_recordings),
+        "overrides": inside([], instance_overrides),
+        "parentCheckpoint": inside(None, linked_checkpoint("parentCheckpoint")),
+        "headCheckpoint": inside(None, linked_checkpoint("headCheckpoint")),
+        "worker": inside(None, instance_worker),
     },
     "Checkpoint": {"parent": linked_checkpoint("parent")},
     "Recording": {"downloadUrl": recording_url("arrow"), "minariUrl": recording_url("minari.zip")},
     "Replay": {"outputRecording": replay_output, "comparison": replay_comparison},
+}
+RESOLVERS: dict[str, dict[str, Resolver]] = {
+    type_name: {**_RESOLVERS.get(type_name, {}), **ACCESS_RESOLVERS.get(type_name, {})}
+    for type_name in (*_RESOLVERS, *(t for t in ACCESS_RESOLVERS if t not in _RESOLVERS))
 }
 
 #: Subscription fields: field -> (subscribe: the source stream, resolve: one payload).

@@ -5,6 +5,7 @@ Cloud ones where `backends` says so); `worker_ports` gives a worker the adapters
 `connection` names. Nothing connects to anything at import time.
 """
 
+from ainimal_zookeeper.bootstrap.access import Access, build_access
 from ainimal_zookeeper.bootstrap.control_plane import ControlPlane, build_control_plane
 from ainimal_zookeeper.bootstrap.ports import ControlPlanePorts, control_plane_ports, worker_ports
 
@@ -12,8 +13,10 @@ from ainimal_zookeeper.bootstrap.ports import ControlPlanePorts, control_plane_p
 build_embedded = build_control_plane
 
 __all__ = [
+    "Access",
     "ControlPlane",
     "ControlPlanePorts",
+    "build_access",
     "build_control_plane",
     "build_embedded",
     "control_plane_ports",

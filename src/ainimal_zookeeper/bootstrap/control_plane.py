@@ -1,4 +1,4 @@
-"""Assemble the control plane: ports, catalog, service, projection and the HTTP app."""
+"""Assemble the control plane: ports, sign-in, catalog, service, projection and the HTTP app."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ainimal_zookeeper.bootstrap.access import Access, build_access
 from ainimal_zookeeper.bootstrap.ports import control_plane_ports
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ class ControlPlane:
     endpoint: GraphQLEndpoint
     http: Starlette
     closers: list[Any]
+    access: Access | None = None
     #: Local workers die with their server, so it stops them; pods outlive any control-plane
     #: instance (a Cloud Function scales to zero without its instances stopping).
     stop_workers_on_close: bool = True
@@ -51,13 +53,17 @@ def build_control_plane(
     client_page: Any = None,
     timeouts: Timeouts | None = None,
 ) -> ControlPlane:
-    """Wire the server for `config`: local adapters unless `backends` names others."""
+    """Wire the server for `config`: local adapters unless `backends` names others.
+
+    Raises:
+        ConfigError: a backend or sign-in setting that cannot be used (nothing is left running).
+    """
     # Imported here so that a worker, which only needs `worker_ports`, stays light.
     from ainimal_zookeeper.api.executor import Executor
     from ainimal_zookeeper.api.http import GraphQLEndpoint, build_http_app
     from ainimal_zookeeper.api.schema import build_executable_schema
     from ainimal_zookeeper.catalog.catalog import Catalog
-    from ainimal_zookeeper.service.authorization import OpenAuthorizer
+    from ainimal_zookeeper.config import load_environment
     from ainimal_zookeeper.service.event_stream import EventFanout
     from ainimal_zookeeper.service.limits import Limits
     from ainimal_zookeeper.service.liveness import LivenessWatch
@@ -66,6 +72,13 @@ def build_control_plane(
     from ainimal_zookeeper.service.zookeeper import Timeouts, Zookeeper
 
     ports = control_plane_ports(config, data_dir)
+    try:
+        access = build_access(config, ports.documents)
+        access.authenticator.ensure_initial_admin(load_environment(config.source_dir))
+    except BaseException:
+        for closer in ports.closers:
+            closer()
+        raise
     notifier = Notifier()
     # Firestore takes about one write a second per document: progress is written at 1 Hz there.
     progress_interval = 1.0 if config.backends.documents == "firestore" else 0.0
@@ -85,7 +98,7 @@ def build_control_plane(
         documents=ports.documents,
         commands=ports.commands,
         compute=ports.compute,
-        authorizer=OpenAuthorizer(),
+        authorizer=access.authorizer,
         notifier=notifier,
         worker_connection=ports.worker_connection,
         limits=Limits(max_models=config.max_models, max_envs=config.max_envs),
@@ -102,7 +115,11 @@ def build_control_plane(
         log.warning("%d instance(s) had no worker after the restart and are marked FAILED", lost)
     # Inspect the catalog in the background so the first `models` query finds it ready.
     threading.Thread(target=catalog.models, name="zk-catalog", daemon=True).start()
-    endpoint = GraphQLEndpoint(zookeeper, Executor(build_executable_schema()))
+    endpoint = GraphQLEndpoint(
+        zookeeper, Executor(build_executable_schema()), access.authenticator, access.administration
+    )
     http = build_http_app(endpoint, client_page)
-    closers = [liveness.close, *ports.closers]
-    return ControlPlane(zookeeper, endpoint, http, closers, stop_workers_on_close=config.backends.compute == "local")
+    closers = [liveness.close, *ports.closers, access.close]
+    return ControlPlane(
+        zookeeper, endpoint, http, closers, access, stop_workers_on_close=config.backends.compute == "local"
+    )

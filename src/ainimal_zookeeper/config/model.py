@@ -301,6 +301,10 @@ def _unique_names(entries: list[Any], key: str) -> list[Any]:
     return entries
 
 
+#: Where `ZookeeperConfig.source_dir` is kept: not a field name, so pydantic ignores it.
+SOURCE_DIR_KEY = "source dir"
+
+
 class ZookeeperConfig(_Strict):
     """The whole config: server settings, limits, the catalog and authentication."""
 
@@ -319,6 +323,21 @@ class ZookeeperConfig(_Strict):
     launch_etc: list[LaunchEtcConfig] = Field(default_factory=list)
     backends: BackendsConfig = Field(default_factory=BackendsConfig)
     gcp: GcpSettings = Field(default_factory=GcpSettings)
+
+    @property
+    def source_dir(self) -> Path | None:
+        """The config file's folder (or the Python config's `base_dir`); None when neither was given.
+
+        Sign-in reads relative db_path / key paths and `.env.local` (ZK_JWT_SECRET, ...) against
+        it when the server starts. It is not a key of the file, and two configs that say the same
+        things are equal wherever they came from.
+        """
+        return self.__dict__.get(SOURCE_DIR_KEY)
+
+    def remember_source_dir(self, folder: Path | None) -> None:
+        """Record where the config was read from (the loader calls this once)."""
+        # Kept beside the fields (a key no field can have), so equality and dumps ignore it.
+        self.__dict__[SOURCE_DIR_KEY] = folder
 
     @model_validator(mode="after")
     def _gcp_settings_present(self) -> ZookeeperConfig:

@@ -1,4 +1,8 @@
-"""`python -m ainimal_zookeeper.server`: run the embedded zookeeper on this machine."""
+"""`python -m ainimal_zookeeper.server`: run the embedded zookeeper on this machine.
+
+`python -m ainimal_zookeeper.server create-admin --config FILE` makes the first admin account
+(see `create_admin`).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m ainimal_zookeeper.server",
         description="Run the AInimal Zookeeper on this machine: GraphQL at /graphql, workers as local processes.",
+        epilog="To create the first admin account (or reset an admin's password): "
+        "python -m ainimal_zookeeper.server create-admin --config FILE [--data DIR] [--username NAME]",
     )
     parser.add_argument("--config", type=Path, help="YAML or JSON config file (default: the bundled examples/zoo.yaml)")
     parser.add_argument("--host", help="address to listen on (default: the config's server.host, else 127.0.0.1)")
@@ -33,13 +39,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run until interrupted; returns the exit code."""
-    args = parse_args(argv)
+    """Run until interrupted (or run the `create-admin` command); returns the exit code."""
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["create-admin"]:
+        from ainimal_zookeeper.server.create_admin import create_admin_main
+
+        logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s")
+        return create_admin_main(arguments[1:])
+    args = parse_args(arguments)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from ainimal_zookeeper.server.serve import serve
 
     try:
         config = _load(args.config)
+        if config.no_auth:
+            _warn_open()
         return serve(
             config,
             host=args.host,
@@ -54,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     except PortBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _warn_open() -> None:
+    """Say loudly, before anything listens, that everyone who reaches this server may do everything."""
+    from ainimal_zookeeper.bootstrap.access import OPEN_BANNER
+
+    line = "!" * 100
+    print(f"{line}\n{OPEN_BANNER}\n{line}", file=sys.stderr, flush=True)
 
 
 def _load(path: Path | None):  # ZookeeperConfig, imported lazily

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound
-from ainimal_zookeeper.service.authorization import Viewer
+from ainimal_zookeeper.service.authorization import Viewer, authorize, instance_resource
 from ainimal_zookeeper.service.records import OVERRIDES, now_iso
 from ainimal_zookeeper.worker.interventions import TAKEOVERS
 from ainimal_zookeeper.worker.overrides import parse_target, validate_override
@@ -96,7 +96,8 @@ class OverrideService:
 
     def clear(self, viewer: Viewer, instance_id: str, override_id: str) -> bool:
         """End an override; False when it had already ended."""
-        self.zookeeper.visible(viewer, instance_id)
+        visible = self.zookeeper.visible(viewer, instance_id)
+        authorize(self.zookeeper.authorizer, viewer, "override", instance_resource(visible))
         record = self.zookeeper.documents.get(OVERRIDES, override_id)
         if record is None or record["instance"] != instance_id:
             raise NotFound(f"instance {instance_id} has no override {override_id!r}")

@@ -22,7 +22,7 @@ from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailab
 from ainimal_zookeeper.ports.blobs import BlobStore
 from ainimal_zookeeper.ports.documents import DocumentStore
 from ainimal_zookeeper.recordings import chunk_key, read_recording, write_merged_ipc
-from ainimal_zookeeper.service.authorization import Resource, Viewer, authorize
+from ainimal_zookeeper.service.authorization import Viewer, authorize, instance_resource
 from ainimal_zookeeper.service.records import INSTANCES, RECORDINGS, now_iso
 
 if TYPE_CHECKING:
@@ -80,6 +80,8 @@ class RecordingService:
         instance = self.zookeeper.controllable(viewer, instance_id, "record", "record")
         selection = parse_streams(streams, default=DEFAULT_RECORDING)
         check_recordable(selection)
+        if selection.activations:  # a recording of activations shows the model's insides
+            authorize(self.zookeeper.authorizer, viewer, "inspect", instance_resource(instance))
         if not instance.get("environment"):
             raise InvalidInput(f"instance {instance_id} has no environment, so it has no steps to record")
         recording_id = uuid.uuid4().hex[:16]
@@ -100,6 +102,9 @@ class RecordingService:
 
     def stop(self, viewer: Viewer, recording_id: str) -> dict[str, Any]:
         record = self.get_visible(viewer, recording_id)
+        # Authorized before anything else, so a stopped recording answers nobody without the right.
+        visible = self.zookeeper.visible(viewer, record["instance"])
+        authorize(self.zookeeper.authorizer, viewer, "record", instance_resource(visible))
         if record["status"] != "recording":
             return record
         if record.get("replayOf"):
@@ -123,8 +128,8 @@ class RecordingService:
 
     def get(self, viewer: Viewer, recording_id: str) -> dict[str, Any] | None:
         record = self.documents.get(RECORDINGS, recording_id)
-        if record is None or self.zookeeper.instance(viewer, record["instance"]) is None:
-            return None  # hidden and missing look the same
+        if record is None or self.zookeeper.inspectable(viewer, record["instance"]) is None:
+            return None  # hidden and missing look the same; watching an instance is not reading its recordings
         return self._reconciled(record)
 
     def get_visible(self, viewer: Viewer, recording_id: str) -> dict[str, Any]:
@@ -180,9 +185,7 @@ class RecordingService:
         record = self.get_visible(viewer, recording_id)
         instance = self.zookeeper.instance(viewer, record["instance"])
         assert instance is not None
-        authorize(
-            self.zookeeper.authorizer, viewer, "view", Resource("instance", instance["id"], instance.get("owner"))
-        )
+        authorize(self.zookeeper.authorizer, viewer, "inspect", instance_resource(instance))
         if not record.get("chunks"):
             raise Conflict(f"recording {recording_id} has no steps written yet")
         return record

@@ -89,7 +89,7 @@ class ReplayService:
 
     def get(self, viewer: Viewer, replay_id: str) -> dict[str, Any] | None:
         record = self.zookeeper.documents.get(REPLAYS, replay_id)
-        if record is None or self.zookeeper.instance(viewer, record["instance"]) is None:
+        if record is None or self.zookeeper.inspectable(viewer, record["instance"]) is None:
             return None
         if record["status"] == "running":
             instance = self.zookeeper.documents.get(INSTANCES, record["instance"]) or {"status": "FAILED"}

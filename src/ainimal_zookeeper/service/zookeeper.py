@@ -7,6 +7,7 @@ back through the projection, bytes in the BlobStore).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -21,16 +22,21 @@ from ainimal_zookeeper.domain.instance import ACTIVE_STATUSES, InstanceStatus, R
 from ainimal_zookeeper.domain.streams import StreamSelection, check_rate, parse_streams
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports import BlobStore, CommandBus, ComputeProvider, DocumentStore, EventBus, WorkerSpec
-from ainimal_zookeeper.service.authorization import Authorizer, Resource, Viewer, authorize
+from ainimal_zookeeper.service.authorization import Authorizer, Resource, Viewer, authorize, instance_resource
 from ainimal_zookeeper.service.event_stream import EventFanout
 from ainimal_zookeeper.service.limits import Limits, check_limits
 from ainimal_zookeeper.service.notifier import Notifier
 from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, now_iso
+from ainimal_zookeeper.service.stream_guard import GuardedStream
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.service.telemetry_hub import TelemetryHub
 
 log = logging.getLogger(__name__)
+
+#: How often an open stream re-checks that its viewer may still see the instance (an operator
+#: may unmark it public, or a grant may be revoked, while someone watches).
+VISIBILITY_RECHECK_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -103,18 +109,28 @@ class Zookeeper:
     def instances(self, viewer: Viewer, statuses: list[str] | None = None) -> list[dict[str, Any]]:
         where = [("status", "in", list(statuses))] if statuses else []
         docs = self.documents.find(INSTANCES, where, order_by="createdAt")
-        return [d for d in docs if self._may(viewer, "view", _instance_resource(d))]
+        return [d for d in docs if self._may(viewer, "view", instance_resource(d))]
 
     def instance(self, viewer: Viewer, instance_id: str) -> dict[str, Any] | None:
         doc = self.documents.get(INSTANCES, instance_id)
         # Hidden and missing look the same, so ids of others' instances leak nothing.
-        return doc if doc and self._may(viewer, "view", _instance_resource(doc)) else None
+        return doc if doc and self._may(viewer, "view", instance_resource(doc)) else None
 
     def checkpoint(self, viewer: Viewer, checkpoint_id: str) -> dict[str, Any] | None:
+        """A checkpoint of an instance the viewer may inspect; None otherwise (hidden looks missing)."""
         doc = self.documents.get(CHECKPOINTS, checkpoint_id)
-        if doc is None or self.instance(viewer, doc["instance"]) is None:
+        if doc is None or self.inspectable(viewer, doc["instance"]) is None:
             return None
         return doc
+
+    def inspectable(self, viewer: Viewer, instance_id: str) -> dict[str, Any] | None:
+        """The instance when the viewer may look inside it (parameters, checkpoints, recordings)."""
+        doc = self.instance(viewer, instance_id)
+        return doc if doc is not None and self.may_inspect(viewer, doc) else None
+
+    def may_inspect(self, viewer: Viewer, doc: dict[str, Any]) -> bool:
+        """Whether the viewer may see an instance's insides, not only watch it."""
+        return self._may(viewer, "inspect", instance_resource(doc))
 
     def checkpoints_of(self, instance_id: str) -> list[dict[str, Any]]:
         return self.documents.find(CHECKPOINTS, [("instance", "==", instance_id)], order_by="createdAt")
@@ -134,9 +150,9 @@ class Zookeeper:
     def telemetry_stream(
         self, viewer: Viewer, instance_id: str, streams: list[str] | None, max_hz: float | None
     ) -> AsyncIterator[dict[str, Any]]:
-        """Live frames of an active instance the viewer may observe."""
+        """Live frames of an active instance the viewer may observe, while it may."""
         selection, hz = self._observable(viewer, instance_id, streams, max_hz)
-        return self._telemetry().stream(instance_id, selection, hz)
+        return self._while_visible(viewer, instance_id, self._telemetry().stream(instance_id, selection, hz))
 
     def latest_frame(self, viewer: Viewer, instance_id: str, streams: list[str] | None) -> dict[str, Any]:
         """One frame, fresh from the worker (the one-shot twin of `telemetry`)."""
@@ -146,8 +162,11 @@ class Zookeeper:
     def _observable(
         self, viewer: Viewer, instance_id: str, streams: list[str] | None, max_hz: float | None
     ) -> tuple[StreamSelection, float]:
-        doc = self.visible(viewer, instance_id)  # seeing an instance is what observing it needs
+        doc = self.visible(viewer, instance_id)  # seeing an instance is what watching it needs
         selection, hz = parse_streams(streams), check_rate(max_hz)
+        if selection.activations or selection.weights or selection.wants("state"):
+            # Activations, weights and state show the model's insides, not only its behaviour.
+            authorize(self.authorizer, viewer, "inspect", instance_resource(doc))
         if doc["status"] not in (
             InstanceStatus.RUNNING.value,
             InstanceStatus.PAUSED.value,
@@ -167,8 +186,21 @@ class Zookeeper:
         """Live events of one instance the viewer may see (or of all, filtered per event)."""
         if instance_id is not None:
             self.visible(viewer, instance_id)
-            return self.event_fanout.stream(instance_id)
+            return self._while_visible(viewer, instance_id, self.event_fanout.stream(instance_id))
         return self._visible_events(viewer)
+
+    def _while_visible(
+        self, viewer: Viewer, instance_id: str, items: AsyncIterator[dict[str, Any]]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """`items` until the viewer may no longer see the instance (re-checked every few seconds)."""
+
+        async def still_visible() -> bool:
+            if await asyncio.to_thread(self.instance, viewer, instance_id) is not None:
+                return True
+            log.info("a stream of instance %s ended: its viewer may no longer see it", instance_id)
+            return False
+
+        return GuardedStream(items, still_visible, VISIBILITY_RECHECK_SECONDS)
 
     async def _visible_events(self, viewer: Viewer) -> AsyncIterator[dict[str, Any]]:
         async for item in self.event_fanout.stream(None):
@@ -179,7 +211,9 @@ class Zookeeper:
 
     def launch(self, viewer: Viewer, request: LaunchRequest) -> dict[str, Any]:
         """Validate, reserve a slot, start a worker; returns the instance once it runs (or fails)."""
-        authorize(self.authorizer, viewer, "launch", Resource("model", request.model))
+        self._launchable(viewer, Resource("model", request.model))
+        if request.environment:
+            self._launchable(viewer, Resource("environment", request.environment))
         plan = self.catalog.plan_launch(
             request.model, request.environment, request.parameters, request.environment_parameters
         )
@@ -200,6 +234,7 @@ class Zookeeper:
             "episode": checkpoint["episode"] if checkpoint else 0,
             "metrics": {},
             "owner": viewer.username,
+            "public": False,
             "createdAt": now_iso(),
             "createdEpoch": time.time(),
             "seed": seed,
@@ -239,6 +274,12 @@ class Zookeeper:
         self._update_if(instance_id, InstanceStatus.PENDING, {"status": InstanceStatus.STARTING.value})
         return self._wait_for_status(instance_id, lambda s: s not in ("PENDING", "STARTING"), self.timeouts.launch)
 
+    def _launchable(self, viewer: Viewer, resource: Resource) -> None:
+        """Refuse a launch with a model or env the viewer may not launch; unseen ones are "unknown"."""
+        if not self._may(viewer, "view", resource):
+            raise NotFound(f"unknown {resource.kind} {resource.id!r}")
+        authorize(self.authorizer, viewer, "launch", resource)
+
     def _launch_checkpoint(self, viewer: Viewer, checkpoint_id: str | None, model: str) -> dict[str, Any] | None:
         if not checkpoint_id:
             return None
@@ -275,9 +316,31 @@ class Zookeeper:
             self.send_and_wait(cmd.SetMode(instance_id, mode=mode.value), self.timeouts.command)
         return self.get(instance_id)
 
+    def set_public(self, viewer: Viewer, instance_id: str, public: bool) -> dict[str, Any]:
+        """Let anybody, signed in or not, watch the instance (or stop that); needs `manage` on it."""
+        doc = self.visible(viewer, instance_id)
+        authorize(self.authorizer, viewer, "manage", instance_resource(doc))
+        if bool(doc.get("public", False)) != public:
+            self.documents.update(INSTANCES, instance_id, {"public": public, "updatedAt": now_iso()})
+            log.info("%s marked instance %s %s", viewer.username, instance_id, "public" if public else "private")
+        return self.get(instance_id)
+
+    def disown(self, username: str) -> int:
+        """Clear `username` as the owner of its instances (its account was deleted); returns how many.
+
+        Ownership is by name, so a later account of the same name must not inherit control of
+        these instances; admins and operators keep it. The former owner stays on record.
+        """
+        owned = self.documents.find(INSTANCES, [("owner", "==", username)])
+        for doc in owned:
+            self.documents.update(
+                INSTANCES, doc["id"], {"owner": None, "formerOwner": username, "updatedAt": now_iso()}
+            )
+        return len(owned)
+
     def terminate(self, viewer: Viewer, instance_id: str) -> dict[str, Any]:
         doc = self.visible(viewer, instance_id)
-        authorize(self.authorizer, viewer, "control", _instance_resource(doc))
+        authorize(self.authorizer, viewer, "control", instance_resource(doc))
         if InstanceStatus(doc["status"]).is_final:
             return doc
         self._update_if(instance_id, None, {"status": InstanceStatus.STOPPING.value})
@@ -355,7 +418,7 @@ class Zookeeper:
 
     def controllable(self, viewer: Viewer, instance_id: str, action: str, verb: str) -> dict[str, Any]:
         doc = self.visible(viewer, instance_id)
-        authorize(self.authorizer, viewer, action, _instance_resource(doc))
+        authorize(self.authorizer, viewer, action, instance_resource(doc))
         require_controllable(instance_id, InstanceStatus(doc["status"]), verb)
         if doc["status"] == InstanceStatus.STOPPING.value:
             raise Conflict(f"cannot {verb} instance {instance_id}: it is STOPPING")
@@ -429,10 +492,6 @@ class Zookeeper:
         self.documents.run_in_transaction(update)
 
 
-def _instance_resource(doc: dict[str, Any]) -> Resource:
-    return Resource("instance", doc["id"], doc.get("owner"))
-
-
 def _require_mode(model: CatalogEntry, mode: RunMode) -> None:
     modes = model.spec.get("modes", [])
     if mode.value not in modes:
@@ -442,4 +501,4 @@ def _require_mode(model: CatalogEntry, mode: RunMode) -> None:
         )
 
 
-__all__ = ["LaunchRequest", "Timeouts", "Zookeeper", "ZookeeperError"]
+__all__ = ["LaunchRequest", "Timeouts", "Zookeeper", "ZookeeperError", "instance_resource"]

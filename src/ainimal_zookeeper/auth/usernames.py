@@ -1,0 +1,55 @@
+"""What a username may look like, for local accounts and for names given to outside identities.
+
+Lower-case letters, digits, '.', '_' and '-', 3 to 64 long, starting and ending with a letter or
+digit. Names are compared after Unicode NFKC folding and lower-casing, so "Alice" and "alice"
+are one account and look-alike characters cannot make a second one. ':' is reserved for outside
+identities ("github:octocat"), so a local account can never take such a name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from ainimal_zookeeper.errors import InvalidInput
+
+__all__ = ["RESERVED_USERNAMES", "external_username", "normalize_username"]
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]$")
+# Outside names may keep '@' and '+': a verified email is the unique name Google gives.
+_NOT_ALLOWED = re.compile(r"[^a-z0-9._@+-]+")
+#: Names with a meaning of their own: the anonymous viewer and the no_auth local operator.
+RESERVED_USERNAMES = frozenset({"anonymous", "local", "system"})
+
+
+def normalize_username(raw: str) -> str:
+    """The canonical form of a local username.
+
+    Raises:
+        InvalidInput: when the name breaks the rules or is reserved.
+    """
+    if not isinstance(raw, str) or len(raw) > 256:
+        raise InvalidInput("a username is a string of 3 to 64 characters")
+    name = unicodedata.normalize("NFKC", raw).strip().lower()
+    if not _USERNAME.match(name):
+        raise InvalidInput(
+            "a username is 3 to 64 characters: lower-case letters, digits, '.', '_' and '-', starting and "
+            f"ending with a letter or digit; got {raw[:64]!r}"
+        )
+    if name in RESERVED_USERNAMES:
+        raise InvalidInput(f"the username {name!r} is reserved: choose another")
+    return name
+
+
+def external_username(provider: str, suggestion: str | None, subject: str) -> str:
+    """A local name for an outside identity: "<provider>:<login>", or a hash of the subject.
+
+    The suggestion (a unique login such as GitHub's, or a verified email) is folded into the
+    username alphabet (plus '@' and '+'); when nothing usable is left, a short hash of the
+    provider's subject is used.
+    """
+    folded = _NOT_ALLOWED.sub("-", unicodedata.normalize("NFKC", suggestion or "").lower()).strip("-._")[:64]
+    if len(folded) < 1:
+        folded = "u" + hashlib.sha256(subject.encode()).hexdigest()[:12]
+    return f"{provider}:{folded}"

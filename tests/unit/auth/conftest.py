@@ -1,0 +1,42 @@
+"""Fixtures for the sign-in and authorization tests: cheap hashes, a token service, real stores."""
+
+from __future__ import annotations
+
+import pytest
+from argon2 import profiles
+
+from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
+from ainimal_zookeeper.auth.accounts import AccountStore
+from ainimal_zookeeper.auth.grants import GrantStore
+from ainimal_zookeeper.auth.passwords import Passwords
+from ainimal_zookeeper.auth.tokens import TokenService
+
+SECRET = "s" * 24 + "-test-secret-0123456789"  # 47 bytes: enough for HS256
+
+
+@pytest.fixture(scope="session")
+def passwords():
+    # The cheapest argon2id parameters: the tests check behaviour, not cost.
+    return Passwords(profiles.CHEAPEST)
+
+
+@pytest.fixture
+def tokens():
+    return TokenService.hmac(SECRET)
+
+
+@pytest.fixture
+def documents(tmp_path):
+    store = SqliteDocumentStore(tmp_path / "state.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def grants(documents):
+    return GrantStore(documents, cache_seconds=0)
+
+
+@pytest.fixture
+def accounts(documents):
+    return AccountStore(documents)
