@@ -10,7 +10,17 @@ PORT ?= 8000
 
 CHECKOV := .venv-checkov/bin/checkov
 
-.PHONY: run test lint infra-check bench clean
+# The web client (client/web, Vite + TypeScript + Preact) builds into the Python package.
+# npm ci runs when the lockfile changes, the build when a source changes: otherwise both are skipped.
+NPM ?= npm
+WEB := client/web
+# The service worker is written last by the build (and is not in git): its date says when the client was built.
+CLIENT_BUILT := src/ainimal_zookeeper/client/static/sw.js
+WEB_MODULES := $(WEB)/node_modules/.package-lock.json
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
+HAVE_NPM := $(shell command -v $(NPM) 2>/dev/null)
+
+.PHONY: run test lint infra-check bench clean client client-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +29,28 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test,torch,gcp]"
 	touch $(STAMP)
 
-run: $(STAMP)
+$(WEB_MODULES): $(WEB)/package.json $(WEB)/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "error: the web client needs Node.js 20.19+ with npm (not found)"; exit 1; }
+	cd $(WEB) && $(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CLIENT_BUILT): $(WEB_MODULES) $(WEB_SOURCES)
+	cd $(WEB) && $(NPM) run --silent build
+
+# `make run` serves the API even without Node.js (the page then says how to build the client);
+# `make test` needs it.
+ifeq ($(HAVE_NPM),)
+client:
+	@echo "note: npm not found: the web client is not built (install Node.js 20.19+, then make client)"
+else
+client: $(CLIENT_BUILT)
+endif
+
+# Type checks (strict TypeScript) and the vitest component tests.
+client-test: $(WEB_MODULES)
+	cd $(WEB) && $(NPM) run --silent check
+
+run: $(STAMP) client
 	$(PY) -m ainimal_zookeeper.server --client --port $(PORT)
 
 lint: $(STAMP)
@@ -35,11 +66,11 @@ $(CHECKOV):
 infra-check: $(CHECKOV)
 	$(CHECKOV) -d infra/terraform --quiet --compact --skip-download
 
-test: lint infra-check
+test: lint infra-check client-test $(CLIENT_BUILT)
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .venv-checkov zookeeper-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov zookeeper-data .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules

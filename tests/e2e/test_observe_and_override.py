@@ -78,11 +78,12 @@ def test_latest_frame_answers_once_with_small_weights_in_full(server):
 
 def test_weights_and_activations_change_while_the_model_trains(server):
     instance = launch(server, "TorchReinforce", "CartPole", mode="TRAIN", parameters={"batch_steps": 200})
-    with telemetry(server, instance["id"], ["weights/policy.0.weight", "activations/policy.0", "metrics"], 5) as stream:
+    with telemetry(server, instance["id"], ["weights/policy.0.weight", "activations/policy.0", "state"], 5) as stream:
         # The first frame shows the instance as it is when the stream opens; activations come
         # with the frames of the steps that follow.
         first = wait_for(lambda: (frame := stream.next())["streams"].get("activations/policy.0") and frame)
-        wait_for(lambda: stream.next()["streams"]["metrics"].get("loss") is not None, what="a training update")
+        updates = first["streams"]["state"]["policy_updates"]
+        wait_for(lambda: stream.next()["streams"]["state"]["policy_updates"] > updates, what="a policy update")
         last = stream.next()
     terminate(server, instance["id"])
     before, after = first["streams"]["weights/policy.0.weight"], last["streams"]["weights/policy.0.weight"]
@@ -134,7 +135,8 @@ def test_a_realtime_takeover_uses_the_latest_human_action_and_the_agent_fills_ga
 
 def test_a_lockstep_takeover_steps_once_per_human_action(server):
     instance = launch(server, "Constant", "Echo")
-    step_query = f'{{ latestFrame(id: "{instance["id"]}", streams: ["inputs"]) {{ step streams }} }}'
+    # `outputs` is the action the env last received (an observation would be reset at an episode's end).
+    step_query = f'{{ latestFrame(id: "{instance["id"]}", streams: ["outputs"]) {{ step streams }} }}'
     server.gql(
         OVERRIDE,
         {
@@ -144,7 +146,9 @@ def test_a_lockstep_takeover_steps_once_per_human_action(server):
     )
     # The first action releases one step, then the env waits.
     held = wait_for(
-        lambda: (f := server.gql(step_query)["latestFrame"]) and f["streams"]["inputs"]["observation"][0] == 1.0 and f
+        lambda: (
+            (f := server.gql(step_query)["latestFrame"]) and f["streams"].get("outputs", {}).get("action") == 1 and f
+        )
     )
     time.sleep(0.3)
     assert server.gql(step_query)["latestFrame"]["step"] == held["step"]
@@ -153,7 +157,7 @@ def test_a_lockstep_takeover_steps_once_per_human_action(server):
     wait_for(lambda: server.gql(step_query)["latestFrame"]["step"] == held["step"] + 3, what="three more steps")
     time.sleep(0.3)
     after = server.gql(step_query)["latestFrame"]
-    assert after["step"] == held["step"] + 3 and after["streams"]["inputs"]["observation"][0] == 2.0
+    assert after["step"] == held["step"] + 3 and after["streams"]["outputs"]["action"] == 2
     terminate(server, instance["id"])
 
 

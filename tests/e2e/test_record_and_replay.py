@@ -170,14 +170,11 @@ def test_a_closed_loop_replay_from_the_same_checkpoint_follows_the_recorded_traj
 
 def test_a_replay_through_another_checkpoint_shows_differences(server, recorded, checkpoint_a):
     trainer = launch(server, mode="TRAIN", checkpoint=checkpoint_a, parameters={"batch_steps": 200})
+    state = f'{{ instance(id: "{trainer["id"]}") {{ state }} }}'
     wait_for(
-        lambda: (
-            (server.gql(f'{{ instance(id: "{trainer["id"]}") {{ metrics }} }}')["instance"]["metrics"] or {}).get(
-                "loss"
-            )
-            is not None
-        ),
-        what="a training update",
+        lambda: (server.gql(state)["instance"]["state"] or {}).get("policy_updates", 0) >= 1,
+        timeout=60,
+        what="a policy update",
     )
     checkpoint_b = server.gql(f'mutation {{ saveCheckpoint(id: "{trainer["id"]}", tag: "b") {{ id }} }}')[
         "saveCheckpoint"

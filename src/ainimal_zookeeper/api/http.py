@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from graphql import ExecutionResult, OperationType
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
 
 from ainimal_zookeeper.api.context import RequestContext, SignIn
 from ainimal_zookeeper.api.downloads import RecordingDownloads
@@ -205,27 +207,42 @@ def _retry_after(body: dict[str, Any]) -> dict[str, str] | None:
     return {"Retry-After": str(max(waits))} if waits else None
 
 
-def build_http_app(endpoint: GraphQLEndpoint, client_page: Callable[[], str] | None = None) -> Starlette:
-    """The embedded server's ASGI app: /graphql, /recordings/..., /auth/..., /healthz and, with the client, /."""
+def build_http_app(
+    endpoint: GraphQLEndpoint, client_routes: list[BaseRoute] | None = None, cors_origins: list[str] | None = None
+) -> Starlette:
+    """The embedded server's ASGI app: /graphql, /recordings/..., /auth/..., /healthz and, with
+    the client's routes (its page, manifest, service worker and icons), the web client at /.
+
+    `cors_origins` lets browsers on those origins call the API (a web client served elsewhere):
+    bearer tokens, not cookies, so no credentials are allowed cross-origin.
+    """
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"ok": True})
 
     async def index(_request: Request) -> Response:
-        if client_page is None:
-            return JSONResponse(
-                {"service": "AInimal Zookeeper", "graphql": "/graphql", "client": "start with --client"}
-            )
-        return HTMLResponse(client_page())
+        return JSONResponse({"service": "AInimal Zookeeper", "graphql": "/graphql", "client": "start with --client"})
 
     downloads = RecordingDownloads(endpoint)
     sign_in = SignInRoutes(endpoint)
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
         Route("/recordings/{recording_id}/{kind}", downloads.handle),
         Route(f"{AUTH_PATH_PREFIX}/{{provider}}/authorize", sign_in.authorize),
         Route(f"{AUTH_PATH_PREFIX}/{{provider}}/callback", sign_in.callback),
         Route("/healthz", health),
-        Route("/", index),
+        *(client_routes if client_routes is not None else [Route("/", index)]),
     ]
-    return Starlette(routes=routes)
+    middleware = []
+    if cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "Accept"],
+                expose_headers=["Content-Disposition", "Retry-After", "WWW-Authenticate"],
+                max_age=600,
+            )
+        )
+    return Starlette(routes=routes, middleware=middleware)

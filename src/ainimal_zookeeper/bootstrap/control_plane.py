@@ -50,7 +50,7 @@ class ControlPlane:
 def build_control_plane(
     config: ZookeeperConfig,
     data_dir: Path,
-    client_page: Any = None,
+    client_routes: Any = None,
     timeouts: Timeouts | None = None,
 ) -> ControlPlane:
     """Wire the server for `config`: local adapters unless `backends` names others.
@@ -118,7 +118,7 @@ def build_control_plane(
     endpoint = GraphQLEndpoint(
         zookeeper, Executor(build_executable_schema()), access.authenticator, access.administration
     )
-    http = build_http_app(endpoint, client_page)
+    http = build_http_app(endpoint, client_routes, config.server.cors_origins)
     closers = [liveness.close, *ports.closers, access.close]
     return ControlPlane(
         zookeeper, endpoint, http, closers, access, stop_workers_on_close=config.backends.compute == "local"

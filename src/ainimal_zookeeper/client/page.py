@@ -1,11 +1,110 @@
-"""The web client's page. A placeholder until the web client lands: it says what the server
-offers and how to reach its API, and lists instances using the GraphQL API itself."""
+"""The web client's files, as the server (`--client`) and `python -m ainimal_zookeeper.client` serve them.
+
+The client is built from `client/web/` (`make client`) into `static/`: one page with its
+script and styles inlined, beside the PWA files (web app manifest, service worker, icons).
+The page is served with its connection details injected (`window.__ZK_CONFIG__`): an empty
+server means "the API is where this page came from", None means "ask on the Connect screen".
+"""
 
 from __future__ import annotations
 
+import json
 from importlib import resources
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+__all__ = ["STATIC_DIR", "client_app", "client_page", "client_routes", "is_built"]
+
+STATIC_DIR = Path(str(resources.files("ainimal_zookeeper.client") / "static"))
+_CONFIG_MARK = "<!--zk-config-->"
+#: The page and the service worker must be revalidated, or an installed app never updates.
+_NO_CACHE = {"Cache-Control": "no-cache"}
+_ICON_CACHE = {"Cache-Control": "public, max-age=86400"}
+_MEDIA_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
+
+_NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>AInimal Zookeeper</title></head>
+<body style="font-family: system-ui, sans-serif; margin: 2rem; max-width: 40rem">
+<h1>AInimal Zookeeper</h1>
+<p>The web client is not built in this installation. From a source checkout, run
+<code>make client</code> (needs Node.js 20.19 or newer) and reload; <code>make run</code> does it for you.</p>
+<p>The GraphQL API is at <a href="graphql">graphql</a>.</p></body></html>"""
 
 
-def client_page() -> str:
-    """The HTML served at / by `--client` and by `python -m ainimal_zookeeper.client`."""
-    return (resources.files("ainimal_zookeeper.client") / "static" / "index.html").read_text()
+def is_built() -> bool:
+    """Whether the built client is there (`make client` writes it)."""
+    return (STATIC_DIR / "index.html").is_file()
+
+
+def client_page(server: str | None = "") -> str:
+    """The client's HTML with its connection details.
+
+    Args:
+        server: the API's origin for the client to use; "" (default) for the origin the page is
+            served from (the server's own `--client`), None to ask the user.
+
+    Returns:
+        The page; a short "not built" page when the client has not been built.
+    """
+    if not is_built():
+        return _NOT_BUILT
+    page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    # "<" escaped so that no value can close the script element.
+    config = json.dumps({"server": server}).replace("<", "\\u003c")
+    return page.replace(_CONFIG_MARK, f"<script>window.__ZK_CONFIG__ = {config};</script>", 1)
+
+
+def client_routes(server: str | None = "") -> list[BaseRoute]:
+    """Starlette routes for the page, `/client-config.json`, the manifest, service worker and icons.
+
+    Mount them at the root of an app that serves the API (same origin: `server=""`) or on their
+    own (`server=None`: the user enters the server's URL).
+    """
+
+    async def index(_request: Request) -> Response:
+        return HTMLResponse(client_page(server), headers=_NO_CACHE)
+
+    async def config(_request: Request) -> Response:
+        return JSONResponse({"server": server}, headers=_NO_CACHE)
+
+    async def manifest(_request: Request) -> Response:
+        return _file("manifest.webmanifest", "application/manifest+json", _NO_CACHE)
+
+    async def worker(_request: Request) -> Response:
+        return _file("sw.js", "text/javascript", _NO_CACHE)
+
+    async def icon(request: Request) -> Response:
+        name = request.path_params["name"]
+        suffix = Path(name).suffix
+        if "/" in name or "\\" in name or name.startswith(".") or suffix not in _MEDIA_TYPES:
+            return _not_found()
+        return _file(f"icons/{name}", _MEDIA_TYPES[suffix], _ICON_CACHE)
+
+    return [
+        Route("/", index),
+        Route("/index.html", index),
+        Route("/client-config.json", config),
+        Route("/manifest.webmanifest", manifest),
+        Route("/sw.js", worker),
+        Route("/icons/{name}", icon),
+    ]
+
+
+def client_app(server: str | None = None) -> Starlette:
+    """The client alone, as an ASGI app (what `python -m ainimal_zookeeper.client` serves)."""
+    return Starlette(routes=client_routes(server))
+
+
+def _file(relative: str, media_type: str, headers: dict[str, str]) -> Response:
+    path = STATIC_DIR / relative
+    if not path.is_file():
+        return _not_found()
+    return FileResponse(path, media_type=media_type, headers=headers)
+
+
+def _not_found() -> Response:
+    return JSONResponse({"error": "not found"}, status_code=404)

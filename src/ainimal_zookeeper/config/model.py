@@ -129,6 +129,9 @@ class ServerSettings(_Strict):
     port: Annotated[Int, _at_least(1, False)] = 8000
     https: bool = False
     data_dir: str | None = None
+    #: Origins of web clients served elsewhere (e.g. `python -m ainimal_zookeeper.client` on
+    #: another port) that may call the API from a browser; none by default.
+    cors_origins: list[Text] = Field(default_factory=list)
 
 
 class WorkerSettings(_Strict):

@@ -23,13 +23,13 @@ def serve(
     log_level: str = "info",
 ) -> int:
     """Build the embedded zookeeper for `config` and serve it; returns the exit code."""
-    from ainimal_zookeeper.client.page import client_page
+    from ainimal_zookeeper.client.page import client_routes
 
     host = host or config.server.host
     port = port if port is not None else config.server.port
     check_port_free(host, port)
     folder = Path(data_dir or config.server.data_dir or "zookeeper-data").resolve()
-    app = build_embedded(config, folder, client_page=client_page if with_client else None)
+    app = build_embedded(config, folder, client_routes=client_routes() if with_client else None)
     side = SideProcesses([entry.cmd for entry in config.launch_etc])
     side.start()
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
@@ -40,7 +40,12 @@ def serve(
     # that ends here as for Ctrl-C, so the workers are stopped instead of being orphaned.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        uvicorn.Server(uvicorn.Config(app.http, host=host, port=port, log_level="warning", lifespan="off")).run()
+        # Open event streams (a browser watching an instance) never end by themselves: give them
+        # a few seconds on shutdown, then close them, instead of waiting for the browser to leave.
+        settings = uvicorn.Config(
+            app.http, host=host, port=port, log_level="warning", lifespan="off", timeout_graceful_shutdown=3
+        )
+        uvicorn.Server(settings).run()
     except KeyboardInterrupt:
         pass  # uvicorn has shut down gracefully and re-raises the signal: a normal stop
     finally:

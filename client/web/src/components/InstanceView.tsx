@@ -1,0 +1,277 @@
+/**
+ * One instance, live: the env frame, inputs and outputs by modality, reward and loss charts,
+ * controls, takeover, and (for those who may look inside) network, checkpoints, recordings.
+ */
+
+import { useMemo, useState } from "preact/hooks";
+import { useApp } from "../context";
+import { availableControls, FINAL } from "../lib/controls";
+import { num, when } from "../lib/format";
+import { usePolledQuery, useSubscription } from "../lib/live";
+import { actionTarget } from "../lib/modalities";
+import { isSignedIn } from "../lib/permissions";
+import { type Frame, Histories, TelemetryFeed, useFeed } from "../lib/telemetry";
+import { CLEAR_OVERRIDE, INSTANCE_EVENTS, type InstanceDetail, instanceQuery, TELEMETRY } from "../lib/queries";
+import { href } from "../lib/router";
+import { drawLines, LiveCanvas } from "./charts";
+import { Checkpoints } from "./Checkpoints";
+import { ErrorNote, LiveBadge, Section, StatusBadge, useAction } from "./common";
+import { ControlBar } from "./ControlBar";
+import { FrameCanvas } from "./FrameCanvas";
+import { episodeReturn } from "./Instances";
+import { ModalityPanel } from "./ModalityView";
+import { defaultWatched, Network, networkStreams } from "./Network";
+import { Recordings } from "./Recordings";
+import { Takeover } from "./Takeover";
+
+const RATES = [10, 30, 60];
+const TABS = ["network", "checkpoints", "recordings", "details"] as const;
+
+export function InstanceView({ id, tab }: { id: string; tab: string | null }) {
+  const { api, schema, viewer } = useApp();
+  const query = useMemo(() => instanceQuery(schema), [schema]);
+  const { data, error, refresh } = usePolledQuery<{ instance: InstanceDetail | null }>(api, query, { id }, 3000);
+  const instance = data?.instance ?? null;
+  const events = useSubscription(api, INSTANCE_EVENTS, { id }, refresh);
+  if (error && !instance) return <ErrorNote error={error} />;
+  if (!data) return <p class="muted">Loading…</p>;
+  if (!instance) {
+    return (
+      <p>
+        There is no instance {id} you may see. <a href={href({ name: "instances" })}>All instances</a>
+      </p>
+    );
+  }
+  return <Live instance={instance} tab={tab} refresh={refresh} events={events} signedIn={isSignedIn(viewer)} />;
+}
+
+function Live({
+  instance,
+  tab,
+  refresh,
+  events,
+  signedIn,
+}: {
+  instance: InstanceDetail;
+  tab: string | null;
+  refresh: () => void;
+  events: ReturnType<typeof useSubscription>;
+  signedIn: boolean;
+}) {
+  const { api, schema, viewer } = useApp();
+  const controls = availableControls(instance, viewer.permissions, { signedIn, hasSetPublic: !!schema.mutation("setPublic") });
+  const ended = FINAL.includes(instance.status);
+  const [rate, setRate] = useState(30);
+  const feed = useMemo(() => new TelemetryFeed(), [instance.id]);
+  const histories = useMemo(() => new Histories(feed), [feed]);
+  const deep = useMemo(() => new TelemetryFeed(), [instance.id]);
+  const layers = instance.architecture?.layers ?? [];
+  const [watched, setWatched] = useState<string[]>(() => defaultWatched(layers));
+  // Only the sections this AInimal has: no network view without layers, no checkpoints if it cannot save.
+  const tabs = TABS.filter(
+    (t) =>
+      (t !== "network" || layers.length > 0) &&
+      (t !== "checkpoints" || instance.model.checkpointable || (instance.checkpoints ?? []).length > 0),
+  );
+  const activeTab = tabs.find((t) => t === tab) ?? (controls.inspect ? tabs[0] : null);
+
+  const streams = ["inputs", "outputs", "reward", "metrics", "frame", ...(controls.inspect ? ["state"] : [])];
+  const live = useSubscription<{ telemetry: Frame }>(
+    api,
+    ended ? null : TELEMETRY,
+    { id: instance.id, streams, maxHz: rate },
+    (d) => feed.push(d.telemetry),
+  );
+  const deepStreams = controls.inspect && activeTab === "network" ? networkStreams(layers, watched) : [];
+  useSubscription<{ telemetry: Frame }>(
+    api,
+    ended || deepStreams.length === 0 ? null : TELEMETRY,
+    { id: instance.id, streams: deepStreams, maxHz: 4 },
+    (d) => deep.push(d.telemetry),
+  );
+
+  const outputs = instance.architecture?.outputModalities ?? instance.environment?.actionModalities ?? null;
+  const inputs = instance.architecture?.inputModalities ?? instance.environment?.observationModalities ?? null;
+  const action = actionTarget(outputs);
+
+  return (
+    <div class="instance" data-testid="instance-view" data-status={instance.status}>
+      <div class="row spread wrap">
+        <div>
+          <h1>
+            {instance.model.name}
+            {instance.environment ? <span class="muted"> on {instance.environment.name}</span> : null}{" "}
+            <StatusBadge status={instance.status} />
+          </h1>
+          <p class="muted small">
+            <code>{instance.id}</code> · {instance.mode.toLowerCase()} · {instance.owner ? `${instance.owner} · ` : ""}started {when(instance.createdAt)}
+            {instance.public ? " · public" : ""}
+            {ended ? null : (
+              <>
+                {" · "}
+                <LiveBadge status={live ?? events} />
+              </>
+            )}
+          </p>
+        </div>
+        <ControlBar id={instance.id} mode={instance.mode} isPublic={!!instance.public} controls={controls} onChanged={refresh} />
+      </div>
+      <ErrorNote error={instance.error} />
+      <Stats instance={instance} feed={feed} />
+      <div class="live-grid">
+        <div class="stage">
+          <FrameCanvas feed={feed} ended={ended} />
+          <div class="row small muted">
+            <label class="inline">
+              Live rate
+              <select aria-label="Live rate" value={String(rate)} onChange={(e) => setRate(Number((e.target as HTMLSelectElement).value))}>
+                {RATES.map((r) => (
+                  <option key={r} value={String(r)}>
+                    {r} Hz
+                  </option>
+                ))}
+              </select>
+            </label>
+            <Dropped feed={feed} />
+          </div>
+          {controls.takeover && action ? (
+            <Takeover instanceId={instance.id} actionName={action.name} modality={action.modality} overrides={instance.overrides ?? []} onChanged={refresh} />
+          ) : null}
+        </div>
+        <div class="side">
+          <Section title="Inputs">
+            <ModalityPanel feed={feed} stream="inputs" modalities={inputs} />
+          </Section>
+          <Section title="Outputs">
+            <ModalityPanel feed={feed} stream="outputs" modalities={outputs} />
+          </Section>
+          <Section title="Reward">
+            <LiveCanvas feed={feed} label="reward per step" height={60} draw={drawLines([{ name: "reward", series: histories.get("reward") }])} />
+          </Section>
+        </div>
+      </div>
+      <div class="charts">
+        <Section title="Episode return">
+          <LiveCanvas
+            feed={feed}
+            label="episode return"
+            height={120}
+            draw={drawLines([
+              { name: "return", series: histories.get("episode_return") },
+              { name: "mean", series: histories.get("mean_return") },
+            ])}
+          />
+        </Section>
+        {instance.model.trainable ? (
+          <Section title="Loss">
+            <LiveCanvas feed={feed} label="loss" height={120} draw={drawLines([{ name: "loss", series: histories.get("loss") }])} />
+          </Section>
+        ) : null}
+      </div>
+      {controls.inspect ? (
+        <>
+          <nav class="tabs" aria-label="Instance sections">
+            {tabs.map((t) => (
+              <a key={t} href={href({ name: "instance", id: instance.id, tab: t })} class={activeTab === t ? "active" : ""}>
+                {t}
+              </a>
+            ))}
+          </nav>
+          {activeTab === "network" ? <Network architecture={instance.architecture} watched={watched} onWatch={setWatched} feed={deep} /> : null}
+          {activeTab === "checkpoints" ? (
+            <Checkpoints
+              instanceId={instance.id}
+              modelName={instance.model.name}
+              checkpoints={instance.checkpoints ?? []}
+              head={instance.headCheckpoint?.id ?? null}
+              controls={controls}
+              onChanged={refresh}
+            />
+          ) : null}
+          {activeTab === "recordings" ? (
+            <Recordings
+              instanceId={instance.id}
+              recordings={instance.recordings ?? []}
+              checkpoints={instance.checkpoints ?? []}
+              head={instance.headCheckpoint?.id ?? null}
+              controls={controls}
+              onChanged={refresh}
+            />
+          ) : null}
+          {activeTab === "details" ? <Details instance={instance} feed={feed} mayClear={controls.override} onChanged={refresh} /> : null}
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+function Stats({ instance, feed }: { instance: InstanceDetail; feed: TelemetryFeed }) {
+  useFeed(feed, 8);
+  const metrics = (feed.get("metrics")?.value as Record<string, unknown> | undefined) ?? instance.metrics ?? {};
+  const step = feed.frames > 0 ? feed.step : instance.step;
+  const episode = feed.episode ?? instance.episode;
+  const rows: [string, unknown][] = [
+    ["step", step],
+    ["episode", episode],
+    ["return", episodeReturn(metrics)],
+    ["mean return", metrics.mean_return],
+    ["loss", metrics.loss],
+    ["steps/s", metrics.steps_per_second],
+  ];
+  return (
+    <dl class="stats" data-testid="stats">
+      {rows
+        .filter(([, v]) => v !== undefined && v !== null)
+        .map(([k, v]) => (
+          <div key={k} data-stat={k}>
+            <dt>{k}</dt>
+            <dd>{num(v)}</dd>
+          </div>
+        ))}
+    </dl>
+  );
+}
+
+function Dropped({ feed }: { feed: TelemetryFeed }) {
+  useFeed(feed, 2);
+  return feed.dropped ? <span title="frames the server skipped because this view was slower than the instance">{num(feed.dropped)} skipped</span> : null;
+}
+
+function Details({ instance, feed, mayClear, onChanged }: { instance: InstanceDetail; feed: TelemetryFeed; mayClear: boolean; onChanged: () => void }) {
+  const { api } = useApp();
+  useFeed(feed, 2);
+  const clear = useAction(async (override: string) => {
+    await api.request(CLEAR_OVERRIDE, { id: instance.id, override });
+    onChanged();
+  });
+  const overrides = (instance.overrides ?? []).filter((o) => o.active !== false);
+  return (
+    <div class="details">
+      <Section title="Parameters">
+        <pre class="json">{JSON.stringify({ ...(instance.parameters ?? {}), seed: instance.seed }, null, 2)}</pre>
+      </Section>
+      <Section title="State">
+        <pre class="json">{JSON.stringify(feed.get("state")?.value ?? instance.state ?? null, null, 2)}</pre>
+      </Section>
+      <Section title="Overrides in force">
+        {overrides.length === 0 ? <p class="muted">none</p> : null}
+        <ul>
+          {overrides.map((o) => (
+            <li key={o.id}>
+              <code>{o.target}</code> {o.takeover ? `taken over (${o.takeover})` : `${o.mode} ${JSON.stringify(o.value)}`} by {o.setBy ?? "?"}{" "}
+              {mayClear ? (
+                <button type="button" class="small" onClick={() => void clear.run(o.id)}>
+                  clear
+                </button>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+        <ErrorNote error={clear.error} />
+      </Section>
+      <p class="small muted">
+        step {num(instance.step)} · episode {num(instance.episode)}
+      </p>
+    </div>
+  );
+}

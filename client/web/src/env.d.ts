@@ -1,0 +1,4 @@
+declare module "*.svg?inline" {
+  const dataUrl: string;
+  export default dataUrl;
+}

@@ -1,0 +1,79 @@
+/**
+ * Which controls an instance view shows: what the viewer may do (permissions), what the
+ * AInimal allows (modes, checkpoints, a mappable action space) and what its status permits.
+ */
+
+import { actionTarget, controlWidget, type Modalities } from "./modalities";
+import { type Action, can, instanceResource, type Permissions } from "./permissions";
+import type { InstanceStatus, RunMode } from "./queries";
+
+export interface ControlledInstance {
+  id: string;
+  owner?: string | null;
+  public?: boolean | null;
+  /** The server's own answer to "what may I do to this instance", when it sends one. */
+  permissions?: string[] | null;
+  status: InstanceStatus;
+  mode: RunMode;
+  modes?: RunMode[];
+  model: { name?: string; trainable: boolean; checkpointable: boolean; modes?: RunMode[] };
+  architecture?: { outputModalities?: Modalities | null } | null;
+  environment?: { actionModalities?: Modalities | null } | null;
+}
+
+export interface Controls {
+  pause: boolean;
+  resume: boolean;
+  terminate: boolean;
+  /** Modes the viewer may switch to (the current one included); empty: no mode switch. */
+  modes: RunMode[];
+  checkpoint: boolean;
+  restore: boolean;
+  branch: boolean;
+  record: boolean;
+  replay: boolean;
+  takeover: boolean;
+  /** Set and clear overrides. */
+  override: boolean;
+  setPublic: boolean;
+  /** Look inside: parameters, architecture, activations, weights, checkpoints, recordings. */
+  inspect: boolean;
+}
+
+export const LIVE: InstanceStatus[] = ["RUNNING", "PAUSED"];
+export const FINAL: InstanceStatus[] = ["TERMINATED", "FAILED"];
+
+export function availableControls(
+  instance: ControlledInstance,
+  permissions: Permissions,
+  options: { signedIn: boolean; hasSetPublic: boolean },
+): Controls {
+  const resource = instanceResource(instance);
+  const granted = instance.permissions;
+  const may = (action: Action) => (Array.isArray(granted) ? granted.includes(action) : can(permissions, action, resource));
+  const live = LIVE.includes(instance.status);
+  const control = may("control");
+  const supported = instance.modes ?? instance.model.modes ?? [instance.mode];
+  const modes = live
+    ? supported.filter((m) => (m === "TRAIN" || m === "BOTH" ? instance.model.trainable && may("train") : control))
+    : [];
+  const outputs = instance.architecture?.outputModalities ?? instance.environment?.actionModalities ?? null;
+  const action = actionTarget(outputs);
+  const checkpoints = instance.model.checkpointable && may("checkpoint");
+  return {
+    pause: live && instance.status === "RUNNING" && control,
+    resume: instance.status === "PAUSED" && control,
+    terminate: !FINAL.includes(instance.status) && control,
+    modes: modes.length > 1 ? modes : [],
+    checkpoint: live && checkpoints,
+    restore: live && checkpoints,
+    branch: instance.model.checkpointable && can(permissions, "launch", { kind: "model", id: instance.model.name ?? null }),
+    record: live && may("record"),
+    replay: live && control,
+    takeover: live && options.signedIn && may("override") && !!action && controlWidget(action.modality) !== null,
+    override: live && options.signedIn && may("override"),
+    setPublic: options.hasSetPublic && !FINAL.includes(instance.status) && may("manage"),
+    // A server that predates the `inspect` action lets whoever may view look inside.
+    inspect: may("inspect") || (!Array.isArray(granted) && !("inspect" in permissions) && may("view")),
+  };
+}
