@@ -208,6 +208,17 @@ def _array_column(name: str, values: list[Any], sample: np.ndarray) -> tuple[pa.
     """Arrays of one shape as a fixed_size_list of their flattened values, dtype kept."""
     if sample.dtype.kind not in "biuf":
         raise InvalidInput(f"recording column {name!r} expects numeric arrays, got dtype {sample.dtype}")
+    shape = {_SHAPE: json.dumps(list(sample.shape)).encode()}
+    # The common case first, with no Python loop over the rows (this runs while the agent steps,
+    # on a thread sharing its interpreter): every row holds an array of the sample's shape.
+    try:
+        block = np.stack(values)
+    except (ValueError, TypeError):
+        pass  # a None or another shape: the careful path below says which row
+    else:
+        if block.shape[1:] == sample.shape and block.dtype.kind in "biuf":
+            block = block.astype(sample.dtype, copy=False)
+            return pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1)), int(sample.size)), shape
     for index, value in enumerate(values):
         if value is not None and getattr(value, "shape", None) != sample.shape:
             got = getattr(value, "shape", type(value).__name__)
@@ -219,7 +230,7 @@ def _array_column(name: str, values: list[Any], sample: np.ndarray) -> tuple[pa.
     nulls = [v is None for v in values]
     mask = pa.array(nulls, type=pa.bool_()) if any(nulls) else None
     array = pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1)), int(sample.size), mask=mask)
-    return array, {_SHAPE: json.dumps(list(sample.shape)).encode()}
+    return array, shape
 
 
 def _scalar_column(name: str, values: list[Any], sample: Any) -> tuple[pa.Array, dict[bytes, bytes]]:
