@@ -87,9 +87,11 @@ class WorkerRuntime:
         self._next_poll = 0.0
         self._next_progress = 0.0
         self._rate_mark = (time.monotonic(), 0)
-        # Each episode starts from a seed drawn here, so recordings can name it (closed-loop replay).
+        # While a recording runs, each episode starts from a seed drawn here, so the recording can
+        # name it (closed-loop replay); otherwise resets are unseeded, since reseeding an env
+        # builds a new generator (tens of microseconds, a share of a cheap agent's episode).
         self._seed_rng = np.random.default_rng(spec.seed)
-        self._episode_seed = spec.seed
+        self._episode_seed: int | None = spec.seed
         self._leases = ObserverLeases()
         self._recorder: Recorder | None = None
         self._replay: ReplayRun | None = None
@@ -415,7 +417,7 @@ class WorkerRuntime:
                 self.metrics["loss"] = float(np.mean(loss))
         self._trajectory = []
         self._episode_return, self._episode_length = 0.0, 0
-        self._episode_seed = int(self._seed_rng.integers(2**31))
+        self._episode_seed = int(self._seed_rng.integers(2**31)) if self._recorder is not None else None
         try:
             self._observation, _ = self.env.reset(seed=self._episode_seed)
         except Exception as exc:
