@@ -12,6 +12,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 SCRIPTS = [
     "harness_overhead.py",
+    "observe_overhead.py",
     "command_latency.py",
     "launch_latency.py",
     "checkpoint_io.py",
