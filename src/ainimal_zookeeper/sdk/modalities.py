@@ -16,7 +16,7 @@ from gymnasium import spaces
 
 from ainimal_zookeeper.errors import InvalidInput
 
-__all__ = ["coerce_value", "modality_from_dm_spec", "modality_from_space", "to_json"]
+__all__ = ["coerce_value", "float_bounds", "modality_from_dm_spec", "modality_from_space", "to_json"]
 
 #: Bounds with more elements than this are summarised as low_min / high_max: an 84x84x3 box would
 #: otherwise put 21k numbers into every catalog response, and clients only draw controls (sliders)
@@ -307,8 +307,8 @@ def _check_integral(arr: np.ndarray, where: str) -> None:
 
 
 def _check_bounds(arr: np.ndarray, low: Any, high: Any, where: str) -> None:
-    lo = np.broadcast_to(_float_bounds(low, -np.inf), arr.shape)
-    hi = np.broadcast_to(_float_bounds(high, np.inf), arr.shape)
+    lo = np.broadcast_to(float_bounds(low, -np.inf), arr.shape)
+    hi = np.broadcast_to(float_bounds(high, np.inf), arr.shape)
     bad = np.argwhere(~((arr >= lo) & (arr <= hi)))  # NaN fails both comparisons: rejected
     if len(bad):
         index = tuple(int(i) for i in bad[0])
@@ -316,12 +316,12 @@ def _check_bounds(arr: np.ndarray, low: Any, high: Any, where: str) -> None:
         raise _fail(where, f"expects values in {span}, got {arr[index]}{_at(index)}")
 
 
-def _float_bounds(bound: Any, fill: float) -> np.ndarray:
+def float_bounds(bound: Any, fill: float) -> np.ndarray:
     """Bounds as floats, with the None that stands for an infinite bound put back."""
     if bound is None:
         return np.asarray(fill)
     if isinstance(bound, (list, tuple)):
-        return np.asarray([_float_bounds(b, fill) for b in bound], dtype=np.float64)
+        return np.asarray([float_bounds(b, fill) for b in bound], dtype=np.float64)
     return np.asarray(bound, dtype=np.float64)
 
 

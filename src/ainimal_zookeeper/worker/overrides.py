@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ainimal_zookeeper.errors import InvalidInput
-from ainimal_zookeeper.sdk.modalities import coerce_value, to_json
+from ainimal_zookeeper.sdk.modalities import coerce_value, float_bounds, to_json
 from ainimal_zookeeper.worker.torch_layers import (
     ActivationPatch,
     check_clamp,
@@ -234,15 +234,7 @@ def _bounds(modality: Mapping[str, Any] | None) -> tuple[np.ndarray, np.ndarray]
         return np.asarray(-np.inf), np.asarray(np.inf)
     low = modality.get("low", modality.get("low_min"))
     high = modality.get("high", modality.get("high_max"))
-    return _float_bound(low, -np.inf), _float_bound(high, np.inf)
-
-
-def _float_bound(bound: Any, fill: float) -> np.ndarray:
-    if bound is None:
-        return np.asarray(fill)
-    if isinstance(bound, (list, tuple)):
-        return np.asarray([_float_bound(b, fill) for b in bound], dtype=np.float64)
-    return np.asarray(bound, dtype=np.float64)
+    return float_bounds(low, -np.inf), float_bounds(high, np.inf)
 
 
 __all__ = [
