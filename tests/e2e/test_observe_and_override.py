@@ -228,3 +228,15 @@ def test_telemetry_errors_are_clear(server):
         assert error["extensions"]["code"] == code and message in error["message"], error
     with pytest.raises(GraphQLError, match="TERMINATED"):
         server.gql(f'{{ latestFrame(id: "{instance["id"]}") {{ step }} }}')
+
+
+def test_latest_frame_of_a_running_instance_answers_with_its_next_step_and_of_a_paused_one_at_once(server):
+    instance = launch(server, "TorchReinforce", "CartPole")
+    query = f'{{ latestFrame(id: "{instance["id"]}", streams: ["inputs", "outputs", "activations/policy.4"]) {{ step streams }} }}'
+    running = server.gql(query)["latestFrame"]
+    assert running["streams"]["outputs"]["action"] in (0, 1)
+    assert running["streams"]["activations/policy.4"]["shape"] == [2]
+    paused_at = server.gql(f'mutation {{ pause(id: "{instance["id"]}") {{ step }} }}')["pause"]["step"]
+    paused = server.gql(query)["latestFrame"]
+    assert paused["step"] == paused_at and len(paused["streams"]["inputs"]["observation"]) == 4
+    terminate(server, instance["id"])

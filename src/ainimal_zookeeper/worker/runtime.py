@@ -100,6 +100,8 @@ class WorkerRuntime:
         self._held: dict[str, Any] = {}
         # The last step's (inputs, outputs, reward, extra activations), for telemetry frames.
         self._last: tuple[Any, Any, Any, dict[str, Any]] = (None, None, None, {})
+        # One-shot frame queries (`latestFrame`) the next step answers: (streams, request id).
+        self._one_shots: list[tuple[StreamSelection, str]] = []
 
     def run(self) -> int:
         """Build, then loop until terminated; returns the process exit code."""
@@ -182,7 +184,7 @@ class WorkerRuntime:
                     self._run_instrumented_steps(clock)
                 else:
                     self._run_steps(clock)
-                    if self._leases.due(clock()) and self._stepping:
+                    if (self._one_shots or self._leases.due(clock())) and self._stepping:
                         self._instrumented_step(clock(), sample=True)
             else:
                 self._poll(IDLE_POLL_SECONDS)
@@ -191,6 +193,11 @@ class WorkerRuntime:
     @property
     def _instrumented(self) -> bool:
         return self._recorder is not None or self.interventions.active
+
+    @property
+    def _steps_soon(self) -> bool:
+        """Whether the loop is about to take a step (so a frame query can wait for it)."""
+        return self._stepping and self.mode.acts and self.env is not None
 
     @property
     def _stepping(self) -> bool:
@@ -228,7 +235,7 @@ class WorkerRuntime:
         """Step with overrides, recording and sampling until the next command poll is due."""
         while True:
             now = clock()
-            self._instrumented_step(now, sample=self._leases.due(now))
+            self._instrumented_step(now, sample=bool(self._one_shots) or self._leases.due(now))
             if not self._stepping or not self._instrumented:
                 return
             if clock() >= self._next_poll:
@@ -294,18 +301,38 @@ class WorkerRuntime:
             )
         self._last = (inputs, outputs, reward, captured)
         if sample:
-            self._publish_frame(self._leases.selection, None)
-            self._leases.sampled(now)
+            self._publish_samples(now)
         self._observation = next_obs
         if ended:
             self._end_episode()
 
+    def _publish_samples(self, now: float) -> None:
+        """The frames this step answers: the observers' (when due) and the one-shot queries'."""
+        if self._leases.selection is not None and self._leases.due(now):
+            self._publish_frame(self._leases.selection, None)
+            self._leases.sampled(now)
+        for selection, request_id in self._one_shots:
+            self._publish_frame(selection, request_id)
+        self._one_shots.clear()
+
+    def _answer_one_shots_now(self) -> None:
+        """Frame queries that no step will answer soon (paused, waiting for a person): where it stands."""
+        for selection, request_id in self._one_shots:
+            self._publish_snapshot(selection, request_id)
+        self._one_shots.clear()
+
     def _sampled_layers(self) -> list[str]:
         """Layers a sampled step captures beyond those a recording holds."""
-        selection = self._leases.selection
-        if self._probe is None or selection is None or not selection.activations:
+        if self._probe is None:
             return []
-        return [name for name in selection.layer_names(self._layer_names) if name not in self._held]
+        selections = [selection for selection, _ in self._one_shots]
+        if self._leases.selection is not None:
+            selections.append(self._leases.selection)
+        wanted: dict[str, None] = {}
+        for selection in selections:
+            if selection.activations:
+                wanted.update(dict.fromkeys(selection.layer_names(self._layer_names)))
+        return [name for name in wanted if name not in self._held]
 
     def _row(
         self,
@@ -356,6 +383,7 @@ class WorkerRuntime:
             if remaining <= 0:
                 return True  # the AInimal acts for this step
             self._poll(min(remaining, 0.02))
+            self._answer_one_shots_now()
             if not self._stepping:
                 return False
         return True
@@ -428,6 +456,8 @@ class WorkerRuntime:
         self._next_poll = now + COMMAND_POLL_EVERY_SECONDS
         for command in self.inbox.receive(timeout):
             self._apply(command)
+        if self._one_shots and not self._steps_soon:
+            self._answer_one_shots_now()
         if self._recorder is not None:
             self._recorder.maybe_flush(now)
         if time.monotonic() >= self._next_progress:
@@ -543,7 +573,11 @@ class WorkerRuntime:
 
     def _observe(self, command: cmd.ObserveStreams | cmd.SampleTelemetry) -> None:
         if isinstance(command, cmd.SampleTelemetry):
-            self._publish_snapshot(parse_streams(command.streams), command.request_id)
+            selection = parse_streams(command.streams)
+            if self._steps_soon:
+                self._one_shots.append((selection, command.request_id))  # answered by the next step
+            else:
+                self._publish_snapshot(selection, command.request_id)  # paused: where it stands
             return
         if self._leases.set(command.observer_id, command.streams, command.max_hz, command.lease_seconds):
             # A new watcher sees where the instance is at once, even if it is paused.
