@@ -60,7 +60,7 @@ def recording(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | Non
 
 def latest_frame(_: Any, info: GraphQLResolveInfo, id: str, streams: list[str] | None = None) -> dict[str, Any]:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.latest_frame(ctx.viewer, id, streams)
+    return ctx.zookeeper.telemetry.latest(ctx.viewer, id, streams)
 
 
 def replay_query(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002
@@ -187,7 +187,7 @@ def subscribe_telemetry(
     maxHz: float | None = None,  # noqa: N803  # the API's name
 ) -> AsyncIterator[dict[str, Any]]:
     ctx = _ctx(info)
-    return ctx.zookeeper.telemetry_stream(ctx.viewer, id, streams, maxHz)
+    return ctx.zookeeper.telemetry.stream(ctx.viewer, id, streams, maxHz)
 
 
 def event_payload(payload: dict[str, Any], _info: GraphQLResolveInfo, **_: Any) -> dict[str, Any]:

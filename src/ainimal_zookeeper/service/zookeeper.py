@@ -14,12 +14,11 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ainimal_zookeeper.catalog.catalog import Catalog, CatalogEntry
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain.instance import ACTIVE_STATUSES, InstanceStatus, RunMode, parse_mode, require_controllable
-from ainimal_zookeeper.domain.streams import StreamSelection, check_rate, parse_streams
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports import BlobStore, CommandBus, ComputeProvider, DocumentStore, EventBus, WorkerSpec
 from ainimal_zookeeper.service.authorization import Authorizer, Resource, Viewer, authorize, instance_resource
@@ -28,9 +27,6 @@ from ainimal_zookeeper.service.limits import Limits, check_limits
 from ainimal_zookeeper.service.notifier import Notifier
 from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, now_iso
 from ainimal_zookeeper.service.stream_guard import GuardedStream
-
-if TYPE_CHECKING:
-    from ainimal_zookeeper.service.telemetry_hub import TelemetryHub
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +80,7 @@ class Zookeeper:
         from ainimal_zookeeper.service.overrides import OverrideService
         from ainimal_zookeeper.service.recordings import RecordingService
         from ainimal_zookeeper.service.replays import ReplayService
+        from ainimal_zookeeper.service.telemetry import TelemetryService
         from ainimal_zookeeper.service.telemetry_hub import TelemetryHub
 
         self.catalog, self.documents, self.commands, self.compute = catalog, documents, commands, compute
@@ -93,7 +90,7 @@ class Zookeeper:
         self.torch_threads = torch_threads
         self.event_fanout = event_fanout or EventFanout()
         self.blobs = blobs
-        self.telemetry = TelemetryHub(commands, events) if events is not None else None
+        self.telemetry = TelemetryService(self, TelemetryHub(commands, events) if events is not None else None)
         self.overrides = OverrideService(self)
         self.recordings = RecordingService(self)
         self.replays = ReplayService(self)
@@ -147,49 +144,14 @@ class Zookeeper:
         except NotFound:
             return None
 
-    def telemetry_stream(
-        self, viewer: Viewer, instance_id: str, streams: list[str] | None, max_hz: float | None
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Live frames of an active instance the viewer may observe, while it may."""
-        selection, hz = self._observable(viewer, instance_id, streams, max_hz)
-        return self._while_visible(viewer, instance_id, self._telemetry().stream(instance_id, selection, hz))
-
-    def latest_frame(self, viewer: Viewer, instance_id: str, streams: list[str] | None) -> dict[str, Any]:
-        """One frame, fresh from the worker (the one-shot twin of `telemetry`)."""
-        selection, _hz = self._observable(viewer, instance_id, streams, None)
-        return self._telemetry().sample(instance_id, selection, self.timeouts.command)
-
-    def _observable(
-        self, viewer: Viewer, instance_id: str, streams: list[str] | None, max_hz: float | None
-    ) -> tuple[StreamSelection, float]:
-        doc = self.visible(viewer, instance_id)  # seeing an instance is what watching it needs
-        selection, hz = parse_streams(streams), check_rate(max_hz)
-        if selection.activations or selection.weights or selection.wants("state"):
-            # Activations, weights and state show the model's insides, not only its behaviour.
-            authorize(self.authorizer, viewer, "inspect", instance_resource(doc))
-        if doc["status"] not in (
-            InstanceStatus.RUNNING.value,
-            InstanceStatus.PAUSED.value,
-            InstanceStatus.STARTING.value,
-        ):
-            raise Conflict(
-                f"instance {instance_id} is {doc['status']}: only a running or paused instance has telemetry"
-            )
-        return selection, hz
-
-    def _telemetry(self) -> TelemetryHub:
-        if self.telemetry is None:
-            raise Unavailable("this server was built without an event bus, so it has no telemetry")
-        return self.telemetry
-
     def instance_events(self, viewer: Viewer, instance_id: str | None) -> AsyncIterator[dict[str, Any]]:
         """Live events of one instance the viewer may see (or of all, filtered per event)."""
         if instance_id is not None:
             self.visible(viewer, instance_id)
-            return self._while_visible(viewer, instance_id, self.event_fanout.stream(instance_id))
+            return self.while_visible(viewer, instance_id, self.event_fanout.stream(instance_id))
         return self._visible_events(viewer)
 
-    def _while_visible(
+    def while_visible(
         self, viewer: Viewer, instance_id: str, items: AsyncIterator[dict[str, Any]]
     ) -> AsyncIterator[dict[str, Any]]:
         """`items` until the viewer may no longer see the instance (re-checked every few seconds)."""
