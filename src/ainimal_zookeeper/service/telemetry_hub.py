@@ -56,18 +56,19 @@ class _Subscriber:
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_FRAMES)
         self.dropped = 0
         self._last_sent = 0.0
-        self._last_step = -1
 
     def on_event(self, event: ev.Event) -> None:
         """On the bus thread: keep this instance's live frames, at this subscriber's rate."""
         if not isinstance(event, ev.TelemetryFrame) or event.instance_id != self.instance_id:
             return
-        if event.request_id is not None or event.step < self._last_step:
-            return  # someone's one-shot answer, or a frame older than one already sent
+        if event.request_id is not None:
+            return  # someone's one-shot answer
+        # Frames arrive in order (one ordered stream per instance); a step lower than the last
+        # means a checkpoint was restored, and the stream follows the instance back.
         now = time.monotonic()
         if now - self._last_sent < self.min_interval:
             return
-        self._last_sent, self._last_step = now, event.step
+        self._last_sent = now
         item = _frame(event, select_streams(event.streams, self.selection))
         self.loop.call_soon_threadsafe(self._offer, item)
 

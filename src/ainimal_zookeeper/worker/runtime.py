@@ -38,6 +38,7 @@ from ainimal_zookeeper.ports.compute import WorkerSpec
 from ainimal_zookeeper.sdk.timestep import Timestep
 from ainimal_zookeeper.worker import harness_state
 from ainimal_zookeeper.worker.checkpoint_files import MODEL_DIR, fetch_checkpoint, store_checkpoint
+from ainimal_zookeeper.worker.frames import encode_frame, render_rgb
 from ainimal_zookeeper.worker.interventions import Interventions
 from ainimal_zookeeper.worker.introspection import describe_agent
 from ainimal_zookeeper.worker.observers import ObserverLeases
@@ -131,6 +132,7 @@ class WorkerRuntime:
             self._observation, _ = self.env.reset(seed=self.spec.seed)
             if hasattr(self.agent, "discrete_actions"):
                 self.agent.discrete_actions = hasattr(self.env.action_space, "n")
+        self.telemetry = TelemetryCapture(self.agent, self.env, named_layers(self.agent))
         if self.spec.checkpoint_blob_key:
             self._restore(self.spec.checkpoint_blob_key)
         description = describe_agent(self.agent, self.env, getattr(self, "_observation", None))
@@ -162,7 +164,6 @@ class WorkerRuntime:
             {layer["name"]: layer.get("output_shape") for layer in description.get("layers") or []},
             self._probe,
         )
-        self.telemetry = TelemetryCapture(self.agent, self.env, layers)
 
     @staticmethod
     def _seed(seed: int) -> None:
@@ -368,8 +369,6 @@ class WorkerRuntime:
         for name, value in self._held.items():
             row[f"activations/{name}"] = value
         if selection.wants("frame") and self._recorder is not None and self._recorder.frame_due(now):
-            from ainimal_zookeeper.worker.frames import encode_frame, render_rgb
-
             rgb = render_rgb(self.env)
             if rgb is not None:
                 row["frame"] = base64.b64decode(encode_frame(rgb, fmt="png")["data"])
@@ -705,8 +704,7 @@ class WorkerRuntime:
         try:
             harness = fetch_checkpoint(self.blobs, blob_key, scratch)
             self.agent.load(str(scratch / MODEL_DIR))
-            if hasattr(self, "telemetry"):  # a restore at start comes before telemetry exists
-                self.telemetry.weights_changed()
+            self.telemetry.weights_changed()
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         self.step_count, self.episode = harness["step"], harness["episode"]

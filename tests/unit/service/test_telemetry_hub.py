@@ -95,3 +95,17 @@ def test_a_one_shot_sample_gets_its_answer_and_times_out_clearly():
     with pytest.raises(Unavailable, match="sent no frame"):
         TelemetryHub(silent, silent).sample("i1", parse_streams(["inputs"]), timeout=0.1)
     assert silent.handlers == []
+
+
+@pytest.mark.asyncio
+async def test_a_stream_follows_its_instance_back_after_a_checkpoint_restore():
+    bus = Bus()
+    hub = TelemetryHub(bus, bus)
+    stream = hub.stream("i1", parse_streams(["inputs"]), max_hz=1e9)
+    first = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0.05)
+    bus.publish(frame(500))
+    assert (await first)["step"] == 500
+    bus.publish(frame(40))  # restored to a checkpoint taken at step 39
+    assert (await asyncio.wait_for(stream.__anext__(), 1))["step"] == 40
+    await stream.aclose()
