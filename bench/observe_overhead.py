@@ -7,7 +7,10 @@ against bare loops measured in the same run, one after the other.
 - every step recorded (inputs, outputs, reward, every layer's activations) vs the floor: the
   bare loop with forward hooks copying every layer's output to numpy each step (target <= 1.15x).
 
-Run: .venv/bin/python bench/observe_overhead.py [--seconds 5]
+Each ratio is the median over rounds that alternate a baseline segment (in this process, the
+worker paused) with a worker segment.
+
+Run: .venv/bin/python bench/observe_overhead.py [--seconds 1.5] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from statistics import median
 
 import gymnasium
 import torch
@@ -35,6 +39,7 @@ MODEL = {
 }
 OBSERVED = ["inputs", "outputs", "reward", "activations"]
 RECORDED = ["inputs", "outputs", "reward", "activations"]
+WARM_UP_SECONDS = 1.0
 
 
 def bare_loop(seconds: float, copy_activations: bool) -> float:
@@ -61,48 +66,88 @@ def bare_loop(seconds: float, copy_activations: bool) -> float:
             return steps / (time.perf_counter() - start)
 
 
-def worker_rate(seconds: float, setup: str) -> tuple[float, int]:
-    """Steps/s of the policy in a real worker: "plain", "observed" at 60 Hz or "recorded"; and frames seen."""
+class WorkerSegments:
+    """One worker set up as `setup`, stepped in segments between pauses.
+
+    The baseline is measured in this process while the worker is paused, alternating with
+    the worker's segments, so both see the same machine (other load drifts over a run of a
+    minute, which skews a ratio of two measurements taken far apart).
+    """
+
+    def __init__(self, bench: WorkerBench, setup: str) -> None:
+        self.bench = bench
+        self.instance = bench.launch(MODEL)
+        if setup == "observed":
+            observe = cmd.ObserveStreams(
+                self.instance, observer_id="bench", streams=OBSERVED, max_hz=60, lease_seconds=600
+            )
+            bench.hub.send(observe)
+        elif setup == "recorded":
+            bench.hub.send(cmd.StartRecording(self.instance, recording_id=uuid.uuid4().hex, streams=RECORDED))
+        # Steady state: the first second sizes a recording's buffers and warms the allocator.
+        self.segment(WARM_UP_SECONDS)
+
+    def segment(self, seconds: float) -> tuple[float, float]:
+        """Resume, step for about `seconds`, pause; returns (steps/s, telemetry frames/s)."""
+        bench, instance = self.bench, self.instance
+        mark = len(bench.events)
+        bench.hub.send(cmd.Resume(instance))
+        running = bench.wait_for(lambda e: _progress(e, instance) and e.status == "RUNNING" and e.step > 0, after=mark)
+        # The second RUNNING heartbeat on: the first may come from before the resume applied.
+        first = bench.wait_for(lambda e: _progress(e, instance) and e.time > running.time, after=mark)
+        last = bench.wait_for(lambda e: _progress(e, instance) and e.time >= first.time + seconds, after=mark)
+        bench.hub.send(cmd.Pause(instance))
+        bench.wait_for(lambda e: _progress(e, instance) and e.status == "PAUSED", after=mark)
+        frames = sum(
+            1
+            for e in bench.events[mark:]
+            if isinstance(e, ev.TelemetryFrame) and first.time <= e.time <= last.time and e.instance_id == instance
+        )
+        elapsed = last.time - first.time
+        return (last.step - first.step) / elapsed, frames / elapsed
+
+
+def _progress(event: ev.Event, instance: str) -> bool:
+    return isinstance(event, ev.Progress) and event.instance_id == instance
+
+
+def compare(setup: str, copy_activations: bool, rounds: int, seconds: float) -> tuple[float, float, float, float]:
+    """Median over rounds of (baseline steps/s, worker steps/s, baseline / worker, frames/s)."""
     with tempfile.TemporaryDirectory() as folder:
         bench = WorkerBench(Path(folder))
         try:
-            instance = bench.launch(MODEL)
-            if setup == "observed":
-                observe = cmd.ObserveStreams(
-                    instance, observer_id="bench", streams=OBSERVED, max_hz=60, lease_seconds=60
-                )
-                bench.hub.send(observe)
-            elif setup == "recorded":
-                bench.hub.send(cmd.StartRecording(instance, recording_id=uuid.uuid4().hex, streams=RECORDED))
-            first = bench.wait_for(lambda e: isinstance(e, ev.Progress) and e.instance_id == instance and e.step > 0)
-            time.sleep(seconds)
-            last = bench.wait_for(lambda e: isinstance(e, ev.Progress) and e.time > first.time + seconds - 0.3)
-            frames = sum(
-                1 for e in bench.events if isinstance(e, ev.TelemetryFrame) and first.time <= e.time <= last.time
-            )
-            bench.hub.send(cmd.Terminate(instance))
+            worker = WorkerSegments(bench, setup)
+            worker.bench.hub.send(cmd.Pause(worker.instance))
+            baselines, rates, ratios, frames = [], [], [], []
+            for _ in range(rounds):
+                baseline = bare_loop(seconds, copy_activations)
+                rate, frame_rate = worker.segment(seconds)
+                baselines.append(baseline)
+                rates.append(rate)
+                ratios.append(baseline / rate)
+                frames.append(frame_rate)
+            bench.hub.send(cmd.Terminate(worker.instance))
         finally:
             bench.close()
-    return (last.step - first.step) / (last.time - first.time), frames
+    return median(baselines), median(rates), median(ratios), median(frames)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    seconds = parser.parse_args().seconds
-    bare = bare_loop(seconds, copy_activations=False)
-    floor = bare_loop(seconds, copy_activations=True)
-    plain, _ = worker_rate(seconds, "plain")
-    observed, frames = worker_rate(seconds, "observed")
-    recorded, _ = worker_rate(seconds, "recorded")
+    parser.add_argument("--seconds", type=float, default=1.5, help="length of each measured segment")
+    parser.add_argument("--rounds", type=int, default=5, help="baseline / worker segment pairs per case")
+    args = parser.parse_args()
+    bare, plain, plain_ratio, _ = compare("plain", False, args.rounds, args.seconds)
     print(
-        f"bare loop {bare:,.0f} steps/s; with hooks copying every layer to numpy (floor) {floor:,.0f} steps/s ({bare / floor:.2f}x)"
+        f"worker, nothing observed {plain:,.0f} steps/s vs bare loop {bare:,.0f}: {plain_ratio:.3f}x (target <= 1.10x)"
     )
-    print(f"worker, nothing observed {plain:,.0f} steps/s: {bare / plain:.3f}x the bare loop (target <= 1.10x)")
+    bare, observed, observed_ratio, frames = compare("observed", False, args.rounds, args.seconds)
     print(
-        f"worker, {', '.join(OBSERVED)} observed at 60 Hz {observed:,.0f} steps/s ({frames / seconds:.0f} frames/s): "
-        f"{bare / observed:.3f}x the bare loop (target <= 1.10x)"
+        f"worker, {', '.join(OBSERVED)} observed at 60 Hz {observed:,.0f} steps/s ({frames:.0f} frames/s) "
+        f"vs bare loop {bare:,.0f}: {observed_ratio:.3f}x (target <= 1.10x)"
     )
+    floor, recorded, recorded_ratio, _ = compare("recorded", True, args.rounds, args.seconds)
     print(
-        f"worker, every step recorded ({', '.join(RECORDED)}) {recorded:,.0f} steps/s: {floor / recorded:.3f}x the floor (target <= 1.15x)"
+        f"worker, every step recorded ({', '.join(RECORDED)}) {recorded:,.0f} steps/s vs the floor "
+        f"(bare loop with hooks copying every layer to numpy) {floor:,.0f}: {recorded_ratio:.3f}x (target <= 1.15x)"
     )

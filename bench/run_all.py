@@ -18,6 +18,9 @@ SCRIPTS = [
     "checkpoint_io.py",
     "graphql_throughput.py",
     "cloud_paths.py",
+    "telemetry_latency.py",
+    "recording_io.py",
+    "replay_speed.py",
 ]
 
 if __name__ == "__main__":

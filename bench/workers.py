@@ -68,11 +68,11 @@ class WorkerBench:
         self.wait_for(lambda e: isinstance(e, ev.WorkerStarted) and e.instance_id == instance_id, 60)
         return instance_id
 
-    def wait_for(self, match: Callable[[ev.Event], bool], timeout: float = 10) -> ev.Event:
-        """The first event (seen so far or arriving within `timeout` s) that `match`es."""
+    def wait_for(self, match: Callable[[ev.Event], bool], timeout: float = 10, after: int = 0) -> ev.Event:
+        """The first event from index `after` on (seen so far or arriving within `timeout` s) that `match`es."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            seen = 0
+            seen = after
             while True:
                 for event in self.events[seen:]:
                     if match(event):

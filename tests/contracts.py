@@ -107,6 +107,11 @@ class BlobStoreContract:
         blobs.put("a/b.bin", b"\x00\x01hello")
         assert blobs.get("a/b.bin") == b"\x00\x01hello" and blobs.size("a/b.bin") == 7
 
+    def test_a_memoryview_is_stored_as_its_bytes(self, blobs):
+        data = bytearray(b"chunk:") + bytes(range(256)) * 40
+        blobs.put("rec/chunk-0", memoryview(data))  # recorders hand over Arrow buffers uncopied
+        assert blobs.get("rec/chunk-0") == bytes(data)
+
     def test_files_round_trip(self, blobs, tmp_path):
         source = tmp_path / "src.bin"
         source.write_bytes(bytes(range(256)) * 5000)

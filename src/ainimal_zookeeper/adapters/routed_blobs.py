@@ -35,7 +35,7 @@ class PrefixRoutedBlobStore:
         """The store that holds `key`."""
         return self.routed if key.startswith(self.prefixes) else self.default
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes | memoryview) -> None:
         self.store_for(key).put(key, data)
 
     def put_file(self, key: str, path: Path, move: bool = False) -> None:

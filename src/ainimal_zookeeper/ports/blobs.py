@@ -13,8 +13,8 @@ class BlobStore(Protocol):
     that could escape their root. Missing keys raise `ainimal_zookeeper.errors.NotFound`.
     """
 
-    def put(self, key: str, data: bytes) -> None:
-        """Store `data` under `key`, replacing what was there."""
+    def put(self, key: str, data: bytes | memoryview) -> None:
+        """Store `data` under `key`, replacing what was there (a memoryview spares a copy of large data)."""
         ...
 
     def put_file(self, key: str, path: Path, move: bool = False) -> None:

@@ -9,6 +9,9 @@ from ainimal_zookeeper.recordings.compare import compare_recordings
 from ainimal_zookeeper.recordings.format import (
     CHUNK_KEY_PREFIX,
     ChunkBuffer,
+    ChunkEncoder,
+    ColumnValues,
+    TakenChunk,
     chunk_key,
     column_values,
     read_recording,
@@ -21,6 +24,9 @@ from ainimal_zookeeper.recordings.spaces import space_from_modality
 __all__ = [
     "CHUNK_KEY_PREFIX",
     "ChunkBuffer",
+    "ChunkEncoder",
+    "ColumnValues",
+    "TakenChunk",
     "chunk_key",
     "column_values",
     "compare_recordings",

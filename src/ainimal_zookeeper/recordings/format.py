@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import repeat
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -34,6 +34,9 @@ from ainimal_zookeeper.ports.blobs import BlobStore
 __all__ = [
     "CHUNK_KEY_PREFIX",
     "ChunkBuffer",
+    "ChunkEncoder",
+    "ColumnValues",
+    "TakenChunk",
     "array_block",
     "chunk_key",
     "column_values",
@@ -57,6 +60,7 @@ _CHUNKS = b"chunks"
 _FIXED_TYPES: dict[str, pa.DataType] = {
     "step": pa.int64(),
     "episode": pa.int64(),
+    "episode_seed": pa.int64(),
     "time": pa.float64(),
     "reward": pa.float64(),
     "terminated": pa.bool_(),
@@ -69,99 +73,98 @@ _FIXED_TYPES: dict[str, pa.DataType] = {
 _JSON_COLUMNS = frozenset({"metrics"})
 _JSON_FIELD_METADATA = {_ENCODING: _JSON}
 
+#: A column as buffered: one value per row (a list, or a 1-d numpy array of scalars), a
+#: numpy block of shape (rows, *shape) whose rows are the values, or an Arrow array already.
+ColumnValues: TypeAlias = list[Any] | np.ndarray | pa.Array
+
 
 def chunk_key(recording_id: str, index: int) -> str:
     """The BlobStore key of a recording's chunk `index`; zero-padded so keys sort in order."""
     return f"{CHUNK_KEY_PREFIX}/{recording_id}/chunk-{index:06d}.arrow"
 
 
-class ChunkBuffer:
-    """Rows of one recording, buffered column-wise until flushed as one Arrow IPC chunk.
+class TakenChunk:
+    """Rows handed over by a buffer, to be encoded (on a writer thread) as one chunk.
 
-    `append` runs on every env step, so it only appends to lists; types are worked out at
-    flush. Values are kept by reference: a caller must not change an appended array in place.
+    Encode the chunks of one recording in order, one at a time: a later chunk types its
+    all-None columns after the earlier ones (the encoder remembers them). A chunk is encoded
+    once: then its `after_encoding` callbacks run (they may reuse the columns' memory).
+    """
+
+    __slots__ = ("_after", "_columns", "_encoder", "first_step", "last_step", "rows")
+
+    def __init__(
+        self,
+        encoder: ChunkEncoder,
+        columns: dict[str, ColumnValues],
+        rows: int,
+        after_encoding: Iterable[Callable[[], None]] = (),
+    ) -> None:
+        self._encoder, self._columns, self.rows = encoder, columns, rows
+        self._after = list(after_encoding)
+        steps = columns.get("step")
+        has_steps = isinstance(steps, list) and rows and steps[0] is not None and steps[-1] is not None
+        self.first_step = int(steps[0]) if has_steps else 0  # type: ignore[index]
+        self.last_step = int(steps[-1]) if has_steps else 0  # type: ignore[index]
+
+    def encode(self, chunk_index: int) -> pa.Buffer:
+        """The chunk as Arrow IPC stream bytes (a buffer: `bytes(...)` or `memoryview(...)` it).
+
+        Raises:
+            InvalidInput: a column holds a value that has no Arrow form, or arrays of two shapes.
+            Conflict: the chunk was encoded before.
+        """
+        columns, self._columns = self._columns, {}
+        if not columns:
+            raise Conflict("this chunk was encoded already")
+        try:
+            return self._encoder.encode(columns, self.rows, chunk_index)  # a copy: the columns may go
+        finally:
+            del columns
+            for after in self._after:
+                after()
+
+
+class ChunkEncoder:
+    """Turns one recording's columns into Arrow IPC chunks, remembering each column's type.
+
+    Args:
+        recording_id: written into every chunk's schema metadata.
+        modalities: stream column name ("inputs/observation") -> modality dict; types a
+            column that is all None in a chunk and is kept in the field metadata.
+            "final/<m>" falls back to the modality of "inputs/<m>".
     """
 
     def __init__(self, recording_id: str, modalities: Mapping[str, Mapping[str, Any]] | None = None) -> None:
-        """Start an empty buffer.
-
-        Args:
-            recording_id: written into every chunk's schema metadata.
-            modalities: stream column name ("inputs/observation") -> modality dict; types a
-                column that is all None in a chunk and is kept in the field metadata.
-                "final/<m>" falls back to the modality of "inputs/<m>".
-        """
         self.recording_id = recording_id
         self._modalities = dict(modalities or {})
-        self._columns: dict[str, list[Any]] = {}
         self._fields: dict[str, pa.Field] = {}  # the last type each column had, for all-None chunks
-        self._rows = 0
 
-    def append(self, row: Mapping[str, Any]) -> None:
-        """Buffer one row; a key the row lacks is None in that row."""
-        rows = self._rows
-        columns = self._columns
-        for key, value in row.items():
-            column = columns.get(key)
-            if column is None:
-                column = columns[key] = []
-            if len(column) != rows:  # the key was missing from earlier rows
-                column.extend(repeat(None, rows - len(column)))
-            column.append(value)
-        self._rows = rows + 1
-
-    def __len__(self) -> int:
-        """The number of rows buffered."""
-        return self._rows
-
-    def to_ipc(self, chunk_index: int) -> bytes:
-        """Encode the buffered rows as one Arrow IPC stream, then clear the buffer.
-
-        The rows are dropped even when they cannot be encoded: a value that does not fit
-        would otherwise fail every later flush too.
+    def encode(self, columns: Mapping[str, ColumnValues], rows: int, chunk_index: int) -> pa.Buffer:
+        """One record batch of `rows` rows as an Arrow IPC stream.
 
         Args:
+            columns: name -> a list of `rows` values (shorter lists are None at the end), or a
+                numpy block of shape (rows, *shape) whose rows are the values.
+            rows: the number of rows.
             chunk_index: the chunk's position in the recording, kept in the schema metadata.
-
-        Returns:
-            The Arrow IPC stream bytes of one record batch.
-
-        Raises:
-            Conflict: no rows are buffered.
-            InvalidInput: a column holds a value that has no Arrow form, or arrays of two shapes.
         """
-        return self.take()(chunk_index)
+        batch = self._batch(columns, rows, chunk_index)
+        # Measured first, then written into a buffer of the exact size: a growing output
+        # stream reallocates and copies a large chunk several times (50x slower at 20 MB).
+        measure = pa.MockOutputStream()
+        with pa.ipc.new_stream(measure, batch.schema) as writer:
+            writer.write_batch(batch)
+        data = pa.allocate_buffer(measure.size())
+        with pa.ipc.new_stream(pa.FixedSizeBufferWriter(data), batch.schema) as writer:
+            writer.write_batch(batch)
+        return data
 
-    def take(self) -> Callable[[int], bytes]:
-        """Hand the buffered rows over and start empty; returns the function that encodes them.
-
-        The encoding may then run on another thread (a recorder's writer) while rows keep
-        coming; encode the taken chunks in order, one at a time, since later chunks type their
-        all-None columns after earlier ones.
-
-        Raises:
-            Conflict: no rows are buffered.
-        """
-        if not self._rows:
-            raise Conflict(f"recording {self.recording_id!r} has no buffered rows: append rows before flushing")
-        columns, rows = self._columns, self._rows
-        # The keys stay, so later chunks keep every column in the same order.
-        self._columns = {key: [] for key in columns}
-        self._rows = 0
-
-        def encode(chunk_index: int) -> bytes:
-            batch = self._encode(columns, rows, chunk_index)
-            sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, batch.schema) as writer:
-                writer.write_batch(batch)
-            return sink.getvalue().to_pybytes()
-
-        return encode
-
-    def _encode(self, columns: dict[str, list[Any]], rows: int, chunk_index: int) -> pa.RecordBatch:
+    def _batch(self, columns: Mapping[str, ColumnValues], rows: int, chunk_index: int) -> pa.RecordBatch:
         arrays, fields = [], []
         for name, values in columns.items():
-            values.extend(repeat(None, rows - len(values)))
+            if isinstance(values, list) and len(values) < rows:
+                values.extend(repeat(None, rows - len(values)))
             array, field = _encode_column(name, values, self._modality(name), self._fields.get(name))
             if not pa.types.is_null(field.type):
                 self._fields[name] = field
@@ -177,60 +180,165 @@ class ChunkBuffer:
         return modality
 
 
+class ChunkBuffer:
+    """Rows of one recording, buffered column-wise until taken as one Arrow IPC chunk.
+
+    `append` may run on every env step, so it only appends to lists; types are worked out
+    when a chunk is encoded. Values are kept by reference: a caller must not change an
+    appended array in place. (The worker's own steps use the faster `StepColumns`.)
+    """
+
+    def __init__(self, recording_id: str, modalities: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        """Start an empty buffer; see `ChunkEncoder` for the arguments."""
+        self.recording_id = recording_id
+        self._encoder = ChunkEncoder(recording_id, modalities)
+        self._columns: dict[str, list[Any]] = {}
+        self._rows = 0
+        self.row_bytes = 0  # the array and bytes payload of a row, from the first row buffered
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        """Buffer one row; a key the row lacks is None in that row."""
+        rows = self._rows
+        if not rows:
+            self.row_bytes = sum(_payload_bytes(value) for value in row.values())
+        columns = self._columns
+        for key, value in row.items():
+            column = columns.get(key)
+            if column is None:
+                column = columns[key] = []
+            if len(column) != rows:  # the key was missing from earlier rows
+                column.extend(repeat(None, rows - len(column)))
+            column.append(value)
+        self._rows = rows + 1
+
+    def __len__(self) -> int:
+        """The number of rows buffered."""
+        return self._rows
+
+    def set_final(self, values: Mapping[str, Any]) -> None:
+        """Give the newest row `final/<name>` values where it has none (the recording's end)."""
+        if not self._rows:
+            return
+        for name, value in values.items():
+            column = self._columns.setdefault(f"final/{name}", [])
+            column.extend(repeat(None, self._rows - len(column)))
+            if column[-1] is None:
+                column[-1] = value
+
+    def to_ipc(self, chunk_index: int) -> bytes:
+        """Encode all buffered rows as one Arrow IPC stream, then clear the buffer.
+
+        The rows are dropped even when they cannot be encoded: a value that does not fit
+        would otherwise fail every later flush too.
+
+        Raises:
+            Conflict: no rows are buffered.
+            InvalidInput: a column holds a value that has no Arrow form, or arrays of two shapes.
+        """
+        return self.take().encode(chunk_index).to_pybytes()
+
+    def take(self, keep_last: bool = False) -> TakenChunk:
+        """Hand the buffered rows over (with `keep_last`, all but the newest) and go on with the rest.
+
+        Raises:
+            Conflict: no rows would be handed over.
+        """
+        rows = self._rows - 1 if keep_last else self._rows
+        if rows <= 0:
+            raise Conflict(f"recording {self.recording_id!r} has no buffered rows: append rows before flushing")
+        taken: dict[str, ColumnValues] = {}
+        for key, column in self._columns.items():  # the keys stay, so later chunks keep the column order
+            column.extend(repeat(None, self._rows - len(column)))
+            taken[key] = column[:rows]
+            del column[:rows]
+        self._rows -= rows
+        return TakenChunk(self._encoder, taken, rows)
+
+
+def _payload_bytes(value: Any) -> int:
+    return value.nbytes if isinstance(value, np.ndarray) else len(value) if isinstance(value, bytes) else 0
+
+
 # --- encoding -------------------------------------------------------------------------------
 
 
 def _encode_column(
-    name: str, values: list[Any], modality: Mapping[str, Any] | None, previous: pa.Field | None
+    name: str, values: ColumnValues, modality: Mapping[str, Any] | None, previous: pa.Field | None
 ) -> tuple[pa.Array, pa.Field]:
     """One column as an Arrow array and its field (type, shape, modality, encoding)."""
     metadata: dict[bytes, bytes] = {}
     if modality is not None:
         metadata[_MODALITY] = json.dumps(modality).encode()
-    sample = next((v for v in values if v is not None), None)
+    extra: dict[bytes, bytes] = {}
     try:
-        if sample is None:
-            array, extra = _empty_column(name, len(values), modality, previous)
-        elif name in _FIXED_TYPES:
-            array, extra = pa.array(values, type=_FIXED_TYPES[name]), {}
-        elif isinstance(sample, np.ndarray) and sample.ndim:
-            array, extra = _array_column(name, values, sample)
-        elif isinstance(sample, (dict, list, tuple)):
-            array, extra = _json_column(values), _JSON_FIELD_METADATA
+        if isinstance(values, list):
+            array, extra = _list_column(name, values, modality, previous)
+        elif not isinstance(values, np.ndarray):
+            array = values  # an Arrow array already
+        elif values.ndim == 1:
+            array = pa.array(values, type=_FIXED_TYPES.get(name))
         else:
-            array, extra = _scalar_column(name, values, sample)
+            array, extra = _block_column(name, values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
         raise InvalidInput(f"recording column {name!r} cannot be stored: {exc}") from exc
     return array, pa.field(name, array.type, metadata={**metadata, **extra} or None)
+
+
+def _list_column(
+    name: str, values: list[Any], modality: Mapping[str, Any] | None, previous: pa.Field | None
+) -> tuple[pa.Array, dict[bytes, bytes]]:
+    sample = next((v for v in values if v is not None), None)
+    if sample is None:
+        return _empty_column(name, len(values), modality, previous)
+    if name in _FIXED_TYPES:
+        return pa.array(values, type=_FIXED_TYPES[name]), {}
+    if isinstance(sample, np.ndarray) and sample.ndim:
+        return _array_column(name, values, sample)
+    if isinstance(sample, (dict, list, tuple)):
+        return _json_column(values), _JSON_FIELD_METADATA
+    return _scalar_column(name, values, sample)
+
+
+def _block_column(name: str, block: np.ndarray) -> tuple[pa.Array, dict[bytes, bytes]]:
+    """A (rows, *shape) block as a fixed_size_list of each row's flattened values (no copy)."""
+    if block.dtype.kind not in "biuf":
+        raise InvalidInput(f"recording column {name!r} expects numeric arrays, got dtype {block.dtype}")
+    shape = block.shape[1:]
+    size = int(np.prod(shape, dtype=np.int64))
+    flat = np.ascontiguousarray(block).reshape(-1)
+    return pa.FixedSizeListArray.from_arrays(pa.array(flat), size), {_SHAPE: json.dumps(list(shape)).encode()}
 
 
 def _array_column(name: str, values: list[Any], sample: np.ndarray) -> tuple[pa.Array, dict[bytes, bytes]]:
     """Arrays of one shape as a fixed_size_list of their flattened values, dtype kept."""
     if sample.dtype.kind not in "biuf":
         raise InvalidInput(f"recording column {name!r} expects numeric arrays, got dtype {sample.dtype}")
-    shape = {_SHAPE: json.dumps(list(sample.shape)).encode()}
     # The common case first, with no Python loop over the rows (this runs while the agent steps,
     # on a thread sharing its interpreter): every row holds an array of the sample's shape.
-    try:
-        block = np.stack(values)
-    except (ValueError, TypeError):
-        pass  # a None or another shape: the careful path below says which row
-    else:
-        if block.shape[1:] == sample.shape and block.dtype.kind in "biuf":
-            block = block.astype(sample.dtype, copy=False)
-            return pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1)), int(sample.size)), shape
-    for index, value in enumerate(values):
-        if value is not None and getattr(value, "shape", None) != sample.shape:
+    # (A column that starts with None is sparse, and np.array is slow to fail on it.)
+    block = None
+    if values[0] is not None:
+        try:
+            block = np.array(values)
+        except (ValueError, TypeError):
+            pass  # Nones or other shapes: the careful path below says which row
+    if block is not None and block.shape[1:] == sample.shape and block.dtype.kind in "biuf":
+        return _block_column(name, block.astype(sample.dtype, copy=False))
+    present = [i for i, value in enumerate(values) if value is not None]
+    for index in present:
+        value = values[index]
+        if getattr(value, "shape", None) != sample.shape:
             got = getattr(value, "shape", type(value).__name__)
             raise InvalidInput(
                 f"recording column {name!r} expects arrays of shape {list(sample.shape)}, got {got} at row {index}"
             )
-    blank = np.zeros(sample.shape, sample.dtype)
-    block = np.stack([blank if v is None else v for v in values]).astype(sample.dtype, copy=False)
-    nulls = [v is None for v in values]
-    mask = pa.array(nulls, type=pa.bool_()) if any(nulls) else None
-    array = pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1)), int(sample.size), mask=mask)
-    return array, shape
+    # Sparse columns (a final observation at each episode's end) are mostly None: fill only the rest.
+    block = np.zeros((len(values), *sample.shape), sample.dtype)
+    block[present] = np.array([values[i] for i in present])
+    nulls = np.ones(len(values), dtype=bool)
+    nulls[present] = False
+    array, shape = _block_column(name, block)
+    return pa.FixedSizeListArray.from_arrays(array.values, int(sample.size), mask=pa.array(nulls)), shape
 
 
 def _scalar_column(name: str, values: list[Any], sample: Any) -> tuple[pa.Array, dict[bytes, bytes]]:

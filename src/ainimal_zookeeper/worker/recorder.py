@@ -1,11 +1,13 @@
-"""Write a recording: rows per step, flushed in Arrow IPC chunks into the BlobStore.
+"""Write a recording: rows buffered per step, flushed in Arrow IPC chunks into the BlobStore.
 
-A chunk goes out every `CHUNK_SECONDS` or `CHUNK_ROWS` rows; it is encoded and stored by a
-writer thread while the agent steps on (at most one chunk in flight), so a worker that dies
-loses at most the last second or two of steps. Each stored chunk is announced
-(`RecordingChunkWritten`, from the agent's thread: the outbox is not thread-safe) and the
-control plane keeps the count. The newest row is held back until the next one arrives, so
-the row that ends the recording can still get the final observation.
+The rows are buffered by a `RowBuffer`: `StepColumns` for an instance's own steps (the fast
+path), a `ChunkBuffer` of row dicts for replays. A chunk goes out every `CHUNK_SECONDS`,
+`CHUNK_ROWS` rows or `CHUNK_BYTES`; it is encoded and stored by a writer thread while the
+agent steps on (at most one chunk in flight), so a worker that dies loses at most the last
+second or two of steps. Each stored chunk is announced (`RecordingChunkWritten`, from the
+agent's thread: the outbox is not thread-safe) and the control plane keeps the count. The
+newest row stays in the buffer at each flush, so the row that ends the recording can still
+get the final observation.
 """
 
 from __future__ import annotations
@@ -15,19 +17,19 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Generic, Protocol, TypeVar
 
 from ainimal_zookeeper.domain import events as ev
-from ainimal_zookeeper.domain.streams import StreamSelection
 from ainimal_zookeeper.ports.blobs import BlobStore
 from ainimal_zookeeper.ports.bus import EventOutbox
-from ainimal_zookeeper.recordings import ChunkBuffer, chunk_key
+from ainimal_zookeeper.recordings import TakenChunk, chunk_key
 
 log = logging.getLogger(__name__)
 
 CHUNK_SECONDS = 1.0
 CHUNK_ROWS = 32_768
+CHUNK_BYTES = 64 << 20
 #: Frames are images: a recording keeps at most this many a second, not one per step.
 FRAME_HZ = 15.0
 
@@ -37,26 +39,41 @@ def start_key(recording_id: str) -> str:
     return f"recordings/{recording_id}/start.json"
 
 
-class Recorder:
-    """One recording in progress on this worker."""
+class RowBuffer(Protocol):
+    """Where a recording's rows wait for their chunk (`StepColumns`, `ChunkBuffer`)."""
+
+    @property
+    def row_bytes(self) -> int:
+        """About how many bytes of arrays a row holds (0 when unknown)."""
+        ...
+
+    def __len__(self) -> int: ...
+
+    def take(self, keep_last: bool = False) -> TakenChunk: ...
+
+    def set_final(self, values: Mapping[str, Any]) -> None: ...
+
+
+Rows = TypeVar("Rows", bound=RowBuffer)
+
+
+class Recorder(Generic[Rows]):
+    """One recording in progress on this worker; its rows go into `buffer`."""
 
     def __init__(
         self,
         recording_id: str,
-        selection: StreamSelection,
         instance_id: str,
         blobs: BlobStore,
         outbox: EventOutbox,
-        modalities: dict[str, dict[str, Any]],
+        buffer: Rows,
         start_state: dict[str, Any] | None = None,
     ) -> None:
-        self.recording_id, self.selection = recording_id, selection
+        self.recording_id = recording_id
         self.instance_id, self.blobs, self.outbox = instance_id, blobs, outbox
-        self.buffer = ChunkBuffer(recording_id, modalities)
+        self.buffer = buffer
         self.chunks = 0
         self.rows = 0
-        self._held: dict[str, Any] | None = None
-        self._first_step = self._last_step = 0
         self._flushed_at = time.monotonic()
         self._next_frame = 0.0
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -76,43 +93,38 @@ class Recorder:
         self._next_frame = now + 1.0 / FRAME_HZ
         return True
 
-    def append(self, row: dict[str, Any]) -> None:
-        """Add one step's row (the hot path: a list append, mostly)."""
-        if self._held is not None:
-            self._buffer_row(self._held)
-        self._held = row
-
-    def _buffer_row(self, row: dict[str, Any]) -> None:
-        if not len(self.buffer):
-            self._first_step = row.get("step", 0)
-        self._last_step = row.get("step", 0)
-        self.buffer.append(row)
-
     def maybe_flush(self, now: float) -> None:
         """Announce stored chunks and hand a chunk to the writer if one is due (between steps)."""
         self._announce()
-        if len(self.buffer) >= CHUNK_ROWS or (len(self.buffer) and now - self._flushed_at >= CHUNK_SECONDS):
-            self.flush()
-
-    def flush(self) -> None:
-        """Hand the buffered rows to the writer (waiting for the chunk before, if still in flight)."""
-        self._flushed_at = time.monotonic()
         rows = len(self.buffer)
-        if not rows:
+        if rows > 1 and (
+            rows >= CHUNK_ROWS or now - self._flushed_at >= CHUNK_SECONDS or rows * self.buffer.row_bytes >= CHUNK_BYTES
+        ):
+            self.flush(keep_last=True)
+
+    def flush(self, keep_last: bool = True) -> None:
+        """Hand the buffered rows to the writer (waiting for the chunk before, if still in flight).
+
+        With `keep_last`, the newest row stays: the recording's end may still give it the
+        final observation.
+        """
+        self._flushed_at = time.monotonic()
+        if len(self.buffer) <= (1 if keep_last else 0):
             return
-        job = _Job(self.buffer.take(), self.chunks, rows, self._first_step, self._last_step)
+        chunk = self.buffer.take(keep_last)
         self._idle.wait()
         self._idle.clear()
-        self._jobs.put(job)
+        self._jobs.put(_Job(chunk, self.chunks))
         self.chunks += 1
-        self.rows += rows
+        self.rows += chunk.rows
         self._announce()
 
     def _write_chunks(self) -> None:
         """The writer thread: encode and store chunks in order until told to stop."""
         while (job := self._jobs.get()) is not None:
+            chunk = job.chunk
             try:
-                data = job.encode(job.index)
+                data = memoryview(chunk.encode(job.index))  # no copy into bytes: it is large
                 key = chunk_key(self.recording_id, job.index)
                 self.blobs.put(key, data)
                 self._written.put(
@@ -121,10 +133,10 @@ class Recorder:
                         recording_id=self.recording_id,
                         chunk_index=job.index,
                         blob_key=key,
-                        rows=job.rows,
-                        size_bytes=len(data),
-                        first_step=job.first_step,
-                        last_step=job.last_step,
+                        rows=chunk.rows,
+                        size_bytes=data.nbytes,
+                        first_step=chunk.first_step,
+                        last_step=chunk.last_step,
                     )
                 )
             except Exception as exc:  # noqa: BLE001  # reported when the recording stops; the agent goes on
@@ -134,24 +146,16 @@ class Recorder:
                 self._idle.set()
 
     def _announce(self) -> None:
-        while True:
-            try:
-                self.outbox.publish(self._written.get_nowait())
-            except queue.Empty:
-                return
+        while not self._written.empty():  # checked before every poll: no exception when empty
+            self.outbox.publish(self._written.get_nowait())
 
     def stop(
         self, final_observations: dict[str, Any] | None, status: str = "complete", error: str | None = None
     ) -> None:
-        """Write what is left and announce the end; the held row gets the final observation."""
-        if self._held is not None:
-            for name, value in (final_observations or {}).items():
-                if self._held.get(f"final/{name}") is None:
-                    self._held[f"final/{name}"] = value
-            self._buffer_row(self._held)
-            self._held = None
+        """Write what is left and announce the end; the newest row gets the final observation."""
         try:
-            self.flush()
+            self.buffer.set_final(final_observations or {})
+            self.flush(keep_last=False)
         except Exception as exc:  # noqa: BLE001  # the chunks already written stay readable
             log.warning("last chunk of recording %s lost: %s", self.recording_id, exc)
             self._failure = self._failure or f"the last chunk could not be written: {exc}"
@@ -173,10 +177,9 @@ class Recorder:
 
 
 class _Job:
-    """One chunk for the writer: its encoder and what its announcement says."""
+    """One chunk for the writer, and its place in the recording."""
 
-    __slots__ = ("encode", "first_step", "index", "last_step", "rows")
+    __slots__ = ("chunk", "index")
 
-    def __init__(self, encode: Callable[[int], bytes], index: int, rows: int, first_step: int, last_step: int) -> None:
-        self.encode, self.index, self.rows = encode, index, rows
-        self.first_step, self.last_step = first_step, last_step
+    def __init__(self, chunk: TakenChunk, index: int) -> None:
+        self.chunk, self.index = chunk, index

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain import events as ev
-from ainimal_zookeeper.domain.streams import parse_streams
 from ainimal_zookeeper.errors import InvalidInput
-from ainimal_zookeeper.recordings import column_values, read_recording
+from ainimal_zookeeper.recordings import ChunkBuffer, column_values, read_recording
 from ainimal_zookeeper.worker import harness_state
 from ainimal_zookeeper.worker.recorder import Recorder, start_key
 
@@ -57,16 +57,12 @@ class ReplayRun:
         self.start = _load_start(runtime, command.recording_id)
         self.index = 0
         self._saved = self._save_run()
-        streams = ["inputs", "outputs", *(f"activations/{layer}" for layer in self.layers)]
-        if command.mode == "closed_loop":
-            streams.append("reward")
         self.recorder = Recorder(
             command.output_recording_id,
-            parse_streams(streams),
             runtime.spec.instance_id,
             runtime.blobs,
             runtime.outbox,
-            runtime.modalities,
+            ChunkBuffer(command.output_recording_id, runtime.modalities),
         )
         if self.start and "rng" in self.start:
             # Agents drawing from the global generators then draw what they drew when recorded.
@@ -89,6 +85,7 @@ class ReplayRun:
         if self.index >= self.total:
             self._finish("complete", None)
             return True
+        self.recorder.maybe_flush(time.monotonic())  # chunks as it goes, not one at the end
         self._progress("running")
         return False
 
@@ -117,7 +114,7 @@ class ReplayRun:
                 seed = self.seeds.pop(0) if self.seeds else None
                 next_obs, _ = runtime.env.reset(seed=seed)
             self._observation = next_obs
-        self.recorder.append(row)
+        self.recorder.buffer.append(row)
 
     def _forward(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         probe = self.runtime._probe

@@ -2,14 +2,14 @@
 
 Hooks cost a Python call on every forward they sit on, so none stays registered by default:
 capture hooks live only inside `ActivationProbe.capture` (one sampled step), patch hooks only
-while an activation override is active. torch is imported lazily: this module also validates
+while an activation override is active, and a recording's filling hooks only while it records. torch is imported lazily: this module also validates
 patches on the control plane, where torch may be absent.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -101,18 +101,19 @@ class ActivationProbe:
                 handle.remove()  # a no-op if close() came first
             self._capture_handles = [h for h in self._capture_handles if h not in handles]
 
-    def hold(self, names: Iterable[str]) -> dict[str, np.ndarray]:
-        """Like `capture`, but the hooks stay until `release`: for recordings, which capture
-        every step (registering and removing hooks each step would cost more than the copies).
+    def hold(self, hooks: Mapping[str, Callable[..., None]]) -> None:
+        """Keep forward hooks on layers until `release`: for recordings, which capture every step
+        (registering and removing hooks each step would cost more than the copies).
 
-        Returns:
-            The dict every forward refills (name -> float32 copy of the layer's output).
+        Args:
+            hooks: layer name -> forward hook (see `filling_hook`).
+
+        Raises:
+            InvalidInput: a name is not a layer of this AInimal.
         """
         self.release()
-        chosen = [(name, self._layer(name)) for name in dict.fromkeys(names)]
-        held: dict[str, np.ndarray] = {}
-        self._held_handles = [module.register_forward_hook(_recorder(held, name)) for name, module in chosen]
-        return held
+        chosen = [(self._layer(name), hook) for name, hook in hooks.items()]
+        self._held_handles = [module.register_forward_hook(hook) for module, hook in chosen]
 
     def release(self) -> None:
         """Remove the hooks `hold` registered."""
@@ -291,6 +292,39 @@ def _recorder(captured: dict[str, np.ndarray], name: str) -> Callable[..., None]
     return hook
 
 
+def filling_hook(block: Any, page: Sized) -> Callable[..., None]:
+    """A forward hook writing each output into `block` (a `LayerBlock`) at page row
+    `len(page)`, the row of the step being taken (the page grows by one after each step).
+
+    The common case (a float CPU tensor of the page's shape) is one assignment, with no
+    checks: it runs on every layer of every recorded step. Anything else (the first output,
+    a tuple, another dtype or device, another shape) takes `LayerBlock.put`, which
+    allocates the page or leaves the output out.
+    """
+
+    def hook(_module: Any, _inputs: Any, output: Any) -> None:
+        try:
+            # numpy(force=True) detaches (and leaves the GPU) itself, 200 ns faster than detach().numpy()
+            block.page[len(page)] = output.numpy(force=True)
+        except Exception:  # noqa: BLE001  # the careful path: see above
+            try:
+                block.put(len(page), _float32_copy(output))
+            except Exception as exc:  # noqa: BLE001  # a recording must never break the AInimal's forward
+                log.warning("layer output of type %s not recorded: %s", type(output).__name__, exc)
+
+    return hook
+
+
+def _float32_copy(output: Any) -> np.ndarray | None:
+    """The output's (first) tensor as a float32 numpy copy, None when it holds no tensor."""
+    import torch
+
+    tensor, _ = _first_tensor(output)
+    if tensor is None:
+        return None
+    return tensor.detach().to(device="cpu", dtype=torch.float32, copy=True).numpy()
+
+
 def _patcher(name: str, operations: list[Callable[[Any], Any]]) -> Callable[..., Any]:
     warned = False
 
@@ -381,6 +415,7 @@ __all__ = [
     "check_index",
     "check_mode",
     "check_numbers",
+    "filling_hook",
     "layer_name",
     "listing",
     "named_layers",

@@ -67,11 +67,12 @@ class GcsBlobStore:
 
     # -- the BlobStore port -------------------------------------------------------------
 
-    def put(self, key: str, data: bytes, *, if_absent: bool = False) -> None:
+    def put(self, key: str, data: bytes | memoryview, *, if_absent: bool = False) -> None:
         """Store `data` under `key`; with `if_absent`, keep an existing object (see `put_file`)."""
         blob = self._blob(key)
+        payload = data if isinstance(data, bytes) else bytes(data)  # the client takes bytes or str only
         with self._errors(key), _kept_if_present(if_absent):
-            blob.upload_from_string(data, content_type="application/octet-stream", **_upload_options(if_absent))
+            blob.upload_from_string(payload, content_type="application/octet-stream", **_upload_options(if_absent))
 
     def put_file(self, key: str, path: Path, move: bool = False, *, if_absent: bool = False) -> None:
         """Upload a file without reading it whole; with `move`, delete it once stored.

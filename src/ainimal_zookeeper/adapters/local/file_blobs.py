@@ -19,7 +19,7 @@ class LocalBlobStore:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes | memoryview) -> None:
         target = self._path(key)
         with self._atomic_writer(target) as handle:
             handle.write(data)
