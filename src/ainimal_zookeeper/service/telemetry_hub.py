@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -65,10 +64,13 @@ class _Subscriber:
             return  # someone's one-shot answer
         # Frames arrive in order (one ordered stream per instance); a step lower than the last
         # means a checkpoint was restored, and the stream follows the instance back.
-        now = time.monotonic()
-        if now - self._last_sent < self.min_interval:
-            return
-        self._last_sent = now
+        # The rate is judged on the frames' own times: the worker samples on a steady clock,
+        # while arrival times jitter with the bus and this machine's load (judged on arrival,
+        # a frame delivered late made the next, punctual one look too early: 53 of 60 Hz).
+        since = event.time - self._last_sent
+        if 0 < since < self.min_interval:
+            return  # (a gap <= 0 is a clock set back: let the frame through)
+        self._last_sent = event.time
         item = _frame(event, select_streams(event.streams, self.selection))
         self.loop.call_soon_threadsafe(self._offer, item)
 

@@ -87,6 +87,24 @@ async def test_frames_are_held_to_the_subscribers_rate():
     await stream.aclose()
 
 
+@pytest.mark.asyncio
+async def test_the_rate_is_judged_on_when_frames_were_made_not_when_they_arrived():
+    bus = Bus()
+    hub = TelemetryHub(bus, bus)
+    stream = hub.stream("i1", parse_streams(["inputs"]), max_hz=60.0)
+    first = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0.05)
+    made = 1_000.0
+    for step in range(1, 7):  # made at 60 Hz, delivered in one burst (a busy bus or machine)
+        bus.publish(ev.TelemetryFrame("i1", step=step, streams={"inputs": step}, time=made + step / 60))
+    bus.publish(ev.TelemetryFrame("i1", step=7, streams={"inputs": 7}, time=made + 6 / 60 + 0.001))
+    got = [await first] + [await asyncio.wait_for(stream.__anext__(), 1) for _ in range(5)]
+    assert [f["step"] for f in got] == [1, 2, 3, 4, 5, 6]
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(stream.__anext__(), 0.2)  # step 7 was made 1 ms after step 6
+    await stream.aclose()
+
+
 def test_a_one_shot_sample_gets_its_answer_and_times_out_clearly():
     bus = Bus()
     answer = TelemetryHub(bus, bus).sample("i1", parse_streams(["inputs"]), timeout=1)
