@@ -6,6 +6,8 @@ clients can reach, so the bytes are untrusted) holding one record batch:
 
 - numpy arrays become `fixed_size_list<dtype>[size]` of the flattened values, with the shape as
   JSON in the field metadata (`shape`), so float32 stays float32 and [84, 84, 3] comes back;
+  sparse columns (`final/<m>`, set only where an episode ends) become `list<dtype>` instead,
+  so the rows without a value take no space (a fixed-size list reserves a slot in every row);
 - dicts (metrics, dict / tuple observations) and other lists become JSON strings, marked by
   `encoding: json` in the field metadata;
 - scalars, bytes and strings become Arrow scalars, binaries and strings;
@@ -71,6 +73,8 @@ _FIXED_TYPES: dict[str, pa.DataType] = {
 }
 #: Columns whose values are dicts: JSON even in a chunk where they are all None.
 _JSON_COLUMNS = frozenset({"metrics"})
+#: Array columns with a value in few rows (the observation that ended an episode).
+_SPARSE_PREFIX = "final/"
 _JSON_FIELD_METADATA = {_ENCODING: _JSON}
 
 #: A column as buffered: one value per row (a list, or a 1-d numpy array of scalars), a
@@ -313,9 +317,11 @@ def _array_column(name: str, values: list[Any], sample: np.ndarray) -> tuple[pa.
     """Arrays of one shape as a fixed_size_list of their flattened values, dtype kept."""
     if sample.dtype.kind not in "biuf":
         raise InvalidInput(f"recording column {name!r} expects numeric arrays, got dtype {sample.dtype}")
+    if name.startswith(_SPARSE_PREFIX):
+        return _sparse_column(name, values, sample)
     # The common case first, with no Python loop over the rows (this runs while the agent steps,
     # on a thread sharing its interpreter): every row holds an array of the sample's shape.
-    # (A column that starts with None is sparse, and np.array is slow to fail on it.)
+    # (A column that starts with None holds Nones, and np.array is slow to fail on them.)
     block = None
     if values[0] is not None:
         try:
@@ -324,6 +330,18 @@ def _array_column(name: str, values: list[Any], sample: np.ndarray) -> tuple[pa.
             pass  # Nones or other shapes: the careful path below says which row
     if block is not None and block.shape[1:] == sample.shape and block.dtype.kind in "biuf":
         return _block_column(name, block.astype(sample.dtype, copy=False))
+    present = _present_rows(name, values, sample)
+    # A None here and there: fill only the rows with a value.
+    block = np.zeros((len(values), *sample.shape), sample.dtype)
+    block[present] = np.array([values[i] for i in present])
+    nulls = np.ones(len(values), dtype=bool)
+    nulls[present] = False
+    array, shape = _block_column(name, block)
+    return pa.FixedSizeListArray.from_arrays(array.values, int(sample.size), mask=pa.array(nulls)), shape
+
+
+def _present_rows(name: str, values: list[Any], sample: np.ndarray) -> list[int]:
+    """The rows holding a value, each checked to be an array of the sample's shape."""
     present = [i for i, value in enumerate(values) if value is not None]
     for index in present:
         value = values[index]
@@ -332,13 +350,21 @@ def _array_column(name: str, values: list[Any], sample: np.ndarray) -> tuple[pa.
             raise InvalidInput(
                 f"recording column {name!r} expects arrays of shape {list(sample.shape)}, got {got} at row {index}"
             )
-    # Sparse columns (a final observation at each episode's end) are mostly None: fill only the rest.
-    block = np.zeros((len(values), *sample.shape), sample.dtype)
-    block[present] = np.array([values[i] for i in present])
+    return present
+
+
+def _sparse_column(name: str, values: list[Any], sample: np.ndarray) -> tuple[pa.Array, dict[bytes, bytes]]:
+    """Arrays in few rows as a list<dtype> column: only the rows with a value hold values."""
+    present = _present_rows(name, values, sample)
+    sizes = np.zeros(len(values), np.int32)
+    sizes[present] = sample.size
+    offsets = np.zeros(len(values) + 1, np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    flat = np.array([values[i] for i in present], dtype=sample.dtype).reshape(-1)
     nulls = np.ones(len(values), dtype=bool)
     nulls[present] = False
-    array, shape = _block_column(name, block)
-    return pa.FixedSizeListArray.from_arrays(array.values, int(sample.size), mask=pa.array(nulls)), shape
+    array = pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat), mask=pa.array(nulls))
+    return array, {_SHAPE: json.dumps(list(sample.shape)).encode()}
 
 
 def _scalar_column(name: str, values: list[Any], sample: Any) -> tuple[pa.Array, dict[bytes, bytes]]:
@@ -385,6 +411,8 @@ def _empty_column(
         extra = {k: v for k, v in (previous.metadata or {}).items() if k in (_SHAPE, _ENCODING)}
         return pa.nulls(rows, previous.type), extra
     kind, extra = _type_from_modality(modality) if modality is not None else (pa.null(), {})
+    if name.startswith(_SPARSE_PREFIX) and pa.types.is_fixed_size_list(kind):
+        kind = pa.list_(kind.value_type)
     return pa.nulls(rows, kind), extra
 
 
@@ -484,10 +512,22 @@ def column_values(table: pa.Table, name: str) -> list[Any]:
     if pa.types.is_fixed_size_list(field.type):
         block, valid = array_block(column, field)
         return [block[i] if valid[i] else None for i in range(len(block))]
+    if pa.types.is_list(field.type) and _SHAPE in (field.metadata or {}):
+        return _sparse_values(column, field)
     values = column.to_pylist()
     if (field.metadata or {}).get(_ENCODING) == _JSON:
         return [None if v is None else json.loads(v) for v in values]
     return values
+
+
+def _sparse_values(column: pa.ChunkedArray, field: pa.Field) -> list[np.ndarray | None]:
+    """A list<dtype> column with a shape (a sparse array column): an array or None per row."""
+    shape = tuple(json.loads((field.metadata or {})[_SHAPE]))
+    array = column.combine_chunks()
+    valid = np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    offsets = array.offsets.to_numpy()
+    flat = array.values.to_numpy(zero_copy_only=False)
+    return [flat[offsets[i] : offsets[i + 1]].reshape(shape).copy() if valid[i] else None for i in range(len(array))]
 
 
 def array_block(column: pa.ChunkedArray | pa.Array, field: pa.Field) -> tuple[np.ndarray, np.ndarray]:

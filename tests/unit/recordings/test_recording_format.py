@@ -126,9 +126,33 @@ def test_an_all_none_column_is_typed_from_an_earlier_chunk_or_its_modality():
     first = table_from_ipc(buffer.to_ipc(0))
     buffer.append({"step": 1, "final/observation": None, "activations/x": None})
     second = table_from_ipc(buffer.to_ipc(1))
-    assert first.schema.field("final/observation").type == pa.list_(pa.float32(), 4)  # from inputs/observation
+    final = first.schema.field("final/observation")  # typed from inputs/observation, as a sparse column
+    assert final.type == pa.list_(pa.float32()) and final.metadata[b"shape"] == b"[4]"
     assert second.schema.field("activations/x").type == pa.list_(pa.float16(), 3)  # from chunk 0
     assert second.schema.field("activations/x").metadata[b"shape"] == b"[3]"
+
+
+def test_final_observations_take_space_only_in_the_rows_that_have_one(blobs):
+    image = {"kind": "image", "shape": [84, 84, 3], "dtype": "uint8"}
+    buffer = ChunkBuffer("rec-sparse", {"inputs/observation": image})
+    rng = np.random.default_rng(3)
+    frames = [rng.integers(0, 255, (84, 84, 3), dtype=np.uint8) for _ in range(40)]
+    ends = {9, 19, 39}
+    for step, frame in enumerate(frames):
+        final = frame[::-1].copy() if step in ends else None
+        buffer.append({"step": step, "inputs/observation": frame, "final/observation": final})
+    keys = [chunk_key("rec-sparse", 0), chunk_key("rec-sparse", 1)]
+    blobs.put(keys[0], buffer.to_ipc(0))
+    buffer.append({"step": 40, "inputs/observation": frames[0], "final/observation": None})  # a chunk with none
+    blobs.put(keys[1], buffer.to_ipc(1))
+    table = read_recording(blobs, keys)
+    finals = column_values(table, "final/observation")
+    assert [i for i, value in enumerate(finals) if value is not None] == sorted(ends)
+    for step in ends:
+        np.testing.assert_array_equal(finals[step], frames[step][::-1])
+        assert finals[step].dtype == np.uint8 and finals[step].shape == (84, 84, 3)
+    stored = table.column("final/observation").combine_chunks().values
+    assert len(stored) == len(ends) * 84 * 84 * 3  # not a slot for each of the 41 rows
 
 
 def test_a_key_missing_from_a_row_is_none_in_that_row():
