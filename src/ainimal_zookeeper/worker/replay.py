@@ -22,6 +22,7 @@ from ainimal_zookeeper.errors import InvalidInput
 from ainimal_zookeeper.recordings import ChunkBuffer, column_values, read_recording
 from ainimal_zookeeper.worker import harness_state
 from ainimal_zookeeper.worker.recorder import Recorder, start_key
+from ainimal_zookeeper.worker.torch_layers import copying_hook
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.worker.runtime import WorkerRuntime
@@ -57,6 +58,16 @@ class ReplayRun:
         self.start = _load_start(runtime, command.recording_id)
         self.index = 0
         self._saved = self._save_run()
+        try:
+            if self.start and "rng" in self.start:
+                # Agents drawing from the global generators then draw what they drew when recorded.
+                harness_state.restore_rng(self.start["rng"])
+            if command.mode == "closed_loop":
+                self._observation = self._closed_loop_start()
+        except Exception:
+            self._restore_run()  # the instance goes on as it was
+            raise
+        # Last, once nothing above can fail: a writer thread and hooks that _finish takes down.
         self.recorder = Recorder(
             command.output_recording_id,
             runtime.spec.instance_id,
@@ -64,11 +75,13 @@ class ReplayRun:
             runtime.outbox,
             ChunkBuffer(command.output_recording_id, runtime.modalities),
         )
-        if self.start and "rng" in self.start:
-            # Agents drawing from the global generators then draw what they drew when recorded.
-            harness_state.restore_rng(self.start["rng"])
-        if command.mode == "closed_loop":
-            self._observation = self._closed_loop_start()
+        # The layers' outputs, refilled by hooks that stay on for the whole replay.
+        self._captured: dict[str, Any] = {}
+        self._release_hooks = (
+            runtime._probe.hold({name: copying_hook(self._captured, name) for name in self.layers})
+            if self.layers and runtime._probe is not None
+            else None
+        )
         self._progress("running")
 
     def advance(self) -> bool:
@@ -117,12 +130,9 @@ class ReplayRun:
         self.recorder.buffer.append(row)
 
     def _forward(self, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        probe = self.runtime._probe
-        if self.layers and probe is not None:
-            with probe.capture(self.layers) as captured:
-                outputs = self.runtime.agent.forward(inputs)
-            return outputs, dict(captured)
-        return self.runtime.agent.forward(inputs), {}
+        self._captured.clear()
+        outputs = self.runtime.agent.forward(inputs)
+        return outputs, dict(self._captured)
 
     # start and end
 
@@ -162,6 +172,8 @@ class ReplayRun:
     def _finish(self, status: str, error: str | None) -> None:
         final = {"observation": self._observation} if self.command.mode == "closed_loop" else None
         try:
+            if self._release_hooks is not None:
+                self._release_hooks()
             self.recorder.stop(final, "complete" if status == "complete" else "failed", error)
         finally:
             self._restore_run()

@@ -23,6 +23,7 @@ import tempfile
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,7 @@ class WorkerRuntime:
         self._episode_seed: int | None = spec.seed
         self._leases = ObserverLeases()
         self._recorder: Recorder[StepColumns] | None = None
+        self._release_recording_hooks: Callable[[], None] | None = None
         self._replay: ReplayRun | None = None
         self._probe: ActivationProbe | None = None
         # The last step's (inputs, outputs, reward, extra activations), for telemetry frames.
@@ -420,8 +422,9 @@ class WorkerRuntime:
 
     def _finish_recording(self, status: str, error: str | None) -> None:
         recorder, self._recorder = self._recorder, None
-        if self._probe is not None:
-            self._probe.release()
+        release, self._release_recording_hooks = self._release_recording_hooks, None
+        if release is not None:
+            release()
         if recorder is not None:
             recorder.stop({"observation": getattr(self, "_observation", None)}, status, error)
 
@@ -641,7 +644,8 @@ class WorkerRuntime:
             layers, encoder, selection.wants("inputs"), selection.wants("outputs"), selection.wants("frame")
         )
         if self._probe is not None and layers:
-            self._probe.hold({name: filling_hook(columns.blocks[name], columns.page) for name in layers})
+            hooks = {name: filling_hook(columns.blocks[name], columns.page) for name in layers}
+            self._release_recording_hooks = self._probe.hold(hooks)
         self._recorder = Recorder(
             command.recording_id,
             self.spec.instance_id,

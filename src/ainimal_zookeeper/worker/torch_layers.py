@@ -92,7 +92,7 @@ class ActivationProbe:
         """
         chosen = [(name, self._layer(name)) for name in dict.fromkeys(names)]
         captured: dict[str, np.ndarray] = {}
-        handles = [module.register_forward_hook(_recorder(captured, name)) for name, module in chosen]
+        handles = [module.register_forward_hook(copying_hook(captured, name)) for name, module in chosen]
         self._capture_handles.extend(handles)
         try:
             yield captured
@@ -101,23 +101,30 @@ class ActivationProbe:
                 handle.remove()  # a no-op if close() came first
             self._capture_handles = [h for h in self._capture_handles if h not in handles]
 
-    def hold(self, hooks: Mapping[str, Callable[..., None]]) -> None:
-        """Keep forward hooks on layers until `release`: for recordings, which capture every step
-        (registering and removing hooks each step would cost more than the copies).
+    def hold(self, hooks: Mapping[str, Callable[..., None]]) -> Callable[[], None]:
+        """Keep forward hooks on layers until released: for recordings and replays, which capture
+        every step (registering and removing hooks each step costs more than the copies).
+        Several holds may be in place at once (a replay while the instance records).
 
         Args:
-            hooks: layer name -> forward hook (see `filling_hook`).
+            hooks: layer name -> forward hook (see `filling_hook`, `copying_hook`).
+
+        Returns:
+            The function that removes these hooks (calling it again does nothing).
 
         Raises:
             InvalidInput: a name is not a layer of this AInimal.
         """
-        self.release()
         chosen = [(self._layer(name), hook) for name, hook in hooks.items()]
-        self._held_handles = [module.register_forward_hook(hook) for module, hook in chosen]
+        handles = [module.register_forward_hook(hook) for module, hook in chosen]
+        self._held_handles.extend(handles)
 
-    def release(self) -> None:
-        """Remove the hooks `hold` registered."""
-        self._remove(self._held_handles)
+        def release() -> None:
+            for handle in handles:
+                handle.remove()  # a no-op if close() came first
+            self._held_handles = [h for h in self._held_handles if h not in handles]
+
+        return release
 
     def set_patches(self, patches: Sequence[ActivationPatch]) -> None:
         """Replace all patch hooks with hooks applying `patches` (in order, per layer).
@@ -145,7 +152,7 @@ class ActivationProbe:
         """Remove every hook this probe registered."""
         self._remove(self._patch_handles)
         self._remove(self._capture_handles)
-        self.release()
+        self._remove(self._held_handles)
         self.patches = ()
 
     def _layer(self, name: str) -> Any:
@@ -277,7 +284,8 @@ def _broadcasts(value_shape: list[int], target: list[int]) -> bool:
 # --- hooks ------------------------------------------------------------------------------------
 
 
-def _recorder(captured: dict[str, np.ndarray], name: str) -> Callable[..., None]:
+def copying_hook(captured: dict[str, np.ndarray], name: str) -> Callable[..., None]:
+    """A forward hook putting a float32 copy of each output of its layer in `captured[name]`."""
     import torch
 
     def hook(_module: Any, _inputs: Any, output: Any) -> None:
@@ -415,6 +423,7 @@ __all__ = [
     "check_index",
     "check_mode",
     "check_numbers",
+    "copying_hook",
     "filling_hook",
     "layer_name",
     "listing",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ainimal_zookeeper.errors import InvalidInput
-from ainimal_zookeeper.worker.torch_layers import ActivationPatch, ActivationProbe, named_layers
+from ainimal_zookeeper.worker.torch_layers import ActivationPatch, ActivationProbe, copying_hook, named_layers
 
 torch = pytest.importorskip("torch")
 
@@ -180,4 +180,26 @@ def test_close_removes_capture_and_patch_hooks(agent, probe):
     with probe.capture(["policy.1"]):
         probe.close()
         assert all_hooks(agent) == []
+    assert all_hooks(agent) == []
+
+
+def test_held_hooks_stay_until_their_own_release_and_holds_coexist(agent, probe):
+    recording: dict[str, np.ndarray] = {}
+    replay: dict[str, np.ndarray] = {}
+    release_recording = probe.hold({"policy.0": copying_hook(recording, "policy.0")})
+    release_replay = probe.hold(
+        {"policy.0": copying_hook(replay, "policy.0"), "policy.2": copying_hook(replay, "policy.2")}
+    )
+    agent.forward({"observation": OBSERVATION})
+    assert set(recording) == {"policy.0"} and set(replay) == {"policy.0", "policy.2"}
+    release_replay()
+    release_replay()  # twice is harmless
+    recording.clear()
+    replay.clear()
+    agent.forward({"observation": OBSERVATION * 2})
+    assert set(recording) == {"policy.0"} and replay == {}  # the recording's hook is still there
+    release_recording()
+    assert all_hooks(agent) == []
+    probe.hold({"policy.4": copying_hook(replay, "policy.4")})
+    probe.close()
     assert all_hooks(agent) == []
