@@ -39,7 +39,7 @@ MODEL = {
 }
 OBSERVED = ["inputs", "outputs", "reward", "activations"]
 RECORDED = ["inputs", "outputs", "reward", "activations"]
-WARM_UP_SECONDS = 1.0
+WARM_UP_SECONDS = 3.0
 
 
 def bare_loop(seconds: float, copy_activations: bool) -> float:
@@ -84,7 +84,8 @@ class WorkerSegments:
             bench.hub.send(observe)
         elif setup == "recorded":
             bench.hub.send(cmd.StartRecording(self.instance, recording_id=uuid.uuid4().hex, streams=RECORDED))
-        # Steady state: the first second sizes a recording's buffers and warms the allocator.
+        # Steady state: the first seconds of a recording size its buffers (blocks grow, the
+        # chunk memory is first touched); they cost more than the steps after.
         self.segment(WARM_UP_SECONDS)
 
     def segment(self, seconds: float) -> tuple[float, float]:
@@ -129,6 +130,7 @@ def compare(setup: str, copy_activations: bool, rounds: int, seconds: float) -> 
             bench.hub.send(cmd.Terminate(worker.instance))
         finally:
             bench.close()
+    print(f"  {setup}, each round's ratio: {', '.join(f'{r:.3f}' for r in ratios)}")
     return median(baselines), median(rates), median(ratios), median(frames)
 
 

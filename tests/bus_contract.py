@@ -87,14 +87,17 @@ class BusContract:
         third.close()
 
     def test_events_from_workers_reach_every_subscriber_in_order(self, hub):
-        seen_a, seen_b, done = [], [], threading.Event()
-        hub.subscribe(seen_a.append)
-        hub.subscribe(lambda e: (seen_b.append(e), len(seen_b) == 3 and done.set()))
+        seen_a, seen_b = [], []
+        a_done, b_done = threading.Event(), threading.Event()
+        # Each subscriber may have a delivery of its own (a Pub/Sub subscription): wait for both.
+        hub.subscribe(lambda e: (seen_a.append(e), len(seen_a) == 3 and a_done.set()))
+        hub.subscribe(lambda e: (seen_b.append(e), len(seen_b) == 3 and b_done.set()))
         outbox = self.make_outbox(hub, "x")
         for step in range(3):
             outbox.publish(ev.Progress("x", step=step, metrics={"loss": 0.5}))
-        assert done.wait(20)
+        assert a_done.wait(20) and b_done.wait(20)
         assert [e.step for e in seen_a] == [0, 1, 2] and seen_a[0].metrics == {"loss": 0.5}
+        assert [e.step for e in seen_b] == [0, 1, 2]
         outbox.close()
 
     def test_a_failing_subscriber_does_not_stop_the_others(self, hub):
