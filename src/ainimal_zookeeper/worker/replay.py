@@ -12,20 +12,20 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.errors import InvalidInput
+from ainimal_zookeeper.ports.blobs import BlobStore
+from ainimal_zookeeper.ports.bus import EventOutbox
+from ainimal_zookeeper.ports.compute import WorkerSpec
 from ainimal_zookeeper.recordings import ChunkBuffer, column_values, read_recording
 from ainimal_zookeeper.worker import harness_state
 from ainimal_zookeeper.worker.recorder import Recorder, start_key
-from ainimal_zookeeper.worker.torch_layers import copying_hook
-
-if TYPE_CHECKING:
-    from ainimal_zookeeper.worker.runtime import WorkerRuntime
+from ainimal_zookeeper.worker.torch_layers import ActivationProbe, copying_hook
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,44 @@ MODES = ("open_loop", "closed_loop")
 STEPS_PER_BATCH = 256
 
 
+class ReplayHost(Protocol):
+    """What a replay uses of the worker hosting it (`WorkerRuntime`)."""
+
+    observation: Any  # what the instance's next step acts on; a closed-loop replay puts it back
+
+    @property
+    def spec(self) -> WorkerSpec: ...
+
+    @property
+    def agent(self) -> Any: ...
+
+    @property
+    def env(self) -> Any: ...
+
+    @property
+    def blobs(self) -> BlobStore: ...
+
+    @property
+    def outbox(self) -> EventOutbox: ...
+
+    @property
+    def modalities(self) -> dict[str, dict[str, Any]]: ...
+
+    @property
+    def probe(self) -> ActivationProbe | None: ...
+
+    @property
+    def layer_names(self) -> list[str]: ...
+
+    def restart_episode(self) -> None:
+        """Begin a fresh episode (the env could not be put back after a closed-loop replay)."""
+        ...
+
+
 class ReplayRun:
     """One replay in progress; `advance` runs a batch and says when it is done."""
 
-    def __init__(self, runtime: WorkerRuntime, command: cmd.Replay) -> None:
+    def __init__(self, runtime: ReplayHost, command: cmd.Replay) -> None:
         if command.mode not in MODES:
             raise InvalidInput(f"replay mode must be one of {', '.join(MODES)}, got {command.mode!r}")
         if command.mode == "closed_loop" and runtime.env is None:
@@ -52,7 +86,7 @@ class ReplayRun:
         self.layers = [
             name.split("/", 1)[1]
             for name in table.column_names
-            if name.startswith("activations/") and name.split("/", 1)[1] in runtime._layer_names
+            if name.startswith("activations/") and name.split("/", 1)[1] in runtime.layer_names
         ]
         self.seeds = _episode_seeds(table)
         self.start = _load_start(runtime, command.recording_id)
@@ -78,8 +112,8 @@ class ReplayRun:
         # The layers' outputs, refilled by hooks that stay on for the whole replay.
         self._captured: dict[str, Any] = {}
         self._release_hooks = (
-            runtime._probe.hold({name: copying_hook(self._captured, name) for name in self.layers})
-            if self.layers and runtime._probe is not None
+            runtime.probe.hold({name: copying_hook(self._captured, name) for name in self.layers})
+            if self.layers and runtime.probe is not None
             else None
         )
         self._progress("running")
@@ -153,7 +187,7 @@ class ReplayRun:
         saved: dict[str, Any] = {"rng": harness_state.capture_rng()}
         if runtime.env is not None and self.command.mode == "closed_loop":
             saved["env"] = harness_state.capture_env(runtime.env)
-            saved["observation"] = runtime._observation
+            saved["observation"] = runtime.observation
         return saved
 
     def _restore_run(self) -> None:
@@ -163,11 +197,9 @@ class ReplayRun:
             return
         assert runtime.env is not None
         if harness_state.restore_env(runtime.env, self._saved["env"]):
-            runtime._observation = self._saved["observation"]
+            runtime.observation = self._saved["observation"]
         else:
-            # The env cannot be put back: the instance starts a fresh episode after the replay.
-            runtime._observation, _ = runtime.env.reset(seed=runtime._episode_seed)
-            runtime._episode_return, runtime._episode_length = 0.0, 0
+            runtime.restart_episode()  # the env cannot be put back: a fresh episode after the replay
 
     def _finish(self, status: str, error: str | None) -> None:
         final = {"observation": self._observation} if self.command.mode == "closed_loop" else None
@@ -204,7 +236,7 @@ def _episode_seeds(table: Any) -> list[int]:
     return ordered
 
 
-def _load_start(runtime: WorkerRuntime, recording_id: str) -> dict[str, Any] | None:
+def _load_start(runtime: ReplayHost, recording_id: str) -> dict[str, Any] | None:
     key = start_key(recording_id)
     if not runtime.blobs.exists(key):
         return None

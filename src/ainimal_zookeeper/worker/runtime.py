@@ -104,7 +104,9 @@ class WorkerRuntime:
         self._recorder: Recorder[StepColumns] | None = None
         self._release_recording_hooks: Callable[[], None] | None = None
         self._replay: ReplayRun | None = None
-        self._probe: ActivationProbe | None = None
+        self.probe: ActivationProbe | None = None  # reads and patches torch layers (None: no torch)
+        self.layer_names: list[str] = []
+        self.observation: Any = None  # what the next step acts on
         # The last step's (inputs, outputs, reward, extra activations), for telemetry frames.
         self._last: tuple[Any, Any, Any, dict[str, Any]] = (None, None, None, {})
         # One-shot frame queries (`latestFrame`) the next step answers: (streams, request id).
@@ -135,13 +137,13 @@ class WorkerRuntime:
         self.agent.mode = self.mode.value
         if self.env is not None:
             self.env.action_space.seed(self.spec.seed)
-            self._observation, _ = self.env.reset(seed=self.spec.seed)
+            self.observation, _ = self.env.reset(seed=self.spec.seed)
             if hasattr(self.agent, "discrete_actions"):
                 self.agent.discrete_actions = hasattr(self.env.action_space, "n")
         self.telemetry = TelemetryCapture(self.agent, self.env, named_layers(self.agent))
         if self.spec.checkpoint_blob_key:
             self._restore(self.spec.checkpoint_blob_key)
-        description = describe_agent(self.agent, self.env, getattr(self, "_observation", None))
+        description = describe_agent(self.agent, self.env, self.observation)
         self._setup_instruments(description)
         self.outbox.publish(
             ev.WorkerStarted(
@@ -158,8 +160,8 @@ class WorkerRuntime:
 
     def _setup_instruments(self, description: dict[str, Any]) -> None:
         layers = named_layers(self.agent)
-        self._probe = ActivationProbe(layers) if layers else None
-        self._layer_names = list(layers)
+        self.probe = ActivationProbe(layers) if layers else None
+        self.layer_names = list(layers)
         self.modalities = {
             **{f"inputs/{k}": v for k, v in (description.get("inputModalities") or {}).items()},
             **{f"outputs/{k}": v for k, v in (description.get("outputModalities") or {}).items()},
@@ -168,7 +170,7 @@ class WorkerRuntime:
             description.get("inputModalities"),
             description.get("outputModalities"),
             {layer["name"]: layer.get("output_shape") for layer in description.get("layers") or []},
-            self._probe,
+            self.probe,
         )
 
     @staticmethod
@@ -217,7 +219,7 @@ class WorkerRuntime:
         forward, env_step, learns = self.agent.forward, self.env.step, self.mode.learns
         record = self._recorder.buffer.add if self._recorder is not None else None
         while True:
-            observation = self._observation
+            observation = self.observation
             try:
                 outputs = forward({"observation": observation})
                 action = outputs["action"]
@@ -247,7 +249,7 @@ class WorkerRuntime:
                     truncated,
                     next_obs if ended else None,
                 )
-            self._observation = next_obs
+            self.observation = next_obs
             if ended:
                 self._end_episode()
             if clock() >= self._next_poll:
@@ -273,12 +275,12 @@ class WorkerRuntime:
         if waiting is not None and not self._await_human(waiting):
             return
         used: list[str] = []
-        inputs = interventions.apply_inputs({"observation": self._observation}, used)
+        inputs = interventions.apply_inputs({"observation": self.observation}, used)
         # A recording's layers are filled by its own hooks; a sampled step may want more.
         extra = self._sampled_layers() if sample else ()
         try:
-            if extra and self._probe is not None:
-                with self._probe.capture(extra) as captured:
+            if extra and self.probe is not None:
+                with self.probe.capture(extra) as captured:
                     outputs = self.agent.forward(inputs)
             else:
                 captured, outputs = {}, self.agent.forward(inputs)
@@ -315,7 +317,7 @@ class WorkerRuntime:
         self._last = (inputs, outputs, reward, captured)
         if sample:
             self._publish_samples(now)
-        self._observation = next_obs
+        self.observation = next_obs
         if ended:
             self._end_episode()
 
@@ -336,7 +338,7 @@ class WorkerRuntime:
 
     def _sampled_layers(self) -> list[str]:
         """Layers a sampled step captures beyond those a recording holds."""
-        if self._probe is None:
+        if self.probe is None:
             return []
         selections = [selection for selection, _ in self._one_shots]
         if self._leases.selection is not None:
@@ -344,7 +346,7 @@ class WorkerRuntime:
         wanted: dict[str, None] = {}
         for selection in selections:
             if selection.activations:
-                wanted.update(dict.fromkeys(selection.layer_names(self._layer_names)))
+                wanted.update(dict.fromkeys(selection.layer_names(self.layer_names)))
         recorded = self._recorder.buffer.blocks if self._recorder is not None else {}
         return [name for name in wanted if name not in recorded]
 
@@ -428,7 +430,14 @@ class WorkerRuntime:
         if release is not None:
             release()
         if recorder is not None:
-            recorder.stop({"observation": getattr(self, "_observation", None)}, status, error)
+            recorder.stop({"observation": self.observation}, status, error)
+
+    def restart_episode(self) -> None:
+        """Begin a fresh episode from this episode's seed (after a replay that could not put the
+        env back where it was)."""
+        assert self.env is not None
+        self.observation, _ = self.env.reset(seed=self._episode_seed)
+        self._episode_return, self._episode_length = 0.0, 0
 
     def _end_episode(self) -> None:
         assert self.env is not None
@@ -452,7 +461,7 @@ class WorkerRuntime:
         self._episode_return, self._episode_length = 0.0, 0
         self._episode_seed = int(self._seed_rng.integers(2**31)) if self._recorder is not None else None
         try:
-            self._observation, _ = self.env.reset(seed=self._episode_seed)
+            self.observation, _ = self.env.reset(seed=self._episode_seed)
         except Exception as exc:
             raise UserCodeFailed(f"env.reset raised {_describe(exc)}") from exc
 
@@ -590,7 +599,7 @@ class WorkerRuntime:
 
     def _publish_snapshot(self, selection: StreamSelection, request_id: str | None) -> None:
         """A frame of where the instance is now: the observation it will act on next."""
-        current = {"observation": self._observation} if self.env is not None else None
+        current = {"observation": self.observation} if self.env is not None else None
         saved = self._last
         self._last = (current, *saved[1:])
         try:
@@ -634,10 +643,10 @@ class WorkerRuntime:
             raise InvalidInput("an instance without an environment has no steps to record")
         selection = parse_streams(command.streams, default=("inputs", "outputs", "reward"))
         check_recordable(selection)
-        unknown = [name for name in selection.layers if name not in self._layer_names]
+        unknown = [name for name in selection.layers if name not in self.layer_names]
         if unknown:
-            raise InvalidInput(f"unknown layers {', '.join(unknown)}; layers: {', '.join(self._layer_names) or 'none'}")
-        layers = selection.layer_names(self._layer_names) if self._probe is not None and selection.activations else []
+            raise InvalidInput(f"unknown layers {', '.join(unknown)}; layers: {', '.join(self.layer_names) or 'none'}")
+        layers = selection.layer_names(self.layer_names) if self.probe is not None and selection.activations else []
         encoder = ChunkEncoder(
             command.recording_id,
             {**self.modalities, "final/observation": self.modalities.get("inputs/observation", {})},
@@ -645,9 +654,9 @@ class WorkerRuntime:
         columns = StepColumns(
             layers, encoder, selection.wants("inputs"), selection.wants("outputs"), selection.wants("frame")
         )
-        if self._probe is not None and layers:
+        if self.probe is not None and layers:
             hooks = {name: filling_hook(columns.blocks[name], columns.page) for name in layers}
-            self._release_recording_hooks = self._probe.hold(hooks)
+            self._release_recording_hooks = self.probe.hold(hooks)
         self._recorder = Recorder(
             command.recording_id,
             self.spec.instance_id,
@@ -709,8 +718,8 @@ class WorkerRuntime:
         }
         if self.env is not None:
             harness["env"] = harness_state.capture_env(self.env)
-            if isinstance(self._observation, np.ndarray):
-                harness["observation"] = self._observation.tolist()
+            if isinstance(self.observation, np.ndarray):
+                harness["observation"] = self.observation.tolist()
         return harness
 
     def _restore(self, blob_key: str) -> None:
@@ -740,10 +749,10 @@ class WorkerRuntime:
         restored = "env" in harness and harness_state.restore_env(self.env, harness["env"])
         if restored and "observation" in harness:
             dtype = getattr(self.env.observation_space, "dtype", None)
-            self._observation = np.asarray(harness["observation"], dtype=dtype)
+            self.observation = np.asarray(harness["observation"], dtype=dtype)
         else:
             # The env cannot be put back where it was: start a fresh episode instead.
-            self._observation, _ = self.env.reset()
+            self.observation, _ = self.env.reset()
             self._episode_return, self._episode_length = 0.0, 0
         self.metrics["env_state_restored"] = bool(restored)
 
