@@ -4,6 +4,7 @@ Minari and replayed through the same and another checkpoint."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import zipfile
@@ -209,6 +210,23 @@ def test_a_worker_that_dies_cuts_the_recording_short_and_keeps_the_written_chunk
     assert table.column("step").to_pylist() == list(
         range(table.column("step")[0].as_py(), table.column("step")[0].as_py() + table.num_rows)
     )
+
+
+def test_a_model_without_torch_layers_records_what_its_state_exposes(server):
+    instance = launch(server, model="Reinforce", mode="TRAIN")  # numpy: `state` holds its progress
+    try:
+        started = record(server, instance["id"], ["inputs", "activations"], 500)
+        table = download(server, stop(server, started["id"])["downloadUrl"])
+    finally:
+        terminate(server, instance["id"])
+    assert {"activations/action_probs", "activations/episodes_trained"} <= set(table.column_names)
+    probabilities = [json.loads(value) for value in table.column("activations/action_probs").to_pylist()]
+    assert len(probabilities) == table.num_rows >= 500
+    assert all(len(p) == 2 and abs(sum(p) - 1) < 1e-6 for p in probabilities)
+    trained = table.column("activations/episodes_trained").to_pylist()
+    episodes = table.column("episode").to_pylist()
+    # Read at every step: the count moves on with the episodes, never back.
+    assert trained == sorted(trained) and trained[-1] - trained[0] == episodes[-1] - episodes[0] > 0
 
 
 def test_bad_recording_and_replay_requests_get_clear_errors(server, recorded):

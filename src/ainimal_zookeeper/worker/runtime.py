@@ -14,6 +14,7 @@ in place.
 from __future__ import annotations
 
 import base64
+import copy
 import logging
 import os
 import random
@@ -24,6 +25,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +105,7 @@ class WorkerRuntime:
         self._leases = ObserverLeases()
         self._recorder: Recorder[StepColumns] | None = None
         self._release_recording_hooks: Callable[[], None] | None = None
+        self._record_state: Callable[[], None] | None = None  # a recording of `state` (no torch layers)
         self._replay: ReplayRun | None = None
         self.probe: ActivationProbe | None = None  # reads and patches torch layers (None: no torch)
         self.layer_names: list[str] = []
@@ -218,6 +221,7 @@ class WorkerRuntime:
         assert self.env is not None
         forward, env_step, learns = self.agent.forward, self.env.step, self.mode.learns
         record = self._recorder.buffer.add if self._recorder is not None else None
+        record_state = self._record_state
         while True:
             observation = self.observation
             try:
@@ -249,6 +253,8 @@ class WorkerRuntime:
                     truncated,
                     next_obs if ended else None,
                 )
+                if record_state is not None:
+                    record_state()
             self.observation = next_obs
             if ended:
                 self._end_episode()
@@ -375,6 +381,8 @@ class WorkerRuntime:
             final_observation,
             used,
         )
+        if self._record_state is not None:
+            self._record_state()
         if columns.wants_frames and recorder.frame_due(now):
             rgb = render_rgb(self.env)
             if rgb is not None:
@@ -426,6 +434,7 @@ class WorkerRuntime:
 
     def _finish_recording(self, status: str, error: str | None) -> None:
         recorder, self._recorder = self._recorder, None
+        self._record_state = None
         release, self._release_recording_hooks = self._release_recording_hooks, None
         if release is not None:
             release()
@@ -643,9 +652,11 @@ class WorkerRuntime:
             raise InvalidInput("an instance without an environment has no steps to record")
         selection = parse_streams(command.streams, default=("inputs", "outputs", "reward"))
         check_recordable(selection)
-        unknown = [name for name in selection.layers if name not in self.layer_names]
+        # A model without torch layers records as activations what it exposes in `state`.
+        known = self.layer_names if self.probe is not None else list(_safe_state(self.agent) or {})
+        unknown = [name for name in selection.layers if name not in known]
         if unknown:
-            raise InvalidInput(f"unknown layers {', '.join(unknown)}; layers: {', '.join(self.layer_names) or 'none'}")
+            raise InvalidInput(f"unknown layers {', '.join(unknown)}; layers: {', '.join(known) or 'none'}")
         layers = selection.layer_names(self.layer_names) if self.probe is not None and selection.activations else []
         encoder = ChunkEncoder(
             command.recording_id,
@@ -657,6 +668,9 @@ class WorkerRuntime:
         if self.probe is not None and layers:
             hooks = {name: filling_hook(columns.blocks[name], columns.page) for name in layers}
             self._release_recording_hooks = self.probe.hold(hooks)
+        elif self.probe is None and selection.activations:
+            names = None if selection.all_layers else list(selection.layers)
+            self._record_state = partial(_add_state_row, self.agent, columns, names)
         self._recorder = Recorder(
             command.recording_id,
             self.spec.instance_id,
@@ -778,6 +792,28 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, ZookeeperError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+def _add_state_row(agent: Any, columns: StepColumns, names: list[str] | None) -> None:
+    """Record the step's `state` (all of it, or `names`); a step whose state cannot be read gets None."""
+    try:
+        state = agent.state
+    except Exception as exc:  # noqa: BLE001  # a broken `state` must not stop the agent
+        log.debug("state not recorded: %s", _describe(exc))
+        return
+    if not isinstance(state, dict):
+        return
+    chosen = state if names is None else {name: state.get(name) for name in names}
+    # Copies: an agent may update its arrays and lists in place at the next step.
+    columns.add_state({name: _snapshot(value) for name, value in chosen.items()})
+
+
+def _snapshot(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, dict)):
+        return copy.deepcopy(value)
+    return value
 
 
 def _safe_state(agent: Any) -> dict[str, Any] | None:

@@ -125,6 +125,7 @@ class StepColumns:
         self._observations: list[Any] = []
         self._finals: list[Any] = []
         self._outputs: dict[str, list[Any]] = {}
+        self._state: dict[str, list[Any]] = {}
         self._frames: dict[int, bytes] = {}
         self.blocks = {name: LayerBlock() for name in layers}
         self._encoder = encoder
@@ -163,17 +164,17 @@ class StepColumns:
             self._overrides[len(self) - 1] = list(overrides)
         self._observations.append(observation)
         self._finals.append(final_observation)
-        columns = self._outputs
-        for name, value in outputs.items():
-            column = columns.get(name)
-            if column is None:
-                column = columns[name] = [None] * (len(self) - 1)
-            column.append(value)
-        if len(outputs) != len(columns):  # a step without one of the outputs: keep the rows aligned
-            for column in columns.values():
-                column.extend(repeat(None, len(self) - len(column)))
+        _append_named(self._outputs, outputs, len(self))
         if len(page) == PAGE_ROWS:
             self._turn_page()
+
+    def add_state(self, values: Mapping[str, Any]) -> None:
+        """The newest step's values of what a model without torch layers exposes in `state`
+        (recorded as `activations/<name>`, as telemetry shows them)."""
+        rows = len(self)
+        for column in self._state.values():  # steps whose state could not be read hold None
+            column.extend(repeat(None, rows - 1 - len(column)))
+        _append_named(self._state, values, rows)
 
     def _turn_page(self) -> None:
         """Copy the page's rows into the chunk's blocks; the hooks start a new page."""
@@ -251,6 +252,9 @@ class StepColumns:
         if self._wants_outputs:
             columns.update(outputs)
         recycles = []
+        for name, column in self._state.items():
+            column.extend(repeat(None, buffered - len(column)))  # steps whose state could not be read
+            columns[f"activations/{name}"] = _cut(column, rows)
         for name, block in self.blocks.items():
             columns[f"activations/{name}"], recycle = block.take(rows, buffered - rows)
             if recycle is not None:
@@ -273,6 +277,19 @@ class StepColumns:
         offsets = np.zeros(rows + 1, np.int32)
         np.cumsum(counts, out=offsets[1:])
         return counts > 0, pa.ListArray.from_arrays(pa.array(offsets), pa.array(ids, pa.string()))
+
+
+def _append_named(columns: dict[str, list[Any]], values: Mapping[str, Any], rows: int) -> None:
+    """Append each named value to its column (new columns start with None in earlier rows);
+    a column without a value in this row gets None, so every column stays `rows` long."""
+    for name, value in values.items():
+        column = columns.get(name)
+        if column is None:
+            column = columns[name] = [None] * (rows - 1)
+        column.append(value)
+    if len(values) != len(columns):
+        for column in columns.values():
+            column.extend(repeat(None, rows - len(column)))
 
 
 def _cut(column: list[Any], rows: int) -> list[Any]:

@@ -201,3 +201,17 @@ def test_taking_nothing_is_refused():
     columns.add(1, 0, None, np.zeros(2), {"action": 0}, 0.0, False, False, None)
     with pytest.raises(ValueError, match="no rows"):
         columns.take(keep_last=True)
+
+
+def test_state_values_are_activation_columns_aligned_with_their_steps():
+    columns = StepColumns([], ChunkEncoder("rec"), inputs=False, outputs=False)
+    for step in range(1, 5):
+        columns.add(step, 0, None, np.zeros(2, np.float32), {"action": 0}, 0.0, False, False, None)
+        if step == 2:
+            continue  # the state could not be read at this step
+        columns.add_state({"calls": step, **({"probs": np.full(2, step / 10, np.float32)} if step > 2 else {})})
+    table = decode(columns)
+    assert column_values(table, "activations/calls") == [1, None, 3, 4]
+    probs = column_values(table, "activations/probs")
+    assert probs[:2] == [None, None]
+    np.testing.assert_allclose(np.stack(probs[2:]), [[0.3, 0.3], [0.4, 0.4]])
