@@ -107,9 +107,9 @@ class TakenChunk:
         self._encoder, self._columns, self.rows = encoder, columns, rows
         self._after = list(after_encoding)
         steps = columns.get("step")
-        has_steps = isinstance(steps, list) and rows and steps[0] is not None and steps[-1] is not None
-        self.first_step = int(steps[0]) if has_steps else 0  # type: ignore[index]
-        self.last_step = int(steps[-1]) if has_steps else 0  # type: ignore[index]
+        self.first_step = self.last_step = 0
+        if isinstance(steps, list) and rows and steps[0] is not None and steps[-1] is not None:
+            self.first_step, self.last_step = int(steps[0]), int(steps[-1])
 
     def encode(self, chunk_index: int) -> pa.Buffer:
         """The chunk as Arrow IPC stream bytes (a buffer: `bytes(...)` or `memoryview(...)` it).
