@@ -46,6 +46,15 @@ def frame(step, instance="i1", **streams):
     return ev.TelemetryFrame(instance, step=step, streams=streams or {"inputs": step, "reward": 1.0})
 
 
+async def open_stream(max_hz: float):
+    """A stream of i1's inputs, subscribed and holding its lease, and its first frame to come."""
+    bus = Bus()
+    stream = TelemetryHub(bus, bus).stream("i1", parse_streams(["inputs"]), max_hz=max_hz)
+    first = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0.05)  # the stream subscribes and takes its lease
+    return bus, stream, first
+
+
 def test_select_streams_keeps_what_was_asked_for():
     selection = parse_streams(["inputs", "activations/policy.0", "weights"])
     streams = {"inputs": 1, "outputs": 2, "activations/policy.0": 3, "activations/policy.1": 4, "weights/w": 5}
@@ -54,11 +63,7 @@ def test_select_streams_keeps_what_was_asked_for():
 
 @pytest.mark.asyncio
 async def test_a_reader_that_falls_behind_loses_the_oldest_frames_and_is_told():
-    bus = Bus()
-    hub = TelemetryHub(bus, bus)
-    stream = hub.stream("i1", parse_streams(["inputs"]), max_hz=1e9)
-    first = asyncio.ensure_future(stream.__anext__())
-    await asyncio.sleep(0.05)  # the stream subscribes and takes its lease
+    bus, stream, first = await open_stream(max_hz=1e9)
     for step in range(1, 101):
         bus.publish(frame(step))
     bus.publish(frame(5, instance="other"))
@@ -74,11 +79,7 @@ async def test_a_reader_that_falls_behind_loses_the_oldest_frames_and_is_told():
 
 @pytest.mark.asyncio
 async def test_frames_are_held_to_the_subscribers_rate():
-    bus = Bus()
-    hub = TelemetryHub(bus, bus)
-    stream = hub.stream("i1", parse_streams(["inputs"]), max_hz=1.0)
-    first = asyncio.ensure_future(stream.__anext__())
-    await asyncio.sleep(0.05)
+    bus, stream, first = await open_stream(max_hz=1.0)
     for step in range(1, 50):
         bus.publish(frame(step))
     assert (await first)["step"] == 1
@@ -89,11 +90,7 @@ async def test_frames_are_held_to_the_subscribers_rate():
 
 @pytest.mark.asyncio
 async def test_the_rate_is_judged_on_when_frames_were_made_not_when_they_arrived():
-    bus = Bus()
-    hub = TelemetryHub(bus, bus)
-    stream = hub.stream("i1", parse_streams(["inputs"]), max_hz=60.0)
-    first = asyncio.ensure_future(stream.__anext__())
-    await asyncio.sleep(0.05)
+    bus, stream, first = await open_stream(max_hz=60.0)
     made = 1_000.0
     for step in range(1, 7):  # made at 60 Hz, delivered in one burst (a busy bus or machine)
         bus.publish(ev.TelemetryFrame("i1", step=step, streams={"inputs": step}, time=made + step / 60))
@@ -117,11 +114,7 @@ def test_a_one_shot_sample_gets_its_answer_and_times_out_clearly():
 
 @pytest.mark.asyncio
 async def test_a_stream_follows_its_instance_back_after_a_checkpoint_restore():
-    bus = Bus()
-    hub = TelemetryHub(bus, bus)
-    stream = hub.stream("i1", parse_streams(["inputs"]), max_hz=1e9)
-    first = asyncio.ensure_future(stream.__anext__())
-    await asyncio.sleep(0.05)
+    bus, stream, first = await open_stream(max_hz=1e9)
     bus.publish(frame(500))
     assert (await first)["step"] == 500
     bus.publish(frame(40))  # restored to a checkpoint taken at step 39
