@@ -29,14 +29,8 @@ from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain import events as ev
 
 from torch_policies import TorchMlpPolicy
-from workers import BENCH, WorkerBench
+from workers import WorkerBench, torch_policy_model
 
-MODEL = {
-    "name": "TorchMlp",
-    "type": "ainimal",
-    "path": str(BENCH / "torch_policies.py"),
-    "class_name": "TorchMlpPolicy",
-}
 OBSERVED = ["inputs", "outputs", "reward", "activations"]
 RECORDED = ["inputs", "outputs", "reward", "activations"]
 WARM_UP_SECONDS = 3.0
@@ -76,7 +70,7 @@ class WorkerSegments:
 
     def __init__(self, bench: WorkerBench, setup: str) -> None:
         self.bench = bench
-        self.instance = bench.launch(MODEL)
+        self.instance = bench.launch(torch_policy_model())
         if setup == "observed":
             observe = cmd.ObserveStreams(
                 self.instance, observer_id="bench", streams=OBSERVED, max_hz=60, lease_seconds=600

@@ -34,14 +34,8 @@ from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.recordings import column_values, read_recording
 
 from torch_policies import TorchMlpPolicy
-from workers import BENCH, WorkerBench
+from workers import WorkerBench, torch_policy_model
 
-MODEL = {
-    "name": "TorchMlp",
-    "type": "ainimal",
-    "path": str(BENCH / "torch_policies.py"),
-    "class_name": "TorchMlpPolicy",
-}
 MODES = ("open_loop", "closed_loop")
 
 
@@ -145,7 +139,7 @@ def main(steps: int, rounds: int, streams: list[str]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         bench = WorkerBench(Path(folder))
         try:
-            instance = bench.launch(MODEL)
+            instance = bench.launch(torch_policy_model())
             recording_id, keys, rows = record(bench, instance, steps, streams)
             for _ in range(rounds):
                 for mode in MODES:

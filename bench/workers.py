@@ -94,3 +94,13 @@ class WorkerBench:
 def policy_model() -> dict:
     """The model entry for bench/policies.py's MlpPolicy."""
     return {"name": "MlpPolicy", "type": "ainimal", "path": str(BENCH / "policies.py"), "class_name": "MlpPolicy"}
+
+
+def torch_policy_model() -> dict:
+    """The model entry for bench/torch_policies.py's TorchMlpPolicy (the observe / record / replay benchmarks)."""
+    return {
+        "name": "TorchMlp",
+        "type": "ainimal",
+        "path": str(BENCH / "torch_policies.py"),
+        "class_name": "TorchMlpPolicy",
+    }
