@@ -106,14 +106,17 @@ class TelemetryHub:
 
     async def _hold_lease(self, instance_id: str, observer_id: str, selection: StreamSelection, hz: float) -> None:
         # The worker also sends one frame at once when a new observer arrives.
-        command = cmd.ObserveStreams(
-            instance_id,
-            observer_id=observer_id,
-            streams=list(selection.names),
-            max_hz=hz,
-            lease_seconds=self.lease_seconds,
-        )
         while True:
+            # A fresh command id each time: the worker applies an id once, so resending one
+            # renewal would be taken as a duplicate and the lease would lapse (streams froze
+            # after one lease period).
+            command = cmd.ObserveStreams(
+                instance_id,
+                observer_id=observer_id,
+                streams=list(selection.names),
+                max_hz=hz,
+                lease_seconds=self.lease_seconds,
+            )
             try:
                 await asyncio.to_thread(self.commands.send, command)
             except Exception:  # a bus hiccup: the next renewal tries again

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -119,4 +120,36 @@ async def test_a_stream_follows_its_instance_back_after_a_checkpoint_restore():
     assert (await first)["step"] == 500
     bus.publish(frame(40))  # restored to a checkpoint taken at step 39
     assert (await asyncio.wait_for(stream.__anext__(), 1))["step"] == 40
+    await stream.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_lease_renewed_for_several_periods_stays_held_at_a_worker_that_applies_each_id_once():
+    """The worker drops repeated command ids; renewals must each be new, or the lease lapses."""
+    from ainimal_zookeeper.worker.observers import ObserverLeases
+
+    leases, applied = ObserverLeases(), set()
+
+    class Worker(Bus):
+        def send(self, command):
+            super().send(command)
+            if isinstance(command, cmd.ObserveStreams) and command.command_id not in applied:
+                applied.add(command.command_id)
+                leases.set(command.observer_id, command.streams, command.max_hz, command.lease_seconds)
+
+    bus = Worker()
+    lease = 0.15
+    stream = TelemetryHub(bus, bus, lease_seconds=lease).stream("i1", parse_streams(["inputs"]), max_hz=10)
+    first = asyncio.ensure_future(stream.__anext__())
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 4 * lease
+    while loop.time() < end:  # four lease periods, looking as the worker does at each progress report
+        await asyncio.sleep(lease / 10)
+        leases.expire(time.monotonic())
+        assert leases.active, "the lease lapsed while the stream was open"
+    renewals = [c for c in bus.sent if isinstance(c, cmd.ObserveStreams)]
+    assert len(renewals) >= 4 and len({c.command_id for c in renewals}) == len(renewals)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
     await stream.aclose()
