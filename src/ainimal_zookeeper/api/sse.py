@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 from graphql import ExecutionResult
 
 from ainimal_zookeeper.api.errors import format_error
@@ -45,8 +46,14 @@ async def sse_events(
             yield _next_event(result)
         yield "event: complete\ndata:\n\n"
     finally:
-        if pending is not None and not pending.done():
-            pending.cancel()
-        close = getattr(results, "aclose", None)
-        if close is not None:
-            await close()
+        # A client that goes away cancels this generator (through anyio's cancel scope, which
+        # cancels every await here again): shielded, the pending read ends first, then the
+        # subscription closes. Closing it while that read still ran raised "aclose(): asynchronous
+        # generator is already running", logged as an ASGI error for every closed stream.
+        with anyio.CancelScope(shield=True):
+            if pending is not None and not pending.done():
+                pending.cancel()
+                await asyncio.wait({pending})
+            close = getattr(results, "aclose", None)
+            if close is not None:
+                await close()

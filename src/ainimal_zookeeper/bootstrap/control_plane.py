@@ -107,6 +107,7 @@ def build_control_plane(
         event_fanout=fanout,
         events=ports.events,
         blobs=ports.blobs,
+        telemetry_lease_seconds=config.workers.telemetry_lease_seconds,
     )
     liveness = LivenessWatch(ports.documents, notifier, max_silence=config.workers.heartbeat_timeout)
     liveness.start()

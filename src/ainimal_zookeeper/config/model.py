@@ -141,6 +141,9 @@ class WorkerSettings(_Strict):
     torch_threads: Annotated[Int, _at_least(1, False)] = 1
     # Seconds without a heartbeat (workers send four a second) before an instance is FAILED.
     heartbeat_timeout: Annotated[float, Field(gt=0)] = 30.0
+    # Seconds a telemetry stream's lease at its worker lasts; open streams renew it three times
+    # a lease, so a control plane that vanishes leaves no observers behind for longer than this.
+    telemetry_lease_seconds: Annotated[float, Field(gt=0, le=3600)] = 15.0
 
 
 class _Entry(_Strict):

@@ -24,6 +24,9 @@ _KINDS = {
     "InstanceTerminated": "TERMINATED",
 }
 
+#: The kinds after which an instance sends nothing more.
+_LAST_KINDS = frozenset({"TERMINATED", "FAILED"})
+
 
 def instance_event(event: ev.Event) -> dict[str, Any] | None:
     """The API's InstanceEvent for a worker event, or None for events not streamed (progress)."""
@@ -115,13 +118,16 @@ class EventFanout:
             listener.deliver(event.instance_id, item)
 
     async def stream(self, instance_id: str | None) -> AsyncIterator[dict[str, Any]]:
-        """Events for one instance (or all, with None) from now until the caller stops."""
+        """Events for one instance (or all, with None) from now until the caller stops, or, for
+        one instance, until it ends (its TERMINATED or FAILED event is the last)."""
         listener = _Listener(instance_id, asyncio.get_running_loop(), self._queue_size)
         unsubscribe = await self._attach(listener)
         try:
             while True:
                 item = await listener.queue.get()
                 yield {**item, "dropped": listener.dropped}
+                if instance_id is not None and item["kind"] in _LAST_KINDS:
+                    return
         finally:
             await asyncio.to_thread(unsubscribe)
 

@@ -45,6 +45,10 @@ def select_streams(streams: dict[str, Any], selection: StreamSelection) -> dict[
     return chosen
 
 
+#: Put in a subscriber's queue when its instance ends (never dropped: it is the last item).
+_ENDED: dict[str, Any] = {}
+
+
 class _Subscriber:
     """One open stream: its filter, its rate and its queue on its event loop."""
 
@@ -58,7 +62,12 @@ class _Subscriber:
 
     def on_event(self, event: ev.Event) -> None:
         """On the bus thread: keep this instance's live frames, at this subscriber's rate."""
-        if not isinstance(event, ev.TelemetryFrame) or event.instance_id != self.instance_id:
+        if event.instance_id != self.instance_id:
+            return
+        if isinstance(event, ev.InstanceTerminated | ev.InstanceFailed):
+            self.loop.call_soon_threadsafe(self._offer, _ENDED)  # the stream completes
+            return
+        if not isinstance(event, ev.TelemetryFrame):
             return
         if event.request_id is not None:
             return  # someone's one-shot answer
@@ -75,7 +84,7 @@ class _Subscriber:
         self.loop.call_soon_threadsafe(self._offer, item)
 
     def _offer(self, item: dict[str, Any]) -> None:
-        if self.queue.full():
+        if self.queue.full() and item is not _ENDED:
             self.queue.get_nowait()
             self.dropped += 1
         self.queue.put_nowait(item)
@@ -99,6 +108,8 @@ class TelemetryHub:
         try:
             while True:
                 item = await subscriber.queue.get()
+                if item is _ENDED:
+                    return
                 yield {**item, "dropped": subscriber.dropped}
         finally:
             renewing.cancel()

@@ -76,6 +76,7 @@ class Zookeeper:
         event_fanout: EventFanout | None = None,
         events: EventBus | None = None,
         blobs: BlobStore | None = None,
+        telemetry_lease_seconds: float = 15.0,
     ) -> None:
         from ainimal_zookeeper.service.overrides import OverrideService
         from ainimal_zookeeper.service.recordings import RecordingService
@@ -90,7 +91,9 @@ class Zookeeper:
         self.torch_threads = torch_threads
         self.event_fanout = event_fanout or EventFanout()
         self.blobs = blobs
-        self.telemetry = TelemetryService(self, TelemetryHub(commands, events) if events is not None else None)
+        self.telemetry = TelemetryService(
+            self, TelemetryHub(commands, events, telemetry_lease_seconds) if events is not None else None
+        )
         self.overrides = OverrideService(self)
         self.recordings = RecordingService(self)
         self.replays = ReplayService(self)
@@ -154,13 +157,21 @@ class Zookeeper:
     def while_visible(
         self, viewer: Viewer, instance_id: str, items: AsyncIterator[dict[str, Any]]
     ) -> AsyncIterator[dict[str, Any]]:
-        """`items` until the viewer may no longer see the instance (re-checked every few seconds)."""
+        """`items` until the viewer may no longer see the instance or it has ended (re-checked
+        every few seconds)."""
+        ended_checks = 0
 
         async def still_visible() -> bool:
-            if await asyncio.to_thread(self.instance, viewer, instance_id) is not None:
-                return True
-            log.info("a stream of instance %s ended: its viewer may no longer see it", instance_id)
-            return False
+            nonlocal ended_checks
+            doc = await asyncio.to_thread(self.instance, viewer, instance_id)
+            if doc is None:
+                log.info("a stream of instance %s ended: its viewer may no longer see it", instance_id)
+                return False
+            # Streams end by themselves on the worker's last event; this catches a worker that
+            # died without one. Seen ended at two checks in a row, so that a last event still on
+            # its way is delivered first.
+            ended_checks = ended_checks + 1 if InstanceStatus(doc["status"]).is_final else 0
+            return ended_checks < 2
 
         return GuardedStream(items, still_visible, VISIBILITY_RECHECK_SECONDS)
 

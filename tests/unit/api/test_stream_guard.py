@@ -64,3 +64,25 @@ async def test_closing_while_an_item_is_awaited_in_a_cancelled_task_does_not_fai
         await pending
     with pytest.raises(StopAsyncIteration):
         await anext(stream)
+
+
+@pytest.mark.asyncio
+async def test_a_quiet_stream_is_checked_on_its_own_schedule_and_ends_without_an_item():
+    """A stream with nothing to send (a paused or vanished instance) still ends when told to."""
+    checks = []
+
+    async def nothing_ever():
+        await asyncio.Event().wait()
+        yield 1
+
+    async def allowed():
+        checks.append(True)
+        return len(checks) < 3  # yes, yes, then no (the instance ended, a grant was revoked)
+
+    inner = nothing_ever()
+    stream = GuardedStream(inner, allowed, every=0.05)
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(anext(stream), 5)
+    assert len(checks) == 3
+    with pytest.raises(StopAsyncIteration):
+        await anext(inner)  # the stream below was closed too

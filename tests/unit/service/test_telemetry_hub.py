@@ -153,3 +153,18 @@ async def test_a_lease_renewed_for_several_periods_stays_held_at_a_worker_that_a
     with pytest.raises(asyncio.CancelledError):
         await first
     await stream.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_stream_completes_when_its_instance_ends_and_gives_its_lease_back():
+    bus, stream, first = await open_stream(max_hz=1e9)
+    bus.publish(frame(1))
+    assert (await first)["step"] == 1
+    bus.publish(ev.InstanceTerminated("other"))  # another instance's end changes nothing
+    bus.publish(frame(2))
+    assert (await asyncio.wait_for(stream.__anext__(), 1))["step"] == 2
+    bus.publish(ev.InstanceFailed("i1", error="boom"))
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(stream.__anext__(), 1)
+    assert bus.handlers == []
+    assert [c for c in bus.sent if isinstance(c, cmd.ObserveStreams)][-1].streams == []
