@@ -38,14 +38,14 @@ class ObserverLeases:
         else:
             self._leases.pop(observer_id, None)
             new = False
-        self._recompute()
+        self._recompute(sample_now=new)
         return new and bool(streams)
 
     def expire(self, now: float) -> None:
         """Drop the leases that ran out."""
         if any(lease.expires_at <= now for lease in self._leases.values()):
             self._leases = {k: v for k, v in self._leases.items() if v.expires_at > now}
-            self._recompute()
+            self._recompute(sample_now=False)
 
     @property
     def active(self) -> bool:
@@ -59,7 +59,7 @@ class ObserverLeases:
         # Keep the phase (no drift), but never queue a burst after a long pause.
         self.next_sample = max(self.next_sample + self.period, now)
 
-    def _recompute(self) -> None:
+    def _recompute(self, sample_now: bool) -> None:
         if not self._leases:
             self.selection, self.period, self.next_sample = None, 0.0, float("inf")
             return
@@ -68,4 +68,7 @@ class ObserverLeases:
             selection = lease.streams if selection is None else selection.union(lease.streams)
         self.selection = selection
         self.period = 1.0 / max(lease.max_hz for lease in self._leases.values())
-        self.next_sample = min(self.next_sample, time.monotonic())
+        if sample_now or self.next_sample == float("inf"):
+            # A new observer gets a frame at once; a renewal keeps the schedule (sampling at
+            # every renewal shifted the phase three times a lease, and frames came early).
+            self.next_sample = min(self.next_sample, time.monotonic())
