@@ -25,6 +25,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
+
 from ainimal_zookeeper.errors import InvalidInput, LimitReached
 
 MAX_NAME_LENGTH = 64
@@ -34,6 +36,8 @@ NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]{0,63}")
 
 #: What the harness records itself, not counted against `MAX_NAMES`.
 HARNESS_NAMES = ("episode_return", "episode_length", "loss", "steps_per_second")
+
+_NUMPY_REALS = (np.floating, np.integer, np.bool_)
 
 #: One point: (step, Unix time in seconds, value or None for NaN/inf).
 Point = tuple[int, float, float | None]
@@ -63,10 +67,12 @@ def as_value(name: str, value: Any) -> float | None:
     """
     kind = type(value)
     if kind is float:
-        return value if math.isfinite(value) else None
-    if kind is not int and kind is not bool and not isinstance(value, numbers.Real) and _one_element(value):
+        return value if value - value == 0.0 else None  # NaN and ±inf give NaN; faster than isfinite
+    real = kind is int or kind is bool or isinstance(value, _NUMPY_REALS) or isinstance(value, numbers.Real)
+    if not real and _one_element(value):
         value = value.item()  # numpy arrays, torch tensors: logging `loss`, not `loss.item()`, is common
-    if isinstance(value, numbers.Real):  # int, bool, numpy scalars, Fraction
+        real = isinstance(value, numbers.Real)
+    if real:  # int, bool, numpy scalars, Fraction
         try:
             number = float(value)
         except OverflowError:  # an int beyond a float's range
@@ -144,7 +150,9 @@ class MetricSink:
         series = self._series.get(name)
         if series is None:
             series = self._open(name)
-        series.add((self._step(), self._clock(), as_value(name, value)), self.max_points)
+        # A finite float, the common case, skips the call (NaN and ±inf give NaN in `v - v`).
+        number = value if type(value) is float and value - value == 0.0 else as_value(name, value)
+        series.add((self._step(), self._clock(), number), self.max_points)
 
     def log_dict(self, values: Any, source: str = "log_dict") -> None:
         """Record every name -> value of a mapping; nothing is recorded when one is invalid."""

@@ -61,9 +61,10 @@ def test_numpy_scalars_one_element_arrays_tensors_bools_and_fractions_are_number
     torch = pytest.importorskip("torch")
     sink = MetricSink()
     values = [np.float32(0.5), np.int64(3), np.array([2.0]), np.array(4.0), torch.tensor(1.5), True, Fraction(1, 4)]
+    values.append(np.bool_(True))
     for value in values:
         sink.log("x", value)
-    assert sink.take()[0]["values"] == [0.5, 3.0, 2.0, 4.0, 1.5, 1.0, 0.25]
+    assert sink.take()[0]["values"] == [0.5, 3.0, 2.0, 4.0, 1.5, 1.0, 0.25, 1.0]
 
 
 def test_nan_and_infinities_are_kept_as_points_without_a_value():
