@@ -68,14 +68,16 @@ class MetricPointsCollector:
             self.sink.log_dict(result, source="train's returned dict")
             return {str(name): as_value(str(name), value) for name, value in result.items()}
         try:
-            loss = float(np.mean(result))
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(
-                "train returned "
-                f"{type(result).__name__} {result!r:.80}; expected None, a loss (a number or numbers)"
-                " or a dict of name -> number"
-            ) from exc
-        value = as_value("loss", loss)
+            value = as_value("loss", result)  # a number, or a one-element array or tensor
+        except InvalidInput:
+            try:
+                value = as_value("loss", float(np.mean(np.asarray(result, dtype=np.float64))))  # one per batch element
+            except Exception as exc:  # whatever it was, say what is expected
+                raise InvalidInput(
+                    "train returned "
+                    f"{type(result).__name__} {result!r:.80}; expected None, a loss (a number or numbers,"
+                    " detached from autograd) or a dict of name -> number"
+                ) from exc
         self.sink.record("loss", value)
         return {"loss": value}
 

@@ -101,3 +101,13 @@ def test_progress_puts_the_latest_logged_values_into_the_current_metrics():
     points.on_progress(metrics)
     assert metrics == {"steps_per_second": 10.0, "episodes": 3, "reward_avg": 2.0}
     assert {s["name"] for s in outbox.events[0].series} == {"reward_avg", "steps_per_second"}
+
+
+def test_a_torch_loss_counts_whether_it_is_a_scalar_tensor_or_one_per_batch_element():
+    torch = pytest.importorskip("torch")
+    points, _, _ = collector()
+    weight = torch.ones(2, requires_grad=True)
+    assert points.trained((weight * 2).sum()) == {"loss": 4.0}, "a tensor still attached to autograd"
+    assert points.trained(torch.tensor([1.0, 2.0])) == {"loss": 1.5}
+    with pytest.raises(InvalidInput, match="detached from autograd"):
+        points.trained(weight * 2)
