@@ -85,14 +85,15 @@ def as_value(name: str, value: Any) -> float | None:
 
 
 def _one_element(value: Any) -> bool:
-    item = getattr(value, "item", None)
-    if item is None or not callable(item):
+    """Whether `value` is an array or tensor of one element (so `.item()` is its number)."""
+    try:
+        if not callable(getattr(value, "item", None)):
+            return False
+        numel = getattr(value, "numel", None)  # torch: numel() is the count (size() the shape)
+        count = numel() if callable(numel) else getattr(value, "size", None)
+    except Exception:  # noqa: BLE001  # an odd object is just not a number
         return False
-    size = getattr(value, "size", None)
-    size = size() if callable(size) else size  # torch: size() is the shape; numel() the count
-    numel = getattr(value, "numel", None)
-    count = numel() if callable(numel) else size
-    return count == 1
+    return isinstance(count, int) and count == 1
 
 
 class _Series:
