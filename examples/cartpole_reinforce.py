@@ -107,6 +107,8 @@ class ReinforceAgent(AInimal):
         self.batch.append((obs, actions, returns))
         self.episodes += 1
         self.recent_returns = (self.recent_returns + [float(rewards.sum())])[-20:]
+        # A scalar of its own in the instance's metric history (beside the harness's return and loss).
+        self.log("return_avg_20", sum(self.recent_returns) / len(self.recent_returns))
         if sum(len(episode[1]) for episode in self.batch) >= self.batch_steps:
             self._update(*(np.concatenate(parts) for parts in zip(*self.batch, strict=True)))
             self.batch = []

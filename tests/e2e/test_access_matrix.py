@@ -256,3 +256,13 @@ def test_me_tells_each_role_what_it_may_do(zoo):
     ]
     distinct = {repr(sorted(p.items())) for role, p in permissions.items() if role != "other-user"}
     assert len(distinct) == 5
+
+
+def test_metric_history_answers_for_instances_a_viewer_may_watch_and_skips_hidden_ones(zoo, target):
+    query = "query($ids: [ID!]!) { metricHistory(ids: $ids, maxPoints: 10) { instance name } }"
+    variables = {"ids": [target["id"], "000000000000"]}
+    owned = wait_for(lambda: zoo.owner.gql(query, variables)["metricHistory"], what="the target's metric history")
+    assert {s["instance"] for s in owned} == {target["id"]} and "episode_return" in {s["name"] for s in owned}
+    assert zoo.viewer.gql(query, variables)["metricHistory"], "watching is enough to see charts"
+    for client in (zoo.other_user, zoo.anonymous):
+        assert client.gql(query, variables) == {"metricHistory": []}, "hidden looks missing: skipped"

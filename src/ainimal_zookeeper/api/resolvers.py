@@ -16,6 +16,7 @@ from graphql import GraphQLResolveInfo
 from ainimal_zookeeper.api.access_resolvers import ACCESS_RESOLVERS, inside
 from ainimal_zookeeper.api.context import RequestContext
 from ainimal_zookeeper.errors import InvalidInput
+from ainimal_zookeeper.service.metric_history import metric_history as query_metric_history
 from ainimal_zookeeper.service.zookeeper import LaunchRequest
 
 Resolver = Callable[..., Any]
@@ -79,6 +80,18 @@ def compare_recordings(
 ) -> dict[str, Any]:
     ctx = _ctx(info)
     return ctx.zookeeper.replays.compare(ctx.viewer, recorded, replayed, streams, offset, limit)
+
+
+def metric_history(
+    _: Any,
+    info: GraphQLResolveInfo,
+    ids: list[str],
+    names: list[str] | None = None,
+    since: str | None = None,
+    maxPoints: int | None = None,  # noqa: N803  # the API's name
+) -> list[dict[str, Any]]:
+    ctx = _ctx(info)
+    return query_metric_history(ctx.zookeeper, ctx.viewer, ids, names, since, maxPoints)
 
 
 # Mutation
@@ -284,6 +297,7 @@ _RESOLVERS: dict[str, dict[str, Resolver]] = {
         "latestFrame": latest_frame,
         "replay": replay_query,
         "compareRecordings": compare_recordings,
+        "metricHistory": metric_history,
     },
     "Mutation": {
         "launch": launch,

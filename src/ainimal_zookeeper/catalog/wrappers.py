@@ -39,7 +39,8 @@ class PlainClassAInimal(AInimal):
 
     Its act function (`act`, or the config's `act_func`) gets the observation and returns the
     action; failing that, its `forward(inputs) -> outputs` is used as an AInimal's would be.
-    `train`, `save` and `load` are used when the class has them.
+    `train`, `save` and `load` are used when the class has them; like an AInimal's, `train` may
+    return a loss or a dict of name -> number, kept as the instance's metrics (metric history).
     """
 
     def __init__(self, target: Any, methods: dict[str, str]) -> None:

@@ -184,6 +184,21 @@ class ReplayProgress(Event):
     kind: ClassVar[str] = "ReplayProgress"
 
 
+@dataclass(frozen=True)
+class MetricPoints(Event):
+    """Metric points the worker collected since its last flush (about once a second).
+
+    `series`: one entry per metric name, ``{"name", "steps", "times", "values"}`` (columns of
+    equal length; times in Unix seconds; a value is null for NaN/inf). `seq` counts the
+    worker's flushes from 1; `final` marks its last one (the projection compacts then).
+    """
+
+    seq: int = 0
+    series: list[dict[str, Any]] = field(default_factory=list)
+    final: bool = False
+    kind: ClassVar[str] = "MetricPoints"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -200,6 +215,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CheckpointRestored,
         InstanceFailed,
         InstanceTerminated,
+        MetricPoints,
     )
 }
 

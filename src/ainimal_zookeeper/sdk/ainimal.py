@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from ainimal_zookeeper.sdk.metrics import MetricSink
 from ainimal_zookeeper.sdk.timestep import Timestep
 
 #: Run modes an instance can be in. TRAIN and BOTH learn from experience; INFER only acts;
@@ -23,6 +24,10 @@ class AInimal:
 
     When the AInimal acts in an environment, `forward` receives
     ``{"observation": obs}`` and returns at least ``{"action": action}``.
+
+    `log(name, value)` and `log_dict({...})`, callable from `forward` and `train`, add points to
+    the instance's metric history (beside the harness's episode return and length, loss and
+    steps per second).
     """
 
     #: Launch parameters: dicts with name, type (int|float|str|bool|choice), default,
@@ -31,6 +36,10 @@ class AInimal:
 
     #: Set by the harness before each step: one of RUN_MODES. Agents may explore in TRAIN.
     mode: str = "INFER"
+
+    #: Where `log` puts points; the worker installs its own (`MetricSink`). Until then (say, in
+    #: a user's own tests) the first `log` makes a standalone one, so `log` works anywhere.
+    metric_sink: MetricSink | None = None
 
     def __init__(self, **params: Any) -> None:
         self.params = dict(params)
@@ -50,9 +59,40 @@ class AInimal:
         """Learn from a trajectory (one finished episode, in order).
 
         Returns:
-            The loss (a float, or one per batch element); the zookeeper shows it as a metric.
+            None; or the loss (a float, or one per batch element, averaged), kept as metric
+            "loss"; or a dict of name -> number, each kept as a metric like `log_dict` would.
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement train(traj)")
+
+    def log(self, name: str, value: float) -> None:
+        """Add a point to the metric `name` of this instance's history (step and time: now).
+
+        Cheap enough for every step: the value is checked and buffered; the worker publishes
+        buffered points about once a second, keeping at most 32 per name and second, evenly
+        spread, and always the latest.
+
+        Args:
+            name: 1-64 letters, digits and ``_ . / -``, starting with a letter or ``_``, e.g.
+                "reward_avg" or "train/entropy"; at most 100 distinct names per instance.
+            value: a real number: int, float, bool, numpy scalar, or a one-element array or
+                tensor. NaN and ±inf are kept as points without a value (a gap in charts).
+
+        Raises:
+            InvalidInput: a bad name or a value that is not a number (the message names both);
+                raised from `forward` or `train`, it fails the instance like any exception.
+            LimitReached: a 101st distinct name.
+        """
+        sink = self.metric_sink
+        if sink is None:
+            sink = self.metric_sink = MetricSink()
+        sink.log(name, value)
+
+    def log_dict(self, values: dict[str, float]) -> None:
+        """`log` each name -> value of `values` at the same step and time (all or none)."""
+        sink = self.metric_sink
+        if sink is None:
+            sink = self.metric_sink = MetricSink()
+        sink.log_dict(values)
 
     def save(self, path: str) -> None:
         """Write everything needed to restore this AInimal into the existing directory `path`.

@@ -14,6 +14,7 @@ from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.errors import NotFound
 from ainimal_zookeeper.ports.documents import DocumentStore
+from ainimal_zookeeper.service.metric_history import store_points
 from ainimal_zookeeper.service.notifier import Notifier
 from ainimal_zookeeper.service.recordings import cut_short_recordings
 from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, RECORDINGS, REPLAYS, now_iso
@@ -167,6 +168,9 @@ class Projection:
         self._update_unless_final(
             event.instance_id, {**_ended(InstanceStatus.TERMINATED), "step": event.step, "episode": event.episode}
         )
+
+    def _on_MetricPoints(self, event: ev.MetricPoints) -> None:  # noqa: N802
+        store_points(self.documents, event)  # metric history: service/metric_history.py
 
     # helpers
 

@@ -47,6 +47,7 @@ from ainimal_zookeeper.worker.checkpoint_files import MODEL_DIR, fetch_checkpoin
 from ainimal_zookeeper.worker.frames import encode_frame, render_rgb
 from ainimal_zookeeper.worker.interventions import Interventions
 from ainimal_zookeeper.worker.introspection import describe_agent
+from ainimal_zookeeper.worker.metric_points import MetricPointsCollector
 from ainimal_zookeeper.worker.observers import ObserverLeases
 from ainimal_zookeeper.worker.recorder import Recorder
 from ainimal_zookeeper.worker.replay import ReplayRun
@@ -114,6 +115,7 @@ class WorkerRuntime:
         self._last: tuple[Any, Any, Any, dict[str, Any]] = (None, None, None, {})
         # One-shot frame queries (`latestFrame`) the next step answers: (streams, request id).
         self._one_shots: list[tuple[StreamSelection, str]] = []
+        self.metric_points = MetricPointsCollector(spec.instance_id, lambda: self.step_count, outbox)
 
     def run(self) -> int:
         """Build, then loop until terminated; returns the process exit code."""
@@ -127,6 +129,7 @@ class WorkerRuntime:
             return self._fail(str(exc), exc.__cause__)
         except Exception as exc:  # noqa: BLE001
             return self._fail(f"worker error: {_describe(exc)}", exc)
+        self.metric_points.flush(final=True)
         self.outbox.publish(ev.InstanceTerminated(self.spec.instance_id, step=self.step_count, episode=self.episode))
         return 0
 
@@ -135,6 +138,7 @@ class WorkerRuntime:
     def _build(self) -> None:
         self._seed(self.spec.seed)
         self.agent = build_agent(self.spec.model, self.spec.init_params)
+        self.metric_points.attach(self.agent)
         self.env = build_env(self.spec.environment, self.spec.env_init_params) if self.spec.environment else None
         _limit_torch_threads(self.spec.torch_threads)
         self.agent.mode = self.mode.value
@@ -458,14 +462,17 @@ class WorkerRuntime:
             episode_length=self._episode_length,
             mean_return=sum(self._returns) / len(self._returns),  # np.mean costs ~5 µs an episode
         )
+        self.metric_points.episode(self._episode_return, self._episode_length)
         if self.mode.learns and self._trajectory:
             try:
                 loss = self.agent.train(self._trajectory)
             except Exception as exc:
                 raise UserCodeFailed(f"train raised {_describe(exc)}") from exc
             self.telemetry.weights_changed()
-            if loss is not None:
-                self.metrics["loss"] = float(np.mean(loss))
+            try:
+                self.metrics.update(self.metric_points.trained(loss))
+            except ZookeeperError as exc:
+                raise UserCodeFailed(f"train's result: {exc}") from exc
         self._trajectory = []
         self._episode_return, self._episode_length = 0.0, 0
         self._episode_seed = int(self._seed_rng.integers(2**31)) if self._recorder is not None else None
@@ -495,6 +502,7 @@ class WorkerRuntime:
             self.metrics["steps_per_second"] = (self.step_count - mark_steps) / (now - mark_time)
         self._rate_mark = (now, self.step_count)
         self.metrics["episodes"] = self.episode
+        self.metric_points.on_progress(self.metrics)
         self.outbox.publish(
             ev.Progress(
                 self.spec.instance_id,
@@ -779,6 +787,10 @@ class WorkerRuntime:
             self._finish_recording("failed", message)
         except Exception:  # the failure report matters more than the last chunk
             log.exception("could not close the recording")
+        try:
+            self.metric_points.flush(final=True)  # the points up to the failure show why
+        except Exception:
+            log.exception("could not publish the last metric points")
         self.outbox.publish(ev.InstanceFailed(self.spec.instance_id, error=message))
         return 1
 
