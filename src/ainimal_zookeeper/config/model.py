@@ -141,6 +141,13 @@ class WorkerSettings(_Strict):
     torch_threads: Annotated[Int, _at_least(1, False)] = 1
     # Seconds without a heartbeat (workers send four a second) before an instance is FAILED.
     heartbeat_timeout: Annotated[float, Field(gt=0)] = 30.0
+    # Seconds an ended instance's worker (terminated, or FAILED for silence) has to stop by
+    # itself before it is killed (SIGTERM, then SIGKILL).
+    stop_grace_seconds: Annotated[float, Field(ge=0, le=3600)] = 5.0
+    # The most steps `train` gets at once: an episode longer than this is trained in slices.
+    train_slice_steps: Annotated[Int, _at_least(1, False)] = 2048
+    # Seconds a recording retries a chunk that could not be stored before it ends as failed.
+    recording_retry_seconds: Annotated[float, Field(ge=0, le=3600)] = 30.0
 
 
 class _Entry(_Strict):
