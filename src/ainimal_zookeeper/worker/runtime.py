@@ -92,6 +92,7 @@ class WorkerRuntime:
         self._episode_return: Any = 0.0  # a float; env rewards are added unconverted in the hot loop
         self._episode_length = 0
         self._trajectory: list[Timestep] = []
+        self._train_slice = max(1, spec.train_slice_steps)  # the most steps `train` gets at once
         self._applied: deque[str] = deque(maxlen=1024)
         self._terminated = False
         self._next_poll = 0.0
@@ -240,6 +241,8 @@ class WorkerRuntime:
                 self._trajectory.append(
                     Timestep(observation, action, float(reward), bool(terminated), bool(truncated), next_obs, info)
                 )
+                if len(self._trajectory) >= self._train_slice:  # an endless episode is trained in slices
+                    self._train()
             ended = terminated or truncated
             if record is not None:
                 record(
@@ -316,6 +319,8 @@ class WorkerRuntime:
                     overridden=bool(used),
                 )
             )
+            if len(self._trajectory) >= self._train_slice:
+                self._train()
         if recorder is not None:
             self._record(
                 recorder, now, inputs, outputs, reward, terminated, truncated, used, next_obs if ended else None
@@ -459,13 +464,7 @@ class WorkerRuntime:
             mean_return=sum(self._returns) / len(self._returns),  # np.mean costs ~5 µs an episode
         )
         if self.mode.learns and self._trajectory:
-            try:
-                loss = self.agent.train(self._trajectory)
-            except Exception as exc:
-                raise UserCodeFailed(f"train raised {_describe(exc)}") from exc
-            self.telemetry.weights_changed()
-            if loss is not None:
-                self.metrics["loss"] = float(np.mean(loss))
+            self._train()
         self._trajectory = []
         self._episode_return, self._episode_length = 0.0, 0
         self._episode_seed = int(self._seed_rng.integers(2**31)) if self._recorder is not None else None
@@ -473,6 +472,17 @@ class WorkerRuntime:
             self.observation, _ = self.env.reset(seed=self._episode_seed)
         except Exception as exc:
             raise UserCodeFailed(f"env.reset raised {_describe(exc)}") from exc
+
+    def _train(self) -> None:
+        """Train on the trajectory so far (an episode, or a slice of a long one), then drop it."""
+        trajectory, self._trajectory = self._trajectory, []
+        try:
+            loss = self.agent.train(trajectory)
+        except Exception as exc:
+            raise UserCodeFailed(f"train raised {_describe(exc)}") from exc
+        self.telemetry.weights_changed()
+        if loss is not None:
+            self.metrics["loss"] = float(np.mean(loss))
 
     def _poll(self, timeout: float) -> None:
         now = time.monotonic()
