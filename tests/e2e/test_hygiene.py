@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from support import ServerProcess, launch_running, pid_alive, terminate, wait_for
@@ -23,7 +27,9 @@ SLACK = 4.0  # a loaded machine: scheduling, polls
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = ServerProcess(HERE / "hygiene_zoo.yaml", tmp_path_factory.mktemp("zk") / "data")
+    data = tmp_path_factory.mktemp("zk") / "data"
+    srv = ServerProcess(HERE / "hygiene_zoo.yaml", data)
+    srv.data_dir = data  # type: ignore[attr-defined]
     yield srv
     assert srv.stop() == 0, srv.log()
 
@@ -134,3 +140,99 @@ def test_kill_9_of_the_server_leaves_no_worker_and_no_fork_server_behind(tmp_pat
     finally:
         server.stop(signal.SIGKILL)
     wait_for(lambda: not any(pid_alive(pid) for pid in below), timeout=10, what="every process of the server gone")
+
+
+# Recordings through a storage outage. Tests run as root, for whom chmod does not stop writes:
+# the recording's folder is made immutable instead (chattr +i, which binds root too).
+
+RECORDING_FIELDS = "id status steps chunks error cutShort downloadUrl minariUrl"
+RETRY = 3.0  # hygiene_zoo.yaml's workers.recording_retry_seconds
+
+
+@contextmanager
+def unwritable(folder: Path) -> Iterator[None]:
+    """Nothing can be created in `folder` while inside."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make a folder unwritable for root here (chattr +i: {made.stderr.strip()})")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def recording(server: ServerProcess, recording_id: str) -> dict:
+    return server.gql(f'{{ recording(id: "{recording_id}") {{ {RECORDING_FIELDS} }} }}')["recording"]
+
+
+def start_recording(server: ServerProcess) -> tuple[str, dict]:
+    instance = launch_running(server, {"model": "Counter", "environment": "CartPole"})
+    started = server.gql(f'mutation {{ startRecording(id: "{instance["id"]}") {{ {RECORDING_FIELDS} }} }}')
+    return instance["id"], started["startRecording"]
+
+
+def chunks_on_disk(server: ServerProcess, recording_id: str) -> list[Path]:
+    return sorted((server.data_dir / "blobs" / "recordings" / recording_id).glob("chunk-*.arrow"))  # type: ignore[attr-defined]
+
+
+def download(server: ServerProcess, url: str) -> pa.Table:
+    response = server.http.get(url)
+    assert response.status_code == 200, response.text
+    return pa.ipc.open_stream(response.content).read_all()
+
+
+def test_a_recording_rides_out_a_short_storage_outage_and_loses_nothing(server):
+    instance_id, started = start_recording(server)
+    folder = server.data_dir / "blobs" / "recordings" / started["id"]  # type: ignore[attr-defined]
+    wait_for(lambda: recording(server, started["id"])["chunks"] >= 2, what="two chunks")
+    with unwritable(folder):
+        time.sleep(RETRY / 2)  # a chunk is due every second: at least one write fails meanwhile
+    assert f"of recording {started['id']} not stored" in server.log()  # and is retried
+    counted = recording(server, started["id"])["chunks"]
+    wait_for(lambda: recording(server, started["id"])["chunks"] >= counted + 2, what="chunks after the outage")
+    stopped = server.gql(f'mutation {{ stopRecording(recording: "{started["id"]}") {{ {RECORDING_FIELDS} }} }}')
+    stopped = stopped["stopRecording"]
+    assert stopped["status"] == "complete" and stopped["error"] is None
+    assert stopped["chunks"] == len(chunks_on_disk(server, started["id"]))
+    table = download(server, stopped["downloadUrl"])
+    steps = table.column("step").to_pylist()
+    assert table.num_rows == stopped["steps"] and steps == list(range(steps[0], steps[0] + len(steps)))
+    terminate(server, instance_id)
+
+
+def test_a_recording_that_cannot_store_a_chunk_fails_with_the_error_and_serves_what_was_stored(server):
+    instance_id, started = start_recording(server)
+    folder = server.data_dir / "blobs" / "recordings" / started["id"]  # type: ignore[attr-defined]
+    wait_for(lambda: recording(server, started["id"])["chunks"] >= 2, what="two chunks")
+    with unwritable(folder):
+        failed = wait_for(
+            lambda: (r := recording(server, started["id"]))["status"] != "recording" and r,
+            timeout=RETRY + SLACK + 2,
+            what="the recording to give up",
+        )
+    assert failed["status"] == "failed" and "could not be written" in failed["error"]
+    assert "not stored after retrying for 3s" in failed["error"]
+    # The count is what is stored, and both downloads serve it.
+    on_disk = chunks_on_disk(server, started["id"])
+    assert failed["chunks"] == len(on_disk) >= 2
+    table = download(server, failed["downloadUrl"])
+    assert table.num_rows == failed["steps"] > 0
+    assert server.http.get(failed["minariUrl"]).status_code == 200
+    # The instance runs on.
+    assert server.gql(f'{{ instance(id: "{instance_id}") {{ status }} }}')["instance"]["status"] == "RUNNING"
+    # A chunk lost afterwards is skipped, not the whole download; with none left: 404.
+    first_rows = pa.ipc.open_stream(on_disk[0].read_bytes()).read_all().num_rows
+    on_disk[0].unlink()
+    assert download(server, failed["downloadUrl"]).num_rows == failed["steps"] - first_rows
+    for chunk in on_disk[1:]:
+        chunk.unlink()
+    assert server.http.get(failed["downloadUrl"]).status_code == 404
+    assert server.http.get(failed["minariUrl"]).status_code == 404
+    terminate(server, instance_id)

@@ -491,8 +491,8 @@ class WorkerRuntime:
             self._apply(command)
         if self._one_shots and not self._steps_soon:
             self._answer_one_shots_now()
-        if self._recorder is not None:
-            self._recorder.maybe_flush(now)
+        if self._recorder is not None and not self._recorder.maybe_flush(now):
+            self._finish_recording("failed", None)  # a chunk could not be stored: its error says so
         if time.monotonic() >= self._next_progress:
             self._leases.expire(time.monotonic())
             self._publish_progress()
@@ -688,6 +688,7 @@ class WorkerRuntime:
             self.outbox,
             columns,
             start_state={**self._harness_state(), "episode_seed": self._episode_seed},
+            retry_seconds=self.spec.recording_retry_seconds,
         )
 
     def _start_replay(self, command: cmd.Replay) -> None:
