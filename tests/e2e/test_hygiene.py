@@ -42,6 +42,11 @@ def threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 
 
+def rss_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
 def descendants(pid: int) -> set[int]:
     """The live processes below `pid` (children, their children ...)."""
     parents: dict[int, int] = {}
@@ -76,20 +81,24 @@ def launch_hanging(server: ServerProcess, stubborn: bool) -> tuple[str, int]:
     return instance["id"], worker_pid(server, instance["id"])
 
 
-def test_fifty_launch_terminate_cycles_leave_the_servers_fds_and_threads_flat(server):
+def test_fifty_launch_terminate_cycles_leave_the_servers_fds_threads_and_memory_flat(server):
     pid = server.process.pid
 
     def cycles(count: int) -> None:
         for _ in range(count):
             instance = launch_running(server, {"model": "Counter", "environment": "CartPole"})
-            terminate(server, instance["id"])
+            # The same query text each time, as a client sends it (each new text is parsed and cached).
+            server.gql("mutation($id: ID!) { terminate(id: $id) { status } }", {"id": instance["id"]})
 
     cycles(10)  # warm: the fork server, thread pools and connections exist from here on
-    fds, tasks = open_fds(pid), threads(pid)
+    fds, tasks, memory = open_fds(pid), threads(pid), rss_kib(pid)
     cycles(40)
     # A leak grows with the cycles (it was two pipes each: +80 here); allow a little noise.
     assert open_fds(pid) - fds <= 6, (fds, open_fds(pid), sorted(os.listdir(f"/proc/{pid}/fd")))
     assert threads(pid) - tasks <= 3, (tasks, threads(pid))
+    assert rss_kib(pid) - memory < 8 * 1024, (memory, rss_kib(pid))  # under 200 kB a launch
+    # No worker is left: only the fork server (and multiprocessing's resource tracker) remain.
+    assert len(descendants(pid)) <= 2, descendants(pid)
 
 
 @pytest.mark.parametrize("stubborn", [False, True], ids=["obeys-sigterm", "ignores-sigterm"])
