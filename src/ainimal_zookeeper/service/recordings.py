@@ -161,9 +161,12 @@ class RecordingService:
         Raises:
             NotFound: none of its chunks is stored.
         """
-        blobs = self._blobs()
         counted = chunk_keys(record)
-        stored = [key for key in counted if blobs.exists(key)]
+        if not counted:
+            return []
+        # One listing of the recording's folder, not a look-up per chunk (a request each on GCS).
+        present = set(self._blobs().list(counted[0].rsplit("/", 1)[0] + "/"))
+        stored = [key for key in counted if key in present]
         if counted and not stored:
             raise NotFound(f"recording {record['id']} has none of its {len(counted)} chunks stored any more")
         return stored
