@@ -245,3 +245,15 @@ def test_a_recording_that_cannot_store_a_chunk_fails_with_the_error_and_serves_w
     assert server.http.get(failed["downloadUrl"]).status_code == 404
     assert server.http.get(failed["minariUrl"]).status_code == 404
     terminate(server, instance_id)
+
+
+def test_a_server_stopped_with_sigterm_stops_a_stuck_worker_too(tmp_path):
+    server = ServerProcess(HERE / "hygiene_zoo.yaml", tmp_path / "data")
+    _, stuck = launch_hanging(server, stubborn=True)
+    below = descendants(server.process.pid)
+    began = time.monotonic()
+    assert server.stop(signal.SIGTERM) == 0, server.log()
+    # Its grace, then SIGTERM (ignored) and SIGKILL: well before the test's patience ends.
+    assert time.monotonic() - began < GRACE + 3 + KILL_AFTER + SLACK * 2
+    assert not pid_alive(stuck)
+    wait_for(lambda: not any(pid_alive(pid) for pid in below), timeout=10, what="every process of the server gone")
