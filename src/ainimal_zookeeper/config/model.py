@@ -147,7 +147,19 @@ class WorkerSettings(_Strict):
     # The most steps `train` gets at once: an episode longer than this is trained in slices.
     train_slice_steps: Annotated[Int, _at_least(1, False)] = 2048
     # Seconds a recording retries a chunk that could not be stored before it ends as failed.
-    recording_retry_seconds: Annotated[float, Field(ge=0, le=3600)] = 30.0
+    # A worker whose recording buffer is full waits for the writer meanwhile, sending no
+    # heartbeat: at most half the heartbeat timeout, so that it is not taken for lost.
+    recording_retry_seconds: Annotated[float, Field(ge=0, le=3600)] = 15.0
+
+    @model_validator(mode="after")
+    def _retry_within_heartbeat(self) -> WorkerSettings:
+        if self.recording_retry_seconds > self.heartbeat_timeout / 2:
+            raise ValueError(
+                f"recording_retry_seconds ({self.recording_retry_seconds:g}) must be at most half of "
+                f"heartbeat_timeout ({self.heartbeat_timeout:g}): a worker waiting for a chunk to be "
+                "stored sends no heartbeat; lower it or raise heartbeat_timeout"
+            )
+        return self
 
 
 class _Entry(_Strict):

@@ -31,7 +31,7 @@ class WorkerSpec:
     # The most steps `train` gets at once (an endless episode is trained in slices).
     train_slice_steps: int = 2048
     # Seconds a recording retries a chunk write before it ends as failed.
-    recording_retry_seconds: float = 30.0
+    recording_retry_seconds: float = 15.0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (env var or pod spec payload)."""

@@ -39,7 +39,7 @@ CHUNK_BYTES = 64 << 20
 #: Frames are images: a recording keeps at most this many a second, not one per step.
 FRAME_HZ = 15.0
 #: How long a chunk whose write failed is retried by default, and the pauses between tries.
-RETRY_SECONDS = 30.0
+RETRY_SECONDS = 15.0
 FIRST_PAUSE_SECONDS = 0.05
 MAX_PAUSE_SECONDS = 2.0
 
