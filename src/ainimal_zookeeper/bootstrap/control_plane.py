@@ -109,7 +109,7 @@ def build_control_plane(
         blobs=ports.blobs,
         worker_settings={
             "train_slice_steps": config.workers.train_slice_steps,
-            "recording_retry_seconds": config.workers.recording_retry_seconds,
+            "recording_retry_seconds": config.workers.recording_retry,
         },
     )
     # A worker that ended: whatever its commands were waiting for is dropped.

@@ -308,7 +308,9 @@ def test_a_loaded_config_round_trips_through_its_own_dump(tmp_path):
 
 def test_the_hygiene_knobs_have_safe_defaults_and_refuse_nonsense(tmp_path):
     workers = config_from_dict({}, source="inline").workers
-    assert (workers.stop_grace_seconds, workers.train_slice_steps, workers.recording_retry_seconds) == (5.0, 2048, 15.0)
+    assert (workers.stop_grace_seconds, workers.train_slice_steps, workers.recording_retry) == (5.0, 2048, 15.0)
+    short = config_from_dict({"workers": {"heartbeat_timeout": 4}}, source="inline").workers
+    assert short.recording_retry == 2.0  # a short heartbeat timeout shortens the default retry
     message = error_of(tmp_path, "workers: {stop_grace_seconds: -1, train_slice_steps: 0, recording_retry_seconds: -2}")
     assert "workers.stop_grace_seconds: expected greater than or equal to 0; got -1" in message
     assert "workers.train_slice_steps: expected an integer >= 1; got 0" in message
