@@ -1,6 +1,6 @@
 """local_emulator/emulators.py stops its emulators, children included, on SIGTERM and SIGINT.
 
-The real emulators take seconds to start (tests/integration/gcp/test_emulators_script.py runs
+The real emulators take seconds to start (tests/integration/gcp/test_real_emulators_stop.py runs
 them); here a stand-in plays one: a process (its group's leader) that starts a grandchild,
 as the emulators' shell scripts start java.
 """
