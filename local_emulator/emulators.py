@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,14 +51,50 @@ class Emulator:
     cleanup: list[object] = field(default_factory=list)
 
     def stop(self) -> None:
-        """Stop the emulator and every child it started (the Firestore one runs java)."""
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
+        """Stop the emulator and every process of its group (the Firestore one runs java)."""
+        stop_group(self.process)
+
+
+def stop_group(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """SIGTERM the process group `process` leads, then SIGKILL whatever of it is left.
+
+    The leader may end while its children live on (a shell script that started java), so
+    the whole group is waited for, not just the leader.
+    """
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break  # nothing left in the group
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and _group_alive(process):
+            time.sleep(0.05)
+        if not _group_alive(process):
+            break
+    if process.poll() is None:
+        process.wait(5)
+
+
+def _group_alive(process: subprocess.Popen[bytes]) -> bool:
+    """Whether any process of the group `process` leads is still running (zombies do not count)."""
+    process.poll()  # reap the leader if it ended
+    try:
+        os.killpg(process.pid, 0)
+    except ProcessLookupError:
+        return False
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True  # no way to tell zombies apart: the group is there
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, _parent, group = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):  # ended meanwhile
+            continue
+        if int(group) == process.pid and state != "Z":
+            return True
+    return False  # only zombies, waiting for their parent (init) to reap them
 
 
 def _start(name: str, args: list[str], ready: bytes, env: dict[str, str], timeout: float = 60) -> Emulator:
@@ -66,12 +103,16 @@ def _start(name: str, args: list[str], ready: bytes, env: dict[str, str], timeou
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     emulator = Emulator(name, process, env, log)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ready in log.read_bytes():
-            return emulator
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} emulator exited with {process.returncode}:\n{log.read_text()}")
-        time.sleep(0.05)
+    try:
+        while time.monotonic() < deadline:
+            if ready in log.read_bytes():
+                return emulator
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} emulator exited with {process.returncode}:\n{log.read_text()}")
+            time.sleep(0.05)
+    except BaseException:  # a signal while it starts: it is stopped with the rest
+        emulator.stop()
+        raise
     emulator.stop()
     raise RuntimeError(f"{name} emulator not ready in {timeout}s:\n{log.read_text()}")
 
@@ -113,18 +154,46 @@ def start_gcs(port: int | None = None) -> Emulator:
     return _start("gcs", args, b"server started", {"STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{port}"})
 
 
-def main() -> None:
-    """Start all three, print the variables to export, and run until Ctrl-C."""
-    emulators = [start_firestore(), start_pubsub(), start_gcs()]
-    for emulator in emulators:
-        for key, value in emulator.env.items():
-            print(f"export {key}={value}")
-    print("export GOOGLE_CLOUD_PROJECT=ainimal-zookeeper-local", flush=True)
+class Stopped(Exception):
+    """SIGTERM or SIGINT arrived: stop the emulators and leave."""
+
+
+def _stop_on_signal(signum: int, _frame: object) -> None:
+    raise Stopped(signal.Signals(signum).name)
+
+
+def run_until_signalled(starters: list[Callable[[], Emulator]]) -> None:
+    """Start the emulators, print their variables, run until SIGTERM or SIGINT, then stop them all.
+
+    A signal during start-up stops those already started; each emulator runs in a process
+    group of its own, stopped as a whole (java children included).
+    """
+    previous = {sig: signal.signal(sig, _stop_on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    emulators: list[Emulator] = []
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
-    finally:
+        for start in starters:
+            emulators.append(start())
         for emulator in emulators:
+            for key, value in emulator.env.items():
+                print(f"export {key}={value}")
+        print("export GOOGLE_CLOUD_PROJECT=ainimal-zookeeper-local", flush=True)
+        while True:
+            signal.pause()
+    except Stopped:
+        pass
+    finally:
+        # A second signal must not cut the stopping short.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        for emulator in reversed(emulators):
             emulator.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def main() -> None:
+    """Start all three, print the variables to export, and run until Ctrl-C or SIGTERM."""
+    run_until_signalled([start_firestore, start_pubsub, start_gcs])
 
 
 if __name__ == "__main__":

@@ -16,3 +16,26 @@ class TestLocalZmqBus(BusContract):
 
     def make_outbox(self, control_plane, instance_id):
         return LocalEventOutbox(control_plane.connection["events"])
+
+
+def test_commands_sent_from_many_short_lived_threads_leave_no_sockets_behind():
+    import os
+    import threading
+
+    from ainimal_zookeeper.domain import commands as cmd
+
+    hub = LocalBusHub()
+    try:
+
+        def send_from_a_new_thread(index: int) -> None:
+            thread = threading.Thread(target=hub.send, args=(cmd.Pause(f"i{index}"),))
+            thread.start()
+            thread.join()
+
+        send_from_a_new_thread(0)
+        before = len(os.listdir("/proc/self/fd"))
+        for index in range(1, 51):  # request threads come and go (the server's pool retires idle ones)
+            send_from_a_new_thread(index)
+        assert len(os.listdir("/proc/self/fd")) - before < 5  # a socket per thread was +50 or more
+    finally:
+        hub.close()

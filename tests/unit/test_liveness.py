@@ -39,3 +39,32 @@ def test_progress_is_throttled_per_instance_but_status_changes_always_land(tmp_p
     projection.apply(ev.Progress("i", time=11.6, step=4, status="PAUSED"))
     assert store.get("instances", "i")["step"] == 4
     store.close()
+
+
+def test_the_watch_hands_each_instance_it_fails_to_its_callback_past_several_intervals(tmp_path):
+    import time
+
+    from ainimal_zookeeper.service.liveness import LivenessWatch
+    from ainimal_zookeeper.service.notifier import Notifier
+
+    store = SqliteDocumentStore(tmp_path / "d.sqlite3")
+    store.put("instances", "silent", {"id": "silent", "status": "RUNNING", "lastHeartbeat": time.time() - 60})
+    failed: list[str] = []
+
+    def flaky(instance_id: str) -> None:
+        failed.append(instance_id)
+        raise RuntimeError("a failing callback must not end the watch")
+
+    watch = LivenessWatch(store, Notifier(), max_silence=0.2, interval=0.05, on_failed=flaky)
+    watch.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not failed and time.monotonic() < deadline:
+            time.sleep(0.02)
+        store.put("instances", "later", {"id": "later", "status": "RUNNING", "lastHeartbeat": time.time()})
+        while len(failed) < 2 and time.monotonic() < deadline:  # silent for several intervals
+            time.sleep(0.02)
+    finally:
+        watch.close()
+    assert failed == ["silent", "later"]  # each once, though checked many times
+    store.close()

@@ -102,14 +102,23 @@ def build_control_plane(
         notifier=notifier,
         worker_connection=ports.worker_connection,
         limits=Limits(max_models=config.max_models, max_envs=config.max_envs),
-        timeouts=timeouts or Timeouts(),
+        timeouts=timeouts or Timeouts(terminate_grace=config.workers.stop_grace_seconds),
         torch_threads=config.workers.torch_threads,
         event_fanout=fanout,
         events=ports.events,
         blobs=ports.blobs,
         telemetry_lease_seconds=config.workers.telemetry_lease_seconds,
+        worker_settings={
+            "train_slice_steps": config.workers.train_slice_steps,
+            "recording_retry_seconds": config.workers.recording_retry,
+        },
     )
-    liveness = LivenessWatch(ports.documents, notifier, max_silence=config.workers.heartbeat_timeout)
+    # A worker that ended: whatever its commands were waiting for is dropped.
+    ports.compute.on_exit(lambda instance_id, _code: ports.commands.forget(instance_id))
+    silence = config.workers.heartbeat_timeout
+    liveness = LivenessWatch(
+        ports.documents, notifier, max_silence=silence, interval=min(5.0, silence / 4), on_failed=zookeeper.worker_lost
+    )
     liveness.start()
     lost = zookeeper.reconcile()
     if lost:
@@ -120,7 +129,7 @@ def build_control_plane(
         zookeeper, Executor(build_executable_schema()), access.authenticator, access.administration
     )
     http = build_http_app(endpoint, client_routes, config.server.cors_origins)
-    closers = [liveness.close, *ports.closers, access.close]
+    closers = [liveness.close, zookeeper.reaper.close, *ports.closers, access.close]
     return ControlPlane(
         zookeeper, endpoint, http, closers, access, stop_workers_on_close=config.backends.compute == "local"
     )

@@ -144,6 +144,33 @@ class WorkerSettings(_Strict):
     # Seconds a telemetry stream's lease at its worker lasts; open streams renew it three times
     # a lease, so a control plane that vanishes leaves no observers behind for longer than this.
     telemetry_lease_seconds: Annotated[float, Field(gt=0, le=3600)] = 15.0
+    # Seconds an ended instance's worker (terminated, or FAILED for silence) has to stop by
+    # itself before it is killed (SIGTERM, then SIGKILL).
+    stop_grace_seconds: Annotated[float, Field(ge=0, le=3600)] = 5.0
+    # The most steps `train` gets at once: an episode longer than this is trained in slices.
+    train_slice_steps: Annotated[Int, _at_least(1, False)] = 2048
+    # Seconds a recording retries a chunk that could not be stored before it ends as failed.
+    # A worker whose recording buffer is full waits for the writer meanwhile, sending no
+    # heartbeat: at most half the heartbeat timeout, so that it is not taken for lost.
+    # None: 15 s, or half the heartbeat timeout when that is less.
+    recording_retry_seconds: Annotated[float | None, Field(ge=0, le=3600)] = None
+
+    @model_validator(mode="after")
+    def _retry_within_heartbeat(self) -> WorkerSettings:
+        if self.recording_retry_seconds is not None and self.recording_retry_seconds > self.heartbeat_timeout / 2:
+            raise ValueError(
+                f"recording_retry_seconds ({self.recording_retry_seconds:g}) must be at most half of "
+                f"heartbeat_timeout ({self.heartbeat_timeout:g}): a worker waiting for a chunk to be "
+                "stored sends no heartbeat; lower it or raise heartbeat_timeout"
+            )
+        return self
+
+    @property
+    def recording_retry(self) -> float:
+        """The recording retry time in effect (see `recording_retry_seconds`)."""
+        if self.recording_retry_seconds is not None:
+            return self.recording_retry_seconds
+        return min(15.0, self.heartbeat_timeout / 2)
 
 
 class _Entry(_Strict):

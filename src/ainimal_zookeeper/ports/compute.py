@@ -28,6 +28,10 @@ class WorkerSpec:
     checkpoint_blob_key: str | None = None
     torch_threads: int = 1
     resources: dict[str, Any] = field(default_factory=dict)
+    # The most steps `train` gets at once (an endless episode is trained in slices).
+    train_slice_steps: int = 2048
+    # Seconds a recording retries a chunk write before it ends as failed.
+    recording_retry_seconds: float = 15.0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (env var or pod spec payload)."""

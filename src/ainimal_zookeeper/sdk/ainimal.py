@@ -56,7 +56,12 @@ class AInimal:
         raise NotImplementedError(f"{type(self).__name__} must implement forward(inputs)")
 
     def train(self, traj: list[Timestep]) -> Any:
-        """Learn from a trajectory (one finished episode, in order).
+        """Learn from a trajectory (the steps of one episode, in order).
+
+        A trajectory holds at most `workers.train_slice_steps` steps (default 2048): an episode
+        longer than that (or one that never ends) is given in slices of that many steps, the
+        last step of a slice neither terminated nor truncated; the episode's final slice ends
+        with the step that terminated or truncated it.
 
         Returns:
             None; or the loss (a float, or one per batch element, averaged), kept as metric

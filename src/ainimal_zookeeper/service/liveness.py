@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from ainimal_zookeeper.domain.instance import ACTIVE_STATUSES
 from ainimal_zookeeper.ports.documents import DocumentStore
@@ -49,10 +50,17 @@ class LivenessWatch:
     """A thread that runs `fail_silent_instances` every `interval` seconds."""
 
     def __init__(
-        self, documents: DocumentStore, notifier: Notifier, max_silence: float = 30.0, interval: float = 5.0
+        self,
+        documents: DocumentStore,
+        notifier: Notifier,
+        max_silence: float = 30.0,
+        interval: float = 5.0,
+        on_failed: Callable[[str], None] | None = None,
     ) -> None:
         self.documents, self.notifier = documents, notifier
         self.max_silence, self.interval = max_silence, interval
+        # Told each instance marked FAILED: its worker may still run (stuck), to be stopped.
+        self.on_failed = on_failed
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="zk-liveness", daemon=True)
 
@@ -76,3 +84,9 @@ class LivenessWatch:
             if marked:
                 log.warning("no heartbeat: marked FAILED %s", ", ".join(marked))
                 self.notifier.notify()
+            for instance_id in marked:
+                if self.on_failed is not None:
+                    try:
+                        self.on_failed(instance_id)
+                    except Exception:  # one instance's cleanup must not end the watch
+                        log.exception("stopping the worker of %s failed", instance_id)

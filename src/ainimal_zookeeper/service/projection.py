@@ -62,6 +62,7 @@ class Projection:
             store.update(INSTANCES, instance_id, {**_ended(InstanceStatus.FAILED), "error": error})
 
         self.documents.run_in_transaction(mark)
+        self._last_progress.pop(instance_id, None)  # nothing kept per ended instance
         cut_short_recordings(self.documents, instance_id)
         self.notifier.notify()
 

@@ -145,12 +145,31 @@ class RecordingService:
     # reading
 
     def table(self, record: dict[str, Any]) -> pa.Table:
-        return read_recording(self._blobs(), chunk_keys(record))
+        return read_recording(self._blobs(), self.stored_chunk_keys(record))
 
     def write_arrow(self, viewer: Viewer, recording_id: str, out: BinaryIO) -> int:
-        """The whole recording as one Arrow IPC stream."""
+        """The whole recording (what is stored of it) as one Arrow IPC stream."""
         record = self._readable(viewer, recording_id)
-        return write_merged_ipc(self._blobs(), chunk_keys(record), out)
+        return write_merged_ipc(self._blobs(), self.stored_chunk_keys(record), out)
+
+    def stored_chunk_keys(self, record: dict[str, Any]) -> list[str]:
+        """The keys of the recording's chunks that are stored, in order.
+
+        A chunk counted but missing (lost to a storage outage, or deleted) is skipped, so the
+        rest can still be read.
+
+        Raises:
+            NotFound: none of its chunks is stored.
+        """
+        counted = chunk_keys(record)
+        if not counted:
+            return []
+        # One listing of the recording's folder, not a look-up per chunk (a request each on GCS).
+        present = set(self._blobs().list(counted[0].rsplit("/", 1)[0] + "/"))
+        stored = [key for key in counted if key in present]
+        if counted and not stored:
+            raise NotFound(f"recording {record['id']} has none of its {len(counted)} chunks stored any more")
+        return stored
 
     def export_minari(self, viewer: Viewer, recording_id: str, dataset_id: str | None, out: BinaryIO) -> str:
         """Write the recording as a zipped Minari dataset into `out`; returns the dataset id."""

@@ -25,6 +25,7 @@ from ainimal_zookeeper.service.authorization import Authorizer, Resource, Viewer
 from ainimal_zookeeper.service.event_stream import EventFanout
 from ainimal_zookeeper.service.limits import Limits, check_limits
 from ainimal_zookeeper.service.notifier import Notifier
+from ainimal_zookeeper.service.reaper import WorkerReaper
 from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, now_iso
 from ainimal_zookeeper.service.stream_guard import GuardedStream
 
@@ -77,6 +78,7 @@ class Zookeeper:
         events: EventBus | None = None,
         blobs: BlobStore | None = None,
         telemetry_lease_seconds: float = 15.0,
+        worker_settings: dict[str, Any] | None = None,
     ) -> None:
         from ainimal_zookeeper.service.overrides import OverrideService
         from ainimal_zookeeper.service.recordings import RecordingService
@@ -89,6 +91,7 @@ class Zookeeper:
         self.worker_connection = worker_connection
         self.limits, self.timeouts = limits or Limits(), timeouts or Timeouts()
         self.torch_threads = torch_threads
+        self.worker_settings = dict(worker_settings or {})  # more WorkerSpec fields, from the config
         self.event_fanout = event_fanout or EventFanout()
         self.blobs = blobs
         self.telemetry = TelemetryService(
@@ -97,6 +100,7 @@ class Zookeeper:
         self.overrides = OverrideService(self)
         self.recordings = RecordingService(self)
         self.replays = ReplayService(self)
+        self.reaper = WorkerReaper(compute, self.timeouts.terminate_grace, on_killed=self._worker_killed)
 
     # queries
 
@@ -234,6 +238,7 @@ class Zookeeper:
             checkpoint_id=checkpoint["id"] if checkpoint else None,
             checkpoint_blob_key=checkpoint["blobKey"] if checkpoint else None,
             torch_threads=self.torch_threads,
+            **self.worker_settings,
         )
         try:
             self.compute.start(spec)
@@ -315,18 +320,24 @@ class Zookeeper:
         doc = self.visible(viewer, instance_id)
         authorize(self.authorizer, viewer, "control", instance_resource(doc))
         if InstanceStatus(doc["status"]).is_final:
+            self.reaper.reap(instance_id)  # a FAILED instance's worker may still run, stuck
             return doc
         self._update_if(instance_id, None, {"status": InstanceStatus.STOPPING.value})
         command = cmd.Terminate(instance_id)
         self.record_command(command)
         self.commands.send(command)
-        final = self._wait_for_status(
-            instance_id, lambda s: s in ("TERMINATED", "FAILED"), self.timeouts.terminate_grace
-        )
+        grace = self.timeouts.terminate_grace
+        final = self._wait_for_status(instance_id, lambda s: s in ("TERMINATED", "FAILED"), grace)
         if final["status"] not in ("TERMINATED", "FAILED"):
-            # The worker did not stop by itself (a step stuck in user code): stop its process.
+            # The worker did not stop by itself (a step stuck in user code): kill its process,
+            # after saying so (its exit by a signal must not read as a failure).
+            killed = f"its worker did not stop within {grace:g}s of terminate and was killed"
+            self._update_if(
+                instance_id, InstanceStatus.STOPPING, {"status": "TERMINATED", "endedAt": now_iso(), "error": killed}
+            )
             self.compute.stop(instance_id, grace_seconds=0)
-            self._update_if(instance_id, InstanceStatus.STOPPING, {"status": "TERMINATED", "endedAt": now_iso()})
+        else:
+            self.reaper.reap(instance_id)  # it stopped stepping; its process has the grace to end
         self.commands.forget(instance_id)
         return self.get(instance_id)
 
@@ -377,6 +388,21 @@ class Zookeeper:
             self.notifier.wait(0.05)
         for doc in self.documents.find(INSTANCES, [("status", "==", "STOPPING")]):
             self._update_if(doc["id"], None, {"status": "TERMINATED", "endedAt": now_iso()})
+
+    def worker_lost(self, instance_id: str) -> None:
+        """An instance was FAILED for silence: ask its worker to stop, and kill it after the grace."""
+        self.commands.send(cmd.Terminate(instance_id))
+        self.reaper.reap(instance_id)
+
+    def _worker_killed(self, instance_id: str) -> None:
+        """Say on a FAILED instance that its worker had to be killed (terminate says so itself)."""
+        doc = self.documents.get(INSTANCES, instance_id)
+        if doc is None or doc["status"] != InstanceStatus.FAILED.value:
+            return
+        killed = f"its worker did not stop within {self.timeouts.terminate_grace:g}s and was killed"
+        error = f"{doc['error']}; {killed}" if doc.get("error") else killed
+        self.documents.update(INSTANCES, instance_id, {"error": error, "updatedAt": now_iso()})
+        self.notifier.notify()
 
     # helpers
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import signal
 from typing import Any
 
 from ainimal_zookeeper.ports.compute import WorkerSpec
+from ainimal_zookeeper.worker.lifeline import die_with_parent, watch_server
 from ainimal_zookeeper.worker.runtime import WorkerRuntime
 
 
@@ -21,6 +23,8 @@ def run_worker_spec(spec_data: dict[str, Any], parent_pid: int | None = None) ->
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(process)d %(levelname)s %(message)s")
     # The control plane stops workers by command; a terminal's Ctrl-C is for the server.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent_pid is not None:  # started by a local server (containers have theirs stopped by the cluster)
+        _die_with_server()
     spec = WorkerSpec(**spec_data)
     os.environ.setdefault("OMP_NUM_THREADS", str(spec.torch_threads))
     inbox, outbox, blobs = worker_ports(spec.connection, spec.instance_id)
@@ -30,3 +34,12 @@ def run_worker_spec(spec_data: dict[str, Any], parent_pid: int | None = None) ->
         inbox.close()
         outbox.close()
     os._exit(code)  # skip the fork server's inherited atexit handlers
+
+
+def _die_with_server() -> None:
+    """End this worker when its server ends, even if it is stuck in user code (lifeline.py)."""
+    # The parent is the fork server, which itself dies with the server.
+    die_with_parent()
+    server = multiprocessing.parent_process()  # the server, through a pipe it holds open
+    if server is not None and server.sentinel is not None:
+        watch_server(server.sentinel)

@@ -8,6 +8,12 @@ second or two of steps. Each stored chunk is announced (`RecordingChunkWritten`,
 agent's thread: the outbox is not thread-safe) and the control plane keeps the count. The
 newest row stays in the buffer at each flush, so the row that ends the recording can still
 get the final observation.
+
+A chunk that cannot be stored (a full or unwritable disk, a storage outage) is retried with
+growing pauses for up to `retry_seconds`, while the agent steps on and rows wait in the
+buffer (up to a chunk's limits). If it still cannot be stored the recording ends as
+`failed` with the error: no later chunk is written, so the chunks stored are always the
+first ones, without gaps, and the count says how many.
 """
 
 from __future__ import annotations
@@ -32,6 +38,10 @@ CHUNK_ROWS = 32_768
 CHUNK_BYTES = 64 << 20
 #: Frames are images: a recording keeps at most this many a second, not one per step.
 FRAME_HZ = 15.0
+#: How long a chunk whose write failed is retried by default, and the pauses between tries.
+RETRY_SECONDS = 15.0
+FIRST_PAUSE_SECONDS = 0.05
+MAX_PAUSE_SECONDS = 2.0
 
 
 def start_key(recording_id: str) -> str:
@@ -68,12 +78,15 @@ class Recorder(Generic[Rows]):
         outbox: EventOutbox,
         buffer: Rows,
         start_state: dict[str, Any] | None = None,
+        retry_seconds: float = RETRY_SECONDS,
     ) -> None:
         self.recording_id = recording_id
         self.instance_id, self.blobs, self.outbox = instance_id, blobs, outbox
         self.buffer = buffer
-        self.chunks = 0
+        self.retry_seconds = retry_seconds
+        self.chunks = 0  # stored (counted by the writer thread)
         self.rows = 0
+        self._handed = 0  # chunks handed to the writer: the next one's index
         self._flushed_at = time.monotonic()
         self._next_frame = 0.0
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -93,14 +106,27 @@ class Recorder(Generic[Rows]):
         self._next_frame = now + 1.0 / FRAME_HZ
         return True
 
-    def maybe_flush(self, now: float) -> None:
-        """Announce stored chunks and hand a chunk to the writer if one is due (between steps)."""
+    @property
+    def failure(self) -> str | None:
+        """Why the recording cannot go on (a chunk could not be stored), or None."""
+        return self._failure
+
+    def maybe_flush(self, now: float) -> bool:
+        """Announce stored chunks and hand a chunk to the writer if one is due (between steps).
+
+        Returns False once the recording has failed (see `failure`): its owner stops it.
+        """
         self._announce()
+        if self._failure is not None:
+            return False
         rows = len(self.buffer)
-        if rows > 1 and (
-            rows >= CHUNK_ROWS or now - self._flushed_at >= CHUNK_SECONDS or rows * self.buffer.row_bytes >= CHUNK_BYTES
-        ):
+        full = rows >= CHUNK_ROWS or rows * self.buffer.row_bytes >= CHUNK_BYTES
+        # While the writer is busy (retrying a write, say) rows wait in the buffer: the agent
+        # steps on, and only waits for the writer once the buffer holds a whole chunk.
+        due = now - self._flushed_at >= CHUNK_SECONDS and self._idle.is_set()
+        if rows > 1 and (full or due):
             self.flush(keep_last=True)
+        return self._failure is None
 
     def flush(self, keep_last: bool = True) -> None:
         """Hand the buffered rows to the writer (waiting for the chunk before, if still in flight).
@@ -113,37 +139,62 @@ class Recorder(Generic[Rows]):
             return
         chunk = self.buffer.take(keep_last)
         self._idle.wait()
+        if self._failure is not None:
+            return  # a chunk before could not be stored: no later one is (no gaps)
         self._idle.clear()
-        self._jobs.put(_Job(chunk, self.chunks))
-        self.chunks += 1
-        self.rows += chunk.rows
+        self._jobs.put(_Job(chunk, self._handed))
+        self._handed += 1
         self._announce()
 
     def _write_chunks(self) -> None:
         """The writer thread: encode and store chunks in order until told to stop."""
         while (job := self._jobs.get()) is not None:
-            chunk = job.chunk
             try:
-                data = memoryview(chunk.encode(job.index))  # no copy into bytes: it is large
-                key = chunk_key(self.recording_id, job.index)
-                self.blobs.put(key, data)
-                self._written.put(
-                    ev.RecordingChunkWritten(
-                        self.instance_id,
-                        recording_id=self.recording_id,
-                        chunk_index=job.index,
-                        blob_key=key,
-                        rows=chunk.rows,
-                        size_bytes=data.nbytes,
-                        first_step=chunk.first_step,
-                        last_step=chunk.last_step,
-                    )
-                )
-            except Exception as exc:  # noqa: BLE001  # reported when the recording stops; the agent goes on
+                if self._failure is None:
+                    self._write(job)
+            except Exception as exc:  # noqa: BLE001  # reported by maybe_flush and stop; the agent goes on
                 log.warning("chunk %d of recording %s not written: %s", job.index, self.recording_id, exc)
-                self._failure = self._failure or f"chunk {job.index} could not be written: {exc}"
+                self._failure = f"chunk {job.index} could not be written: {exc}"
             finally:
                 self._idle.set()
+
+    def _write(self, job: _Job) -> None:
+        chunk = job.chunk
+        data = memoryview(chunk.encode(job.index))  # no copy into bytes: it is large
+        key = chunk_key(self.recording_id, job.index)
+        self._put(key, data, job.index)
+        self.chunks += 1
+        self.rows += chunk.rows
+        self._written.put(
+            ev.RecordingChunkWritten(
+                self.instance_id,
+                recording_id=self.recording_id,
+                chunk_index=job.index,
+                blob_key=key,
+                rows=chunk.rows,
+                size_bytes=data.nbytes,
+                first_step=chunk.first_step,
+                last_step=chunk.last_step,
+            )
+        )
+
+    def _put(self, key: str, data: memoryview, index: int) -> None:
+        """Store a chunk, retrying with growing pauses for up to `retry_seconds`."""
+        deadline = time.monotonic() + self.retry_seconds
+        pause = FIRST_PAUSE_SECONDS
+        while True:
+            try:
+                self.blobs.put(key, data)
+                return
+            except Exception as exc:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise RuntimeError(
+                        f"not stored after retrying for {self.retry_seconds:g}s: {type(exc).__name__}: {exc}"
+                    ) from exc
+                log.warning("chunk %d of recording %s not stored (%s); retrying", index, self.recording_id, exc)
+                time.sleep(min(pause, remaining))
+                pause = min(pause * 2, MAX_PAUSE_SECONDS)
 
     def _announce(self) -> None:
         while not self._written.empty():  # checked before every poll: no exception when empty
@@ -162,8 +213,8 @@ class Recorder(Generic[Rows]):
         self._jobs.put(None)
         self._writer.join()
         self._announce()
-        if self._failure and status == "complete":
-            status, error = "failed", self._failure
+        if self._failure:
+            status, error = "failed", error or self._failure
         self.outbox.publish(
             ev.RecordingStopped(
                 self.instance_id,

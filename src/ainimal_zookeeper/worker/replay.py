@@ -108,6 +108,7 @@ class ReplayRun:
             runtime.blobs,
             runtime.outbox,
             ChunkBuffer(command.output_recording_id, runtime.modalities),
+            retry_seconds=runtime.spec.recording_retry_seconds,
         )
         # The layers' outputs, refilled by hooks that stay on for the whole replay.
         self._captured: dict[str, Any] = {}
@@ -132,7 +133,9 @@ class ReplayRun:
         if self.index >= self.total:
             self._finish("complete", None)
             return True
-        self.recorder.maybe_flush(time.monotonic())  # chunks as it goes, not one at the end
+        if not self.recorder.maybe_flush(time.monotonic()):  # chunks as it goes, not one at the end
+            self._finish("failed", self.recorder.failure)
+            return True
         self._progress("running")
         return False
 

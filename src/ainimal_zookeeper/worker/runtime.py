@@ -93,6 +93,7 @@ class WorkerRuntime:
         self._episode_return: Any = 0.0  # a float; env rewards are added unconverted in the hot loop
         self._episode_length = 0
         self._trajectory: list[Timestep] = []
+        self._train_slice = max(1, spec.train_slice_steps)  # the most steps `train` gets at once
         self._applied: deque[str] = deque(maxlen=1024)
         self._terminated = False
         self._next_poll = 0.0
@@ -244,6 +245,8 @@ class WorkerRuntime:
                 self._trajectory.append(
                     Timestep(observation, action, float(reward), bool(terminated), bool(truncated), next_obs, info)
                 )
+                if len(self._trajectory) >= self._train_slice:  # an endless episode is trained in slices
+                    self._train()
             ended = terminated or truncated
             if record is not None:
                 record(
@@ -320,6 +323,8 @@ class WorkerRuntime:
                     overridden=bool(used),
                 )
             )
+            if len(self._trajectory) >= self._train_slice:
+                self._train()
         if recorder is not None:
             self._record(
                 recorder, now, inputs, outputs, reward, terminated, truncated, used, next_obs if ended else None
@@ -464,15 +469,7 @@ class WorkerRuntime:
         )
         self.metric_points.episode(self._episode_return, self._episode_length)
         if self.mode.learns and self._trajectory:
-            try:
-                loss = self.agent.train(self._trajectory)
-            except Exception as exc:
-                raise UserCodeFailed(f"train raised {_describe(exc)}") from exc
-            self.telemetry.weights_changed()
-            try:
-                self.metrics.update(self.metric_points.trained(loss))
-            except ZookeeperError as exc:
-                raise UserCodeFailed(f"train's result: {exc}") from exc
+            self._train()
         self._trajectory = []
         self._episode_return, self._episode_length = 0.0, 0
         self._episode_seed = int(self._seed_rng.integers(2**31)) if self._recorder is not None else None
@@ -481,6 +478,19 @@ class WorkerRuntime:
         except Exception as exc:
             raise UserCodeFailed(f"env.reset raised {_describe(exc)}") from exc
 
+    def _train(self) -> None:
+        """Train on the trajectory so far (an episode, or a slice of a long one), then drop it."""
+        trajectory, self._trajectory = self._trajectory, []
+        try:
+            loss = self.agent.train(trajectory)
+        except Exception as exc:
+            raise UserCodeFailed(f"train raised {_describe(exc)}") from exc
+        self.telemetry.weights_changed()
+        try:
+            self.metrics.update(self.metric_points.trained(loss))
+        except ZookeeperError as exc:
+            raise UserCodeFailed(f"train's result: {exc}") from exc
+
     def _poll(self, timeout: float) -> None:
         now = time.monotonic()
         self._next_poll = now + COMMAND_POLL_EVERY_SECONDS
@@ -488,8 +498,8 @@ class WorkerRuntime:
             self._apply(command)
         if self._one_shots and not self._steps_soon:
             self._answer_one_shots_now()
-        if self._recorder is not None:
-            self._recorder.maybe_flush(now)
+        if self._recorder is not None and not self._recorder.maybe_flush(now):
+            self._finish_recording("failed", None)  # a chunk could not be stored: its error says so
         if time.monotonic() >= self._next_progress:
             self._leases.expire(time.monotonic())
             self._publish_progress()
@@ -686,6 +696,7 @@ class WorkerRuntime:
             self.outbox,
             columns,
             start_state={**self._harness_state(), "episode_seed": self._episode_seed},
+            retry_seconds=self.spec.recording_retry_seconds,
         )
 
     def _start_replay(self, command: cmd.Replay) -> None:

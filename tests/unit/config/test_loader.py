@@ -304,3 +304,19 @@ def test_init_params_stay_none_when_not_given_so_launch_values_pass_straight_thr
 def test_a_loaded_config_round_trips_through_its_own_dump(tmp_path):
     config = load_yaml_text(tmp_path, SEED)
     assert ZookeeperConfig.model_validate(config.model_dump()) == config
+
+
+def test_the_hygiene_knobs_have_safe_defaults_and_refuse_nonsense(tmp_path):
+    workers = config_from_dict({}, source="inline").workers
+    assert (workers.stop_grace_seconds, workers.train_slice_steps, workers.recording_retry) == (5.0, 2048, 15.0)
+    short = config_from_dict({"workers": {"heartbeat_timeout": 4}}, source="inline").workers
+    assert short.recording_retry == 2.0  # a short heartbeat timeout shortens the default retry
+    message = error_of(tmp_path, "workers: {stop_grace_seconds: -1, train_slice_steps: 0, recording_retry_seconds: -2}")
+    assert "workers.stop_grace_seconds: expected greater than or equal to 0; got -1" in message
+    assert "workers.train_slice_steps: expected an integer >= 1; got 0" in message
+    assert "workers.recording_retry_seconds: expected greater than or equal to 0; got -2" in message
+
+
+def test_a_recording_retry_longer_than_half_the_heartbeat_timeout_is_refused(tmp_path):
+    message = error_of(tmp_path, "workers: {heartbeat_timeout: 10, recording_retry_seconds: 6}")
+    assert "workers: recording_retry_seconds (6) must be at most half of heartbeat_timeout (10)" in message

@@ -72,9 +72,13 @@ class LocalBlobStore:
             raise NotFound(f"no blob stored under {key!r}") from exc
 
     def list(self, prefix: str = "") -> list[str]:
+        # Walk only the folder the prefix names (a recording's, say), not every blob stored.
+        folder = self.root.joinpath(*prefix.split("/")[:-1]) if "/" in prefix else self.root
+        if not folder.resolve().is_relative_to(self.root.resolve()):
+            return []
         keys = (
             p.relative_to(self.root).as_posix()
-            for p in self.root.rglob("*")
+            for p in folder.rglob("*")
             if p.is_file() and not p.name.startswith(".tmp-")
         )
         return sorted(k for k in keys if k.startswith(prefix))

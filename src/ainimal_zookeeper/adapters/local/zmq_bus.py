@@ -45,9 +45,11 @@ class LocalBusHub:
         self._inproc_address = f"inproc://zk-outbox-{uuid.uuid4().hex}"
         self._outbox = self._ctx.socket(zmq.PULL)
         self._outbox.bind(self._inproc_address)
-        self._local = threading.local()
-        self._senders: list[zmq.Socket[bytes]] = []
-        self._senders_lock = threading.Lock()
+        # One socket shared under a lock, not one per calling thread: request threads come and
+        # go (the server's pool retires idle ones), and a socket per thread was never closed.
+        self._sender = self._ctx.socket(zmq.PUSH)
+        self._sender.connect(self._inproc_address)
+        self._sender_lock = threading.Lock()
         self._handlers: list[Callable[[Event], None]] = []
         self._pending: dict[bytes, OrderedDict[str, bytes]] = {}
         self._connected: set[bytes] = set()
@@ -79,20 +81,13 @@ class LocalBusHub:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2)
-        with self._senders_lock:
-            for sender in self._senders:
-                sender.close(linger=0)
+        with self._sender_lock:
+            self._sender.close(linger=0)
         self._ctx.destroy(linger=0)
 
     def _hand_over(self, frames: list[bytes]) -> None:
-        sender = getattr(self._local, "sender", None)
-        if sender is None:
-            sender = self._ctx.socket(zmq.PUSH)
-            sender.connect(self._inproc_address)
-            self._local.sender = sender
-            with self._senders_lock:
-                self._senders.append(sender)
-        sender.send_multipart(frames)
+        with self._sender_lock:
+            self._sender.send_multipart(frames)
 
     def _run(self) -> None:
         poller = zmq.Poller()
