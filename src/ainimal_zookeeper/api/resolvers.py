@@ -16,6 +16,7 @@ from graphql import GraphQLResolveInfo
 from ainimal_zookeeper.api.access_resolvers import ACCESS_RESOLVERS, inside
 from ainimal_zookeeper.api.context import RequestContext
 from ainimal_zookeeper.errors import InvalidInput
+from ainimal_zookeeper.service import instance_logs
 from ainimal_zookeeper.service.metric_history import metric_history as query_metric_history
 from ainimal_zookeeper.service.zookeeper import LaunchRequest
 
@@ -92,6 +93,11 @@ def metric_history(
 ) -> list[dict[str, Any]]:
     ctx = _ctx(info)
     return query_metric_history(ctx.zookeeper, ctx.viewer, ids, names, since, maxPoints)
+
+
+def logs(_: Any, info: GraphQLResolveInfo, id: str, tail: int | None = None) -> list[dict[str, Any]]:  # noqa: A002
+    ctx = _ctx(info)
+    return instance_logs.logs(ctx.zookeeper, ctx.viewer, id, tail)
 
 
 # Mutation
@@ -190,6 +196,11 @@ def replay_mutation(mode: str) -> Resolver:
 def subscribe_instance_events(_: Any, info: GraphQLResolveInfo, id: str | None = None) -> AsyncIterator[dict[str, Any]]:  # noqa: A002
     ctx = _ctx(info)
     return ctx.zookeeper.instance_events(ctx.viewer, id)
+
+
+def subscribe_logs(_: Any, info: GraphQLResolveInfo, id: str) -> AsyncIterator[dict[str, Any]]:  # noqa: A002
+    ctx = _ctx(info)
+    return instance_logs.log_stream(ctx.zookeeper, ctx.viewer, id)
 
 
 def subscribe_telemetry(
@@ -298,6 +309,7 @@ _RESOLVERS: dict[str, dict[str, Resolver]] = {
         "replay": replay_query,
         "compareRecordings": compare_recordings,
         "metricHistory": metric_history,
+        "logs": logs,
     },
     "Mutation": {
         "launch": launch,
@@ -339,4 +351,5 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
 SUBSCRIPTIONS: dict[str, tuple[Resolver, Resolver]] = {
     "instanceEvents": (subscribe_instance_events, event_payload),
     "telemetry": (subscribe_telemetry, event_payload),
+    "logs": (subscribe_logs, event_payload),
 }

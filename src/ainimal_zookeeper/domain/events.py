@@ -199,6 +199,20 @@ class MetricPoints(Event):
     kind: ClassVar[str] = "MetricPoints"
 
 
+@dataclass(frozen=True)
+class LogLines(Event):
+    """Output lines the worker captured since its last flush (a few times a second).
+
+    `lines`: ``{"time", "stream", "text"}`` each, stream one of stdout, stderr, log, traceback.
+    `seq` counts the worker's flushes from 1; `final` marks its last one (log streams end there).
+    """
+
+    seq: int = 0
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    final: bool = False
+    kind: ClassVar[str] = "LogLines"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -216,6 +230,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         InstanceFailed,
         InstanceTerminated,
         MetricPoints,
+        LogLines,
     )
 }
 

@@ -14,6 +14,7 @@ from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.errors import NotFound
 from ainimal_zookeeper.ports.documents import DocumentStore
+from ainimal_zookeeper.service.instance_logs import store_lines
 from ainimal_zookeeper.service.metric_history import store_points
 from ainimal_zookeeper.service.notifier import Notifier
 from ainimal_zookeeper.service.recordings import cut_short_recordings
@@ -172,6 +173,9 @@ class Projection:
 
     def _on_MetricPoints(self, event: ev.MetricPoints) -> None:  # noqa: N802
         store_points(self.documents, event)  # metric history: service/metric_history.py
+
+    def _on_LogLines(self, event: ev.LogLines) -> None:  # noqa: N802
+        store_lines(self.documents, event)  # instance logs: service/instance_logs.py
 
     # helpers
 

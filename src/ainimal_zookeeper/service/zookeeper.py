@@ -94,6 +94,7 @@ class Zookeeper:
         self.worker_settings = dict(worker_settings or {})  # more WorkerSpec fields, from the config
         self.event_fanout = event_fanout or EventFanout()
         self.blobs = blobs
+        self.events = events  # live logs subscribe to it (service/instance_logs.py)
         self.telemetry = TelemetryService(
             self, TelemetryHub(commands, events, telemetry_lease_seconds) if events is not None else None
         )

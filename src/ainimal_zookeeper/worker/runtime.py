@@ -791,8 +791,12 @@ class WorkerRuntime:
 
     def _fail(self, message: str, exc: BaseException | None) -> int:
         if exc is not None:
-            log.error(
-                "instance %s failed: %s\n%s", self.spec.instance_id, message, "".join(traceback.format_exception(exc))
+            log.error(  # a "traceback" line in the instance's logs (worker/log_capture.py)
+                "instance %s failed: %s\n%s",
+                self.spec.instance_id,
+                message,
+                "".join(traceback.format_exception(exc)),
+                extra={"log_stream": "traceback"},
             )
         try:
             self._finish_recording("failed", message)
