@@ -64,8 +64,10 @@ def store_lines(documents: DocumentStore, event: ev.LogLines) -> None:
         prune(documents, event.instance_id)
 
 
-def prune(documents: DocumentStore, instance_id: str, keep: int = MAX_LINES_PER_INSTANCE) -> int:
-    """Delete an instance's oldest chunks until at most `keep` lines are left; how many it deleted."""
+def prune(documents: DocumentStore, instance_id: str, keep: int | None = None) -> int:
+    """Delete an instance's oldest chunks until at most `keep` (default `MAX_LINES_PER_INSTANCE`)
+    lines are left; how many it deleted."""
+    keep = MAX_LINES_PER_INSTANCE if keep is None else keep
     chunks = _chunks(documents, instance_id)
     total = sum(int(c.get("count") or 0) for c in chunks)
     deleted = 0

@@ -49,3 +49,11 @@ def test_ended_instances_refuse_commands_with_a_hint():
     require_controllable("a", InstanceStatus.RUNNING, "pause")
     with pytest.raises(Conflict, match="FAILED.*restore its last checkpoint"):
         require_controllable("a", InstanceStatus.FAILED, "pause")
+
+
+def test_log_lines_round_trip_through_the_wire_format():
+    lines = [{"time": 1.5, "stream": "stdout", "text": "hello"}, {"time": 2.0, "stream": "traceback", "text": "T\nE"}]
+    event = ev.LogLines("i1", seq=3, lines=lines, final=True)
+    back = ev.event_from_dict(wire.loads(wire.dumps(event.to_dict())))
+    assert back == event
+    assert ev.EVENT_TYPES["LogLines"] is ev.LogLines
