@@ -184,6 +184,9 @@ class LogCapture:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
+                # A server started without a terminal gave its streams block buffering: a
+                # print would reach the logs only 8 KB later, or at exit.
+                stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
         self._readers = [_PipeReader(1, "stdout", self.buffer), _PipeReader(2, "stderr", self.buffer)]
         self.terminal = os.fdopen(os.dup(self._readers[1].original), "w", buffering=1, closefd=True)
         root = logging.getLogger()
