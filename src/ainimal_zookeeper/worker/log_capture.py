@@ -143,11 +143,16 @@ class _PipeReader:
     def _add(self, raw: bytes) -> None:
         self.buffer.add(self.stream, raw.decode("utf-8", errors="replace").rstrip("\r"))
 
-    def restore(self, timeout: float) -> None:
-        """Point the descriptor back at the original; wait for the reader to drain the pipe."""
-        os.dup2(self.original, self.fd)  # closes the pipe's write end held at fd
-        self._thread.join(timeout)  # a child process still holding the pipe keeps it open: bounded wait
-        os.close(self.original)
+    def restore(self) -> None:
+        """Point the descriptor back at the original (closes the pipe's write end held at fd)."""
+        os.dup2(self.original, self.fd)
+
+    def drain(self, deadline: float) -> None:
+        """Wait until the reader has read the pipe to its end, or `deadline` (monotonic) passes:
+        a child process still holding the pipe keeps it open."""
+        self._thread.join(max(0.0, deadline - time.monotonic()))
+        if not self._thread.is_alive():  # else it may still copy there; the process ends soon anyway
+            os.close(self.original)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -199,7 +204,7 @@ class LogCapture:
         self._flusher.start()
         return self
 
-    def stop(self, timeout: float = 2.0) -> None:
+    def stop(self, timeout: float = 1.0) -> None:
         """Stop capturing, drain the pipes and publish the last lines (the traceback of a failure)."""
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
@@ -207,11 +212,14 @@ class LogCapture:
         logging.getLogger().removeHandler(self._handler)
         for handler, stream in self._moved:
             handler.setStream(stream)
+        deadline = time.monotonic() + timeout
         for reader in self._readers:
-            reader.restore(timeout)
+            reader.restore()
+        for reader in self._readers:
+            reader.drain(deadline)
         self._stop.set()
         if self._flusher.is_alive():
-            self._flusher.join(timeout)
+            self._flusher.join(max(0.0, deadline - time.monotonic()))
         self.flush(final=True)
         if self.terminal is not None:
             with contextlib.suppress(OSError):

@@ -106,3 +106,33 @@ def test_lines_from_many_threads_are_all_kept_under_the_bounds():
     for thread in threads:
         thread.join()
     assert len(buffer.take()) == 2000
+
+
+def _child_with_lingering_subprocess(queue):
+    import subprocess
+    import time
+
+    capture = lc.LogCapture("i1", QueueOutbox(queue), flush_seconds=0.05).start()
+    subprocess.Popen(["sleep", "5"])  # inherits fds 1 and 2: the pipes stay open after stop
+    print("before stop", flush=True)
+    started = time.monotonic()
+    capture.stop(timeout=0.5)
+    queue.put({"stopped_in": time.monotonic() - started})
+
+
+def test_a_subprocess_still_holding_the_pipes_delays_stop_only_up_to_its_timeout():
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_child_with_lingering_subprocess, args=(queue,))
+    child.start()
+    lines, stopped_in = [], None
+    while stopped_in is None:
+        message = queue.get(timeout=30)
+        if "stopped_in" in message:
+            stopped_in = message["stopped_in"]
+        else:
+            lines += [line["text"] for line in ev.event_from_dict(message).lines]
+    child.join(30)
+    assert child.exitcode == 0
+    assert stopped_in < 2.0
+    assert "before stop" in lines
