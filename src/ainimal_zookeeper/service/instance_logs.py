@@ -34,7 +34,7 @@ MAX_LINES_PER_INSTANCE = 5000
 PRUNE_EVERY = 16
 #: What one flush may carry (the worker's bound; checked again here, the bus is not trusted).
 MAX_LINES_PER_CHUNK = 1100
-MAX_TEXT = 4096
+MAX_TEXT = 32768 + 64  # the worker's bound for a traceback, and its cut marker
 DEFAULT_TAIL = 200
 MAX_TAIL = MAX_LINES_PER_INSTANCE
 #: Lines a live stream holds for a slow reader; past it the oldest go (and are counted).

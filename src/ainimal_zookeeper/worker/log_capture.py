@@ -28,6 +28,8 @@ from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.ports.bus import EventOutbox
 
 MAX_LINE_BYTES = 4096
+#: A traceback (or a log record with one) keeps its head and its tail, where the error is.
+MAX_TRACEBACK_CHARS = 32768
 MAX_LINES_PER_FLUSH = 1000
 MAX_LINES_PER_SECOND = 500
 FLUSH_EVERY_SECONDS = 0.25
@@ -66,7 +68,7 @@ class LogBuffer:
                 return
             self._in_window += 1
             self._tell_dropped(now)
-            self._lines.append({"time": now, "stream": stream, "text": text[:MAX_LINE_BYTES]})
+            self._lines.append({"time": now, "stream": stream, "text": shorten(text, stream)})
 
     def take(self) -> list[dict[str, Any]]:
         """The buffered lines (and a marker for lines dropped since the last one); empties the buffer."""
@@ -79,6 +81,18 @@ class LogBuffer:
         if self.dropped:
             self._lines.append({"time": now, "stream": "log", "text": f"… {self.dropped} lines dropped"})
             self.dropped = 0
+
+
+def shorten(text: str, stream: str) -> str:
+    """`text` within its stream's bound: a line cut at its end; a multi-line record (a
+    traceback) keeps its first quarter and its last three, the error being at the end."""
+    if stream == "stdout" or stream == "stderr":
+        return text[:MAX_LINE_BYTES]
+    limit = MAX_TRACEBACK_CHARS if stream == "traceback" or "\n" in text else MAX_LINE_BYTES
+    if len(text) <= limit:
+        return text
+    cut = len(text) - limit
+    return f"{text[: limit // 4]}\n… {cut} characters cut …\n{text[-(limit - limit // 4) :]}"
 
 
 class _Handler(logging.Handler):

@@ -59,7 +59,7 @@ def test_an_instance_keeps_its_newest_lines_within_the_bound(store, monkeypatch)
 
 def test_malformed_lines_and_unknown_streams_are_dropped_and_long_texts_cut(store):
     lines = [
-        {"time": 1.0, "stream": "stdout", "text": "x" * 10_000},
+        {"time": 1.0, "stream": "stdout", "text": "x" * (il.MAX_TEXT + 1000)},
         {"time": 2.0, "stream": "secret", "text": "nope"},
         {"time": "soon", "stream": "stdout", "text": "nope"},
         "not a line",

@@ -136,3 +136,16 @@ def test_a_subprocess_still_holding_the_pipes_delays_stop_only_up_to_its_timeout
     assert child.exitcode == 0
     assert stopped_in < 2.0
     assert "before stop" in lines
+
+
+def test_a_long_traceback_keeps_its_head_and_the_error_at_its_end():
+    buffer = lc.LogBuffer()
+    frames = "".join(f'  File "x.py", line {i}, in f\n' for i in range(3000))
+    buffer.add("traceback", "Traceback (most recent call last):\n" + frames + "ValueError: the cause", force=True)
+    buffer.add("stdout", "z" * 10_000)
+    traceback, line = buffer.take()
+    assert len(traceback["text"]) <= lc.MAX_TRACEBACK_CHARS + 64
+    assert traceback["text"].startswith("Traceback (most recent call last):")
+    assert traceback["text"].endswith("ValueError: the cause")
+    assert "characters cut" in traceback["text"]
+    assert line["text"] == "z" * lc.MAX_LINE_BYTES
