@@ -158,16 +158,15 @@ def log_stream(zookeeper: Zookeeper, viewer: Viewer, instance_id: str) -> AsyncI
 
 async def _lines_of(zookeeper: Zookeeper, instance_id: str) -> AsyncIterator[dict[str, Any]]:
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-    held = 0
+    # None: the worker's last flush. A slow reader loses the oldest lines, never stalls the bus.
+    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=STREAM_QUEUE_LINES)
     dropped = 0
 
     def offer(item: dict[str, Any] | None) -> None:  # on the loop
-        nonlocal held, dropped
-        if item is not None and held >= STREAM_QUEUE_LINES:
-            dropped += 1  # a slow reader loses lines, never stalls the bus
-            return
-        held += 1
+        nonlocal dropped
+        if queue.full():
+            queue.get_nowait()
+            dropped += 1
         queue.put_nowait(item)
 
     def on_event(event: ev.Event) -> None:  # on the bus's thread
@@ -183,8 +182,7 @@ async def _lines_of(zookeeper: Zookeeper, instance_id: str) -> AsyncIterator[dic
     try:
         while True:
             item = await queue.get()
-            held -= 1
-            if dropped:
+            if dropped:  # the lines lost came before this one
                 stamp = item["time"] if item is not None else time.time()
                 yield {"time": stamp, "stream": "log", "text": f"… {dropped} lines dropped (the reader was slow)"}
                 dropped = 0

@@ -80,3 +80,64 @@ def test_tail_is_checked_before_work_and_hidden_instances_look_missing(store):
             il.logs(zoo, VIEWER, "i2", tail)
     with pytest.raises(NotFound, match="unknown instance 'i2'"):
         il.logs(zoo, VIEWER, "i2")
+
+
+class FakeBus:
+    def __init__(self):
+        self.handlers = []
+
+    def subscribe(self, handler):
+        self.handlers.append(handler)
+        return lambda: self.handlers.remove(handler)
+
+    def publish(self, event):
+        for handler in list(self.handlers):
+            handler(event)
+
+
+class LiveZoo(Zoo):
+    def __init__(self, documents):
+        super().__init__(documents)
+        self.events = FakeBus()
+
+    def while_visible(self, viewer, instance_id, items):
+        return items
+
+
+def test_a_slow_reader_of_the_live_stream_loses_the_oldest_lines_told_by_a_marker_and_the_stream_ends_with_the_worker(
+    store, monkeypatch
+):
+    import asyncio
+
+    monkeypatch.setattr(il, "STREAM_QUEUE_LINES", 10)
+    zoo = LiveZoo(store)
+
+    async def read():
+        stream = il.log_stream(zoo, VIEWER, "i1")
+        first = await anext(stream)  # subscribed from here on
+        bus = zoo.events
+        bus.publish(flush(2, 5, start=100, instance="i2"))  # another instance's: not in this stream
+        bus.publish(flush(3, 25, start=200))
+        bus.publish(ev.LogLines("i1", seq=4, lines=[], final=True))
+        await asyncio.sleep(0.05)
+        rest = [line async for line in stream]
+        return first, rest, bus
+
+    bus = FakeBus()
+    zoo.events = bus
+
+    async def main():
+        task = asyncio.ensure_future(read())
+        while not bus.handlers:  # the stream subscribes on a worker thread
+            await asyncio.sleep(0.01)
+        bus.publish(flush(1, 1, start=0))
+        return await task
+
+    first, rest, bus = asyncio.run(main())
+    assert first["text"] == "line 0"
+    texts = [line["text"] for line in rest]
+    assert texts[0] == "… 16 lines dropped (the reader was slow)"
+    assert texts[1:] == [f"line {i}" for i in range(216, 225)]
+    assert bus.handlers == [], "the stream unsubscribed when it ended"
+    with pytest.raises(NotFound):
+        il.log_stream(zoo, VIEWER, "i2")
