@@ -35,6 +35,8 @@ PRUNE_EVERY = 16
 #: What one flush may carry (the worker's bound; checked again here, the bus is not trusted).
 MAX_LINES_PER_CHUNK = 1100
 MAX_TEXT = 32768 + 64  # the worker's bound for a traceback, and its cut marker
+#: Text one stored document holds at most (Firestore takes 1 MiB a document).
+MAX_CHUNK_CHARS = 240_000
 DEFAULT_TAIL = 200
 MAX_TAIL = MAX_LINES_PER_INSTANCE
 #: Lines a live stream holds for a slow reader; past it the oldest go (and are counted).
@@ -84,13 +86,18 @@ def checked_lines(event: ev.LogLines) -> list[dict[str, Any]]:
     """The event's lines that are well formed, texts cut to `MAX_TEXT`; others are dropped."""
     raw = event.lines if isinstance(event.lines, list) else []
     kept: list[dict[str, Any]] = []
+    chars = 0
     for line in raw[:MAX_LINES_PER_CHUNK]:
         try:
             stream, text, stamp = line["stream"], line["text"], float(line["time"])
         except (TypeError, KeyError, ValueError):
             continue
         if stream in STREAMS and isinstance(text, str):
-            kept.append({"time": stamp, "stream": stream, "text": text[:MAX_TEXT]})
+            text = text[:MAX_TEXT]
+            chars += len(text)
+            if chars > MAX_CHUNK_CHARS:
+                break
+            kept.append({"time": stamp, "stream": stream, "text": text})
     if len(kept) < len(raw):
         log.warning(
             "instance %s sent %d malformed or excess log lines; dropped", event.instance_id, len(raw) - len(kept)

@@ -8,7 +8,7 @@ what it reads to the original descriptor, so the server's terminal shows it as b
 
 Bounded: a line is cut at `MAX_LINE_BYTES`; at most `max_lines_per_second` lines a second are
 kept, the rest counted and told by one "… N lines dropped" line; the buffer between flushes
-holds at most `MAX_LINES_PER_FLUSH`. A flusher thread publishes what is buffered as one
+holds at most `MAX_LINES_PER_FLUSH` lines and `MAX_CHARS_PER_FLUSH` characters. A flusher thread publishes what is buffered as one
 `LogLines` event every `flush_seconds`, through an outbox of its own (the runtime's is not
 shared across threads). `stop` drains the pipes and publishes the last lines (final).
 """
@@ -31,6 +31,8 @@ MAX_LINE_BYTES = 4096
 #: A traceback (or a log record with one) keeps its head and its tail, where the error is.
 MAX_TRACEBACK_CHARS = 32768
 MAX_LINES_PER_FLUSH = 1000
+#: Text one flush carries at most: its stored document stays well under Firestore's 1 MiB.
+MAX_CHARS_PER_FLUSH = 192_000
 MAX_LINES_PER_SECOND = 500
 FLUSH_EVERY_SECONDS = 0.25
 STREAMS = ("stdout", "stderr", "log", "traceback")
@@ -54,6 +56,7 @@ class LogBuffer:
         self._lines: list[dict[str, Any]] = []
         self._window = -1
         self._in_window = 0
+        self._chars = 0  # text held
         self.dropped = 0  # dropped and not yet told
 
     def add(self, stream: str, text: str, force: bool = False) -> None:
@@ -63,18 +66,23 @@ class LogBuffer:
             window = int(now)
             if window != self._window:
                 self._window, self._in_window = window, 0
-            if not force and (self._in_window >= self.max_lines_per_second or len(self._lines) >= self.max_lines):
+            text = shorten(text, stream)
+            over_rate = self._in_window >= self.max_lines_per_second or len(self._lines) >= self.max_lines
+            # A traceback skips the rate cap, not the size bound (one may always follow a full buffer).
+            room = MAX_CHARS_PER_FLUSH + (MAX_TRACEBACK_CHARS + 64 if force else 0)
+            if (over_rate and not force) or self._chars + len(text) > room:
                 self.dropped += 1
                 return
             self._in_window += 1
             self._tell_dropped(now)
-            self._lines.append({"time": now, "stream": stream, "text": shorten(text, stream)})
+            self._chars += len(text)
+            self._lines.append({"time": now, "stream": stream, "text": text})
 
     def take(self) -> list[dict[str, Any]]:
         """The buffered lines (and a marker for lines dropped since the last one); empties the buffer."""
         with self._lock:
             self._tell_dropped(self._clock())
-            lines, self._lines = self._lines, []
+            lines, self._lines, self._chars = self._lines, [], 0
             return lines
 
     def _tell_dropped(self, now: float) -> None:

@@ -141,3 +141,10 @@ def test_a_slow_reader_of_the_live_stream_loses_the_oldest_lines_told_by_a_marke
     assert bus.handlers == [], "the stream unsubscribed when it ended"
     with pytest.raises(NotFound):
         il.log_stream(zoo, VIEWER, "i2")
+
+
+def test_a_flush_with_more_text_than_a_document_holds_is_cut(store):
+    lines = [{"time": 1.0 + i, "stream": "stdout", "text": "x" * 4096} for i in range(il.MAX_LINES_PER_CHUNK)]
+    il.store_lines(store, ev.LogLines("i1", seq=1, lines=lines))
+    [chunk] = store.find(il.LOGS, [("instance", "==", "i1")])
+    assert sum(len(line["text"]) for line in chunk["lines"]) <= il.MAX_CHUNK_CHARS

@@ -149,3 +149,16 @@ def test_a_long_traceback_keeps_its_head_and_the_error_at_its_end():
     assert traceback["text"].endswith("ValueError: the cause")
     assert "characters cut" in traceback["text"]
     assert line["text"] == "z" * lc.MAX_LINE_BYTES
+
+
+def test_a_flush_holds_a_bounded_amount_of_text_and_a_traceback_still_fits():
+    buffer = lc.LogBuffer(max_lines_per_second=10_000)
+    for _ in range(100):
+        buffer.add("stdout", "w" * lc.MAX_LINE_BYTES)
+    buffer.add("traceback", "Traceback\n" + "t" * lc.MAX_TRACEBACK_CHARS, force=True)
+    for _ in range(3):
+        buffer.add("traceback", "again\n" + "t" * lc.MAX_TRACEBACK_CHARS, force=True)  # no room left
+    lines = buffer.take()
+    assert sum(len(line["text"]) for line in lines) <= lc.MAX_CHARS_PER_FLUSH + lc.MAX_TRACEBACK_CHARS + 200
+    assert [line["stream"] for line in lines].count("traceback") == 1
+    assert lines[-1]["text"].endswith("lines dropped")
