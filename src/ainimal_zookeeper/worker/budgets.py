@@ -17,7 +17,7 @@ from typing import Any
 
 #: Scheduled checkpoints are at most this often, whatever the schedule says: a schedule of
 #: every step on a fast agent would otherwise save thousands of times a second.
-MIN_SCHEDULED_INTERVAL_SECONDS = 1.0
+MIN_SCHEDULED_INTERVAL_SECONDS = 0.25
 #: "No limit" as an int, so the hot loop compares two ints.
 NO_LIMIT = 2**62
 
@@ -110,8 +110,7 @@ class CheckpointSchedule:
             self._next_step = step + self.steps
         if self.seconds:
             self._next_time = now + self.seconds
-        what = f"every-{self.steps}-steps" if by_steps else f"every-{_number(self.seconds or 0)}s"
-        return Saved(f"{what}@{step}", self.keep)
+        return Saved(f"scheduled@{step}", self.keep)
 
 
 def _number(value: float) -> str:

@@ -664,6 +664,8 @@ class WorkerRuntime:
             self._start_replay(command)
         elif isinstance(command, cmd.SetPace):
             self._pacer.choose(command.pace, command.realtime)
+            self._pacer.update(self.interventions.takeover_active)
+            self._publish_progress()  # before the confirmation: setPace answers with the pace in force
         elif isinstance(command, cmd.RestoreCheckpoint):
             self._restore(command.blob_key)
             self.head_checkpoint = command.checkpoint_id
