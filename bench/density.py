@@ -3,10 +3,10 @@
 Launches `--instances` instances of the numpy REINFORCE agent (INFER) on CartPole through the
 embedded server, each with `pace: --pace`, lets them settle, then measures over `--seconds`:
 
-- on time: the share of paced steps that started within one period of their deadline. The
-  worker counts them (`metrics.steps_paced`, `metrics.steps_late`, worker/pacing.py): a step
-  is late when it starts more than a period after its deadline (a late step starts a fresh beat,
-  so steps lost to an overloaded machine show up as the achieved rate below, not as lateness);
+- on time: the share of the steps that fell due which started within one period of their
+  deadline. The worker counts them (`metrics.steps_due`, `metrics.steps_late`,
+  worker/pacing.py): a step that starts more than a period after its deadline is late, and so
+  is every beat skipped meanwhile (a late step starts a fresh beat instead of bursting);
 - achieved: all instances' steps a second against instances x pace;
 - load: the 1-minute load average and the machine's CPU use over the window.
 
@@ -135,8 +135,7 @@ def main() -> int:
     both = [i for i in after if i in before]
     steps = sum(after[i]["step"] - before[i]["step"] for i in both)
     paced = sum(
-        (after[i]["metrics"] or {}).get("steps_paced", 0) - (before[i]["metrics"] or {}).get("steps_paced", 0)
-        for i in both
+        (after[i]["metrics"] or {}).get("steps_due", 0) - (before[i]["metrics"] or {}).get("steps_due", 0) for i in both
     )
     late = sum(
         (after[i]["metrics"] or {}).get("steps_late", 0) - (before[i]["metrics"] or {}).get("steps_late", 0)
@@ -148,7 +147,7 @@ def main() -> int:
     cpu = (busy1[0] - busy0[0]) / max(1.0, busy1[1] - busy0[1])
     on_time = 1 - late / paced if paced else 0.0
     print(f"{len(both)} of {args.instances} instances running at pace {args.pace:g} on {os.cpu_count()} cores")
-    print(f"  on time: {on_time:.1%} of {paced:,} paced steps ({late:,} late: > 1 period after their deadline)")
+    print(f"  on time: {on_time:.1%} of {paced:,} steps due ({late:,} late: > 1 period after their deadline)")
     print(f"  achieved: {achieved:,.0f} steps/s of {asked:,.0f} asked ({achieved / asked if asked else 0:.1%})")
     print(f"  machine: {cpu:.0%} CPU busy over the window, load average {load:.1f}")
     ok = len(both) >= args.instances and on_time >= 0.95 and achieved >= 0.95 * asked

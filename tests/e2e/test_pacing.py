@@ -132,3 +132,17 @@ def test_scheduled_checkpoints_keep_the_newest_and_leave_manual_ones(server):
     assert len(scheduled) == 2, checkpoints
     assert min(c["step"] for c in scheduled) >= 800  # the old ones are gone, the newest stay
     terminate(server, iid)
+
+
+def test_a_takeover_runs_at_realtime_unless_a_pace_was_chosen(server):
+    override = "mutation($id: ID!, $input: OverrideInput!) { override(id: $id, input: $input) { id } }"
+    takeover = {"target": "outputs/action", "value": 1, "takeover": "realtime"}
+    iid = launch(server)["id"]  # no pace: flat out
+    wait_for(lambda: (look(server, iid)["stepsPerSecond"] or 0) > 500, timeout=10, what="flat out")
+    held = server.gql(override, {"id": iid, "input": takeover})["override"]
+    wait_for(lambda: look(server, iid)["pace"] == 50, timeout=10, what="realtime during the takeover")
+    wait_for(lambda: 40 <= (look(server, iid)["stepsPerSecond"] or 0) <= 60, timeout=10, what="the realtime rate")
+    assert set_pace(server, iid, "pace: 10")["pace"] == 10  # a person's choice wins over realtime
+    server.gql(f'mutation {{ clearOverride(id: "{iid}", override: "{held["id"]}") }}')
+    assert look(server, iid)["pace"] == 10  # still chosen after the takeover ends
+    terminate(server, iid)

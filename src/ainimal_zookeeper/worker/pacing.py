@@ -46,7 +46,8 @@ class Pacer:
         self._period = 0.0
         self._deadline: float | None = None
         self.steps = 0  # paced steps taken
-        self.late = 0  # of which started more than a period after their deadline
+        self.due = 0  # steps that fell due: those taken plus the beats skipped while late
+        self.late = 0  # of those, started more than a period after their deadline, or skipped
 
     def configure(self, realtime: float) -> None:
         """The env's realtime rate (known once the env is built)."""
@@ -76,10 +77,14 @@ class Pacer:
     def started(self, now: float) -> None:
         """A step starts at `now`: count it, and set the next step's deadline."""
         self.steps += 1
+        self.due += 1
         deadline = self._deadline
         if deadline is None or now - deadline > self._period:
             if deadline is not None:
-                self.late += 1
+                # Late: this step and every beat that passed meanwhile missed their deadline.
+                missed = max(1, int((now - deadline) / self._period)) if self._period else 1
+                self.late += missed
+                self.due += missed - 1
             self._deadline = now + self._period  # start a fresh beat; no catching up
         else:
             self._deadline = deadline + self._period
@@ -89,8 +94,8 @@ class Pacer:
         self._deadline = None
 
     def on_time_fraction(self) -> float | None:
-        """Share of paced steps that started within a period of their deadline (None: none yet)."""
-        return 1.0 - self.late / self.steps if self.steps else None
+        """Share of the steps that fell due which started within a period of their deadline."""
+        return 1.0 - self.late / self.due if self.due else None
 
 
 class RateMeter:

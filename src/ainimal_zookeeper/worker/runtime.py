@@ -572,7 +572,7 @@ class WorkerRuntime:
         if rate is not None:
             self.metrics["steps_per_second"] = rate
         if self._pacer.steps:
-            self.metrics.update(steps_paced=self._pacer.steps, steps_late=self._pacer.late)
+            self.metrics.update(steps_due=self._pacer.due, steps_late=self._pacer.late)
         self.metrics["episodes"] = self.episode
         self.metric_points.on_progress(self.metrics)
         self.outbox.publish(
