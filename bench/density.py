@@ -105,7 +105,7 @@ class Server:
 
 
 def snapshot(server: Server) -> dict[str, dict[str, Any]]:
-    instances = server.gql("{ instances { id status step metrics } }")["instances"]
+    instances = server.gql("{ instances { id status step metrics stepsPerSecond } }")["instances"]
     return {i["id"]: i for i in instances if i["status"] == "RUNNING"}
 
 
@@ -149,6 +149,10 @@ def main() -> int:
     print(f"{len(both)} of {args.instances} instances running at pace {args.pace:g} on {os.cpu_count()} cores")
     print(f"  on time: {on_time:.1%} of {paced:,} steps due ({late:,} late: > 1 period after their deadline)")
     print(f"  achieved: {achieved:,.0f} steps/s of {asked:,.0f} asked ({achieved / asked if asked else 0:.1%})")
+    rates = [after[i]["stepsPerSecond"] or 0.0 for i in both]
+    print(
+        f"  workers' own rate (stepsPerSecond, last ~2 s): mean {sum(rates) / max(1, len(rates)):.1f}, min {min(rates, default=0):.1f}"
+    )
     print(f"  machine: {cpu:.0%} CPU busy over the window, load average {load:.1f}")
     ok = len(both) >= args.instances and on_time >= 0.95 and achieved >= 0.95 * asked
     print("PASS" if ok else "FAIL (target: all running, >= 95 % on time, >= 95 % of the asked rate)")

@@ -81,10 +81,11 @@ class Pacer:
         deadline = self._deadline
         if deadline is None or now - deadline > self._period:
             if deadline is not None:
-                # Late: this step and every beat that passed meanwhile missed their deadline.
+                # Late: the beats that passed meanwhile are skipped, each a step that missed its
+                # deadline; this step serves the last beat, which is less than a period ago.
                 missed = max(1, int((now - deadline) / self._period)) if self._period else 1
                 self.late += missed
-                self.due += missed - 1
+                self.due += missed
             self._deadline = now + self._period  # start a fresh beat; no catching up
         else:
             self._deadline = deadline + self._period
