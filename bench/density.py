@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,10 @@ class Server:
 
 
 def snapshot(server: Server) -> dict[str, dict[str, Any]]:
-    instances = server.gql("{ instances { id status step metrics stepsPerSecond } }")["instances"]
+    instances = server.gql("{ instances { id status step metrics stepsPerSecond error } }")["instances"]
+    statuses = Counter(i["status"] for i in instances)
+    errors = Counter((i["error"] or "")[:100] for i in instances if i["error"])
+    print(f"  statuses: {dict(statuses)}" + (f"; errors: {dict(errors)}" if errors else ""), flush=True)
     return {i["id"]: i for i in instances if i["status"] == "RUNNING"}
 
 
