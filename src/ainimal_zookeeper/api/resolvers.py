@@ -113,8 +113,23 @@ def launch(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str,
         mode=input.get("mode") or "INFER",
         checkpoint=input.get("checkpoint"),
         seed=input.get("seed"),
+        pace=input.get("pace"),
+        realtime=bool(input.get("realtime")),
+        stop_after=input.get("stopAfter"),
+        checkpoint_every=input.get("checkpointEvery"),
     )
     return ctx.zookeeper.launch(ctx.viewer, request)
+
+
+def set_pace(
+    _: Any,
+    info: GraphQLResolveInfo,
+    id: str,  # noqa: A002
+    pace: float | None = None,
+    realtime: bool | None = None,
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    return ctx.zookeeper.set_pace(ctx.viewer, id, pace, realtime)
 
 
 def pause(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:  # noqa: A002
@@ -326,6 +341,7 @@ _RESOLVERS: dict[str, dict[str, Resolver]] = {
         "stopRecording": stop_recording,
         "replay": replay_mutation("open_loop"),
         "replayClosedLoop": replay_mutation("closed_loop"),
+        "setPace": set_pace,
     },
     "Instance": {
         "model": instance_model,

@@ -38,6 +38,7 @@ class Progress(Event):
     episode: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
     state: dict[str, Any] | None = None
+    pace: float | None = None  # the pace in force (steps a second), None: as fast as it goes
     kind: ClassVar[str] = "Progress"
 
 
@@ -87,6 +88,7 @@ class CheckpointSaved(Event):
     episode: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
     size_bytes: int = 0
+    keep: int = 0  # a scheduled checkpoint: keep the newest `keep` scheduled ones (0: not scheduled)
     kind: ClassVar[str] = "CheckpointSaved"
 
 
@@ -111,10 +113,11 @@ class InstanceFailed(Event):
 
 @dataclass(frozen=True)
 class InstanceTerminated(Event):
-    """The worker stopped on request."""
+    """The worker stopped on request, or by itself with a `reason` (a budget was spent)."""
 
     step: int = 0
     episode: int = 0
+    reason: str | None = None
     kind: ClassVar[str] = "InstanceTerminated"
 
 

@@ -201,3 +201,8 @@ class Interventions:
         if takeover.hold_seconds is not None and now - takeover.latest_at > takeover.hold_seconds:
             return None
         return takeover.latest
+
+    @property
+    def takeover_active(self) -> bool:
+        """Whether a person's takeover (realtime or lockstep) is in force: pacing then runs at realtime."""
+        return bool(self._takeovers)
