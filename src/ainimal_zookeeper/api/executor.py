@@ -50,6 +50,8 @@ MAX_QUERY_BYTES = 100_000
 MAX_QUERY_TOKENS = 2000
 #: Comments a document may hold (each is kept as a token by the parser).
 MAX_QUERY_COMMENTS = 500
+#: Validation errors reported before validation stops (each may compute "did you mean" hints).
+MAX_VALIDATION_ERRORS = 10
 #: What the cache of accepted documents may hold, estimated from their text and token counts.
 DEFAULT_CACHE_BYTES = 16 << 20
 #: Estimated bytes of parsed AST per token (nodes with locations), for the cache's budget.
@@ -144,7 +146,7 @@ class DocumentCache:
             return PreparedDocument(None, (_token_limit_hint(error, self._max_tokens),))
         errors = validate(self._schema, document, self._limits)
         if not errors:
-            errors = validate(self._schema, document, self._rules)
+            errors = validate(self._schema, document, self._rules, max_errors=MAX_VALIDATION_ERRORS)
         return PreparedDocument(None if errors else document, tuple(errors))
 
 
@@ -171,7 +173,7 @@ class GraphQLRequest:
 class Executor:
     """Runs requests against one schema; knows which operation type a request is."""
 
-    def __init__(self, schema: GraphQLSchema, preparing: int = 2, waiting: int = 64) -> None:
+    def __init__(self, schema: GraphQLSchema, preparing: int = 1, waiting: int = 64) -> None:
         """At most `preparing` documents are parsed at once, and `waiting` more may queue."""
         self.schema = schema
         self.cache = DocumentCache(schema)
