@@ -193,7 +193,11 @@ def run(rounds: int, seconds: float, attackers: int) -> dict[str, Any]:
         "seconds_per_phase": seconds,
         "attackers": attackers,
         "good": {
-            phase: {"p50_ms": summary(rows, "p50"), "p99_ms": summary(rows, "p99"), "requests": sum(r["n"] for r in rows)}
+            phase: {
+                "p50_ms": summary(rows, "p50"),
+                "p99_ms": summary(rows, "p99"),
+                "requests": sum(r["n"] for r in rows),
+            }
             for phase, rows in phases.items()
         },
         "hostile": {
