@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support import ServerProcess
+from support import ServerProcess, wait_for
 
 HERE = Path(__file__).parent
 GOOD = "{ __typename }"
@@ -120,3 +120,59 @@ def test_deeply_nested_json_bodies_and_variables_are_bad_requests_not_crashes(se
     answer = server.http.get("/graphql", params={"query": GOOD, "variables": '{"v": ' + "[" * 70 + "]" * 70 + "}"})
     assert answer.status_code == 400 and "nest more than 64" in answer.json()["errors"][0]["message"]
     assert server.post(GOOD).json() == {"data": {"__typename": "Query"}}  # still serving
+
+
+STREAM = {"query": "subscription { instanceEvents { __typename } }"}
+SSE = {"accept": "text/event-stream"}
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=0)
+
+
+class Streams:
+    """SSE subscriptions held open on one client, closed together."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        self.open: list = []
+
+    def add(self) -> int:
+        """Open one; its HTTP status (kept open when 200)."""
+        context = self.client.stream("POST", "/graphql", json=STREAM, headers=SSE)
+        response = context.__enter__()
+        if response.status_code == 200:
+            self.open.append(context)
+        else:
+            response.read()
+            context.__exit__(None, None, None)
+        return response.status_code
+
+    def close_one(self) -> None:
+        self.open.pop().__exit__(None, None, None)
+
+    def close(self) -> None:
+        while self.open:
+            self.close_one()
+
+
+def test_one_address_holds_at_most_64_streams_and_a_closed_stream_frees_its_slot(server):
+    with httpx.Client(base_url=server.url, timeout=30, limits=LIMITS) as client:
+        streams = Streams(client)
+        try:
+            assert [streams.add() for _ in range(64)] == [200] * 64
+            refused = client.post("/graphql", json=STREAM, headers=SSE)
+            assert refused.status_code == 429, refused.text
+            error = refused.json()["errors"][0]
+            assert error["extensions"]["code"] == "LIMIT_REACHED" and "64 streams open" in error["message"]
+            assert server.post(GOOD).status_code == 200  # queries are not streams
+            streams.close_one()
+            wait_for(lambda: streams.add() == 200, timeout=10, what="the closed stream's slot back")
+        finally:
+            streams.close()
+
+        def all_slots_back() -> bool:
+            fresh = Streams(client)
+            try:
+                return [fresh.add() for _ in range(64)] == [200] * 64
+            finally:
+                fresh.close()
+
+        wait_for(all_slots_back, timeout=10, what="every slot back once the streams closed")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import ExecutionResult, OperationType
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -36,9 +37,10 @@ from ainimal_zookeeper.api.http_common import client_address, load_json, unauthe
 from ainimal_zookeeper.api.sign_in_routes import SignInRoutes
 from ainimal_zookeeper.api.sse import SSE_HEADERS as _SSE_HEADERS
 from ainimal_zookeeper.api.sse import sse_events
+from ainimal_zookeeper.api.stream_caps import StreamCaps, released_after
 from ainimal_zookeeper.auth.authenticator import AUTH_PATH_PREFIX
 from ainimal_zookeeper.auth.open_access import OpenAuthenticator
-from ainimal_zookeeper.errors import Unauthenticated
+from ainimal_zookeeper.errors import LimitReached, Unauthenticated
 from ainimal_zookeeper.service.authorization import Viewer
 from ainimal_zookeeper.service.stream_guard import GuardedStream
 from ainimal_zookeeper.service.zookeeper import Zookeeper
@@ -70,6 +72,7 @@ class GraphQLEndpoint:
         self.sign_in: SignIn = sign_in or OpenAuthenticator()
         self.administration = administration
         self.max_body_bytes = max_body_bytes
+        self.stream_caps = StreamCaps()
 
     async def authenticate(self, request: Request) -> Viewer:
         """The request's viewer.
@@ -109,11 +112,26 @@ class GraphQLEndpoint:
             if "text/event-stream" not in request.headers.get("accept", ""):
                 message = "subscriptions are served as Server-Sent Events: send the header Accept: text/event-stream"
                 return JSONResponse(request_error(message), status_code=406)
+            # Signed-in viewers are capped by name, everyone by address (the open server's
+            # local operator is everyone on loopback: only the address cap applies to it).
+            signed_in = viewer.username if request.headers.get("authorization") else None
+            try:
+                release = self.stream_caps.open(signed_in, client_address(request))
+            except LimitReached as full:
+                return JSONResponse(request_error(str(full), full.code), status_code=429)
             started = await self.executor.subscribe(parsed, context, prepared)
             if isinstance(started, tuple):
+                release()
                 return JSONResponse(started[1], status_code=started[0])
-            results = self._while_signed_in(started, request.headers.get("authorization"), viewer)
-            return StreamingResponse(sse_events(results), media_type="text/event-stream", headers=_SSE_HEADERS)
+            results = released_after(
+                self._while_signed_in(started, request.headers.get("authorization"), viewer), release
+            )
+            return StreamingResponse(
+                sse_events(results),
+                media_type="text/event-stream",
+                headers=_SSE_HEADERS,
+                background=BackgroundTask(release),
+            )
         # Mutations wait for workers to confirm and some queries read recordings or ask a worker
         # for a frame: every operation runs off the event loop, which keeps streaming meanwhile.
         status, body = await run_in_threadpool(self.executor.run, parsed, context, prepared)
