@@ -42,6 +42,12 @@ export class TelemetryFeed {
     for (const listener of this.listeners) listener(frame);
   }
 
+  /** Tell listeners (charts) to redraw without a new frame (history arrived). */
+  touch(): void {
+    this.version += 1;
+    for (const listener of this.listeners) listener({ instance: "", step: this.step, time: 0, streams: {} });
+  }
+
   get(stream: string): Sample | undefined {
     return this.values.get(stream);
   }
@@ -160,6 +166,7 @@ export class Histories {
   }
 
   private add(frame: Frame): void {
+    if (!frame.instance) return; // a redraw nudge (TelemetryFeed.touch), not data
     if (this.lastFrameTime !== null && typeof frame.time === "number" && frame.time - this.lastFrameTime > this.gapSeconds) this.gap();
     if (typeof frame.time === "number") this.lastFrameTime = frame.time;
     this.lastStep = frame.step;
