@@ -130,7 +130,7 @@ def test_escape_twice_is_an_emergency_stop(server, page):
     }
 
 
-def test_charts_come_from_history_and_survive_a_reload(server, page):
+def test_charts_come_from_history_and_survive_a_reload_and_runs_compare(server, page, screenshot):
     need(server, "query", "metricHistory")
     launched = launch_running(server, {"model": "Reinforce", "environment": "CartPole", "mode": "TRAIN"})
     wait_for(
@@ -157,6 +157,13 @@ def test_charts_come_from_history_and_survive_a_reload(server, page):
             "document.querySelector('canvas[aria-label=\"episode return\"]')?.dataset.points >= 3", timeout=10_000
         )
         assert histories, "the view asked for no metric history"
+    screenshot(page, "instance-history", full_page=True)
+    page.goto(f"{server.url}/#/compare?ids={launched['id']}")
+    expect(page.get_by_test_id("legend")).to_contain_text("Reinforce")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=compare] canvas')?.dataset.points >= 3", timeout=10_000
+    )
+    screenshot(page, "compare-runs")
 
 
 def test_the_logs_tab_shows_the_tail_then_live_lines(server, page):
