@@ -69,7 +69,7 @@ export function EmergencyStopButton({
         aria-keyshortcuts={hotkey ? "Escape Escape" : undefined}
         onClick={() => void stop.run()}
       >
-        {compact ? "⏹ Stop" : "⏹ Emergency stop"}
+        {compact ? "Stop" : "Emergency stop"}
         {hotkey && !compact ? <kbd>Esc Esc</kbd> : null}
       </button>
       <ErrorNote error={stop.error} />
