@@ -70,6 +70,21 @@ def test_a_failure_in_forward_leaves_its_traceback_in_the_logs(server):
     assert "ValueError: chatty gave up after 50 calls" in tracebacks[-1]
 
 
+def test_a_worker_stuck_in_user_code_still_has_its_last_prints_served(server):
+    instance = launch_running(server, {"model": "Chatty", "environment": "CartPole", "parameters": {"hang_after": 20}})[
+        "id"
+    ]
+    # The capture's own thread publishes while the main thread is stuck in forward.
+    wait_for(
+        lambda: any(line["text"] == "stuck from here on" for line in logs(server, instance)),
+        what="the stuck worker's last print",
+    )
+    terminate(server, instance)  # killed after the grace
+    status = server.gql(f'{{ instance(id: "{instance}") {{ status }} }}')["instance"]["status"]
+    assert status in ("TERMINATED", "FAILED")
+    assert any(line["text"] == "stuck from here on" for line in logs(server, instance))
+
+
 def test_the_subscription_delivers_new_lines_live_and_ends_with_the_instance(server):
     instance = launch_running(server, {"model": "Chatty", "environment": "CartPole", "parameters": {"every": 200}})[
         "id"
