@@ -38,6 +38,8 @@ class Progress(Event):
     episode: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
     state: dict[str, Any] | None = None
+    # Who the instance waits for, e.g. "lockstep takeover by alice"; None when not waiting.
+    waiting_for: str | None = None
     kind: ClassVar[str] = "Progress"
 
 
@@ -144,6 +146,8 @@ class OverrideChanged(Event):
     set_by: str | None = None
     takeover: str | None = None
     step: int = 0
+    # Why an override ended without a person clearing it ("takeover lease expired", "emergency stop").
+    reason: str | None = None
     kind: ClassVar[str] = "OverrideChanged"
 
 

@@ -32,6 +32,8 @@ class WorkerSpec:
     train_slice_steps: int = 2048
     # Seconds a recording retries a chunk write before it ends as failed.
     recording_retry_seconds: float = 15.0
+    # Seconds after it was sent that a person's action (`Act`) is dropped rather than applied late.
+    max_input_age_seconds: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (env var or pod spec payload)."""

@@ -17,7 +17,7 @@ from ainimal_zookeeper.ports.documents import DocumentStore
 from ainimal_zookeeper.service.metric_history import store_points
 from ainimal_zookeeper.service.notifier import Notifier
 from ainimal_zookeeper.service.recordings import cut_short_recordings
-from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, RECORDINGS, REPLAYS, now_iso
+from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, OVERRIDES, RECORDINGS, REPLAYS, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class Projection:
         # per worker) is then written at most once per `progress_interval` per instance,
         # unless the status changed. Status changes, commands and checkpoints always go through.
         self.progress_interval = progress_interval
-        self._last_progress: dict[str, tuple[float, str]] = {}
+        self._last_progress: dict[str, tuple[float, str, str | None]] = {}
 
     def apply(self, event: ev.Event) -> None:
         """Record one event, then wake whoever waits on the store."""
@@ -76,10 +76,12 @@ class Projection:
     def _throttled(self, event: ev.Progress) -> bool:
         if self.progress_interval <= 0:
             return False
-        last_time, last_status = self._last_progress.get(event.instance_id, (0.0, ""))
-        if event.status == last_status and event.time - last_time < self.progress_interval:
+        last_time, last_status, last_waiting = self._last_progress.get(event.instance_id, (0.0, "", None))
+        # A change of status or of whom it waits for is written at once.
+        same = event.status == last_status and event.waiting_for == last_waiting
+        if same and event.time - last_time < self.progress_interval:
             return True
-        self._last_progress[event.instance_id] = (event.time, event.status)
+        self._last_progress[event.instance_id] = (event.time, event.status, event.waiting_for)
         return False
 
     def _on_WorkerStarted(self, event: ev.WorkerStarted) -> None:  # noqa: N802
@@ -170,6 +172,18 @@ class Projection:
             event.instance_id, {**_ended(InstanceStatus.TERMINATED), "step": event.step, "episode": event.episode}
         )
 
+    def _on_OverrideChanged(self, event: ev.OverrideChanged) -> None:  # noqa: N802
+        # The worker ended an override by itself (a takeover's lease expired, an emergency stop).
+        if event.active or not event.reason:
+            return
+        record = self.documents.get(OVERRIDES, event.override_id)
+        if record is not None and record.get("active"):
+            self.documents.update(
+                OVERRIDES,
+                event.override_id,
+                {"active": False, "clearedAt": now_iso(), "clearedBy": None, "clearedReason": event.reason},
+            )
+
     def _on_MetricPoints(self, event: ev.MetricPoints) -> None:  # noqa: N802
         store_points(self.documents, event)  # metric history: service/metric_history.py
 
@@ -182,6 +196,7 @@ class Projection:
             "episode": event.episode,
             "metrics": event.metrics,
             "lastHeartbeat": event.time,
+            "waitingFor": event.waiting_for,
             **extra,
         }
 
@@ -213,4 +228,4 @@ class Projection:
 
 
 def _ended(status: InstanceStatus) -> dict[str, Any]:
-    return {"status": status.value, "updatedAt": now_iso(), "endedAt": now_iso()}
+    return {"status": status.value, "updatedAt": now_iso(), "endedAt": now_iso(), "waitingFor": None}
