@@ -267,6 +267,6 @@ class Interventions:
             return takeover.queued.popleft() if takeover.queued else None
         if takeover.latest is None:
             return None
-        if takeover.hold_seconds is not None and now - takeover.latest_at > takeover.hold_seconds:
+        if now >= takeover.lease_until:  # its person went: the lease, renewed by each action, ran out
             return None
         return takeover.latest
