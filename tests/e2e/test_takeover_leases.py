@@ -123,3 +123,28 @@ def test_acts_that_arrive_late_are_dropped_and_counted(server):
     )
     assert dropped["dropped_inputs"] <= 10
     terminate(server, instance)
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    from access_support import AccessZoo
+
+    zoo = AccessZoo(tmp_path_factory.mktemp("zk-takeover-access"))
+    yield zoo
+    assert zoo.stop() == 0, zoo.server.log()
+
+
+def test_only_the_holder_may_renew_a_takeover_and_others_are_told_who_holds_it(zoo):
+    instance = zoo.launch(zoo.owner)["id"]  # uma's instance; the admin may override it too
+    made = zoo.owner.gql(
+        OVERRIDE,
+        {"id": instance, "input": {"target": "outputs/action", "value": 1, "takeover": "realtime", "holdSeconds": 30}},
+    )["override"]
+    assert made["holder"] == "uma"
+    refused = zoo.admin.post(RENEW, {"id": instance, "o": made["id"]}).json()["errors"][0]
+    assert refused["extensions"]["code"] == "FORBIDDEN"
+    assert f"takeover {made['id']} is held by uma" in refused["message"]
+    assert zoo.owner.gql(RENEW, {"id": instance, "o": made["id"]})["renewTakeover"]["holder"] == "uma"
+    missing = zoo.owner.post(RENEW, {"id": instance, "o": "no-such-override"}).json()["errors"][0]
+    assert missing["extensions"]["code"] == "NOT_FOUND" and "has no override" in missing["message"]
+    zoo.owner.gql(f'mutation {{ terminate(id: "{instance}") {{ status }} }}')
