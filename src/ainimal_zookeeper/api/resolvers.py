@@ -187,6 +187,16 @@ def act(_: Any, info: GraphQLResolveInfo, id: str, value: Any = None, target: st
     return ctx.zookeeper.overrides.act(ctx.viewer, id, value, target)
 
 
+def renew_takeover(_: Any, info: GraphQLResolveInfo, id: str, override: str) -> dict[str, Any]:  # noqa: A002
+    ctx = _ctx(info)
+    return ctx.zookeeper.overrides.renew(ctx.viewer, id, override)
+
+
+def emergency_stop(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:  # noqa: A002
+    ctx = _ctx(info)
+    return ctx.zookeeper.overrides.emergency_stop(ctx.viewer, id)
+
+
 def start_recording(_: Any, info: GraphQLResolveInfo, id: str, streams: list[str] | None = None) -> dict[str, Any]:  # noqa: A002
     ctx = _ctx(info)
     return ctx.zookeeper.recordings.start(ctx.viewer, id, streams)
@@ -342,6 +352,8 @@ _RESOLVERS: dict[str, dict[str, Resolver]] = {
         "replay": replay_mutation("open_loop"),
         "replayClosedLoop": replay_mutation("closed_loop"),
         "setPace": set_pace,
+        "renewTakeover": renew_takeover,
+        "emergencyStop": emergency_stop,
     },
     "Instance": {
         "model": instance_model,

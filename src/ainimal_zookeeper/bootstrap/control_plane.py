@@ -111,8 +111,11 @@ def build_control_plane(
         worker_settings={
             "train_slice_steps": config.workers.train_slice_steps,
             "recording_retry_seconds": config.workers.recording_retry,
+            "max_input_age_seconds": config.workers.max_input_age_seconds,
         },
     )
+    zookeeper.overrides.hold_seconds = config.workers.takeover_hold_seconds
+    zookeeper.overrides.timeout_seconds = config.workers.takeover_timeout_seconds
     # A worker that ended: whatever its commands were waiting for is dropped.
     ports.compute.on_exit(lambda instance_id, _code: ports.commands.forget(instance_id))
     silence = config.workers.heartbeat_timeout

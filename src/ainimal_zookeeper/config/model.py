@@ -154,6 +154,12 @@ class WorkerSettings(_Strict):
     # heartbeat: at most half the heartbeat timeout, so that it is not taken for lost.
     # None: 15 s, or half the heartbeat timeout when that is less.
     recording_retry_seconds: Annotated[float | None, Field(ge=0, le=3600)] = None
+    # Takeovers: seconds without renewal or input before control goes back to the AInimal
+    # (when the override gives no holdSeconds), how long a lockstep step waits for a person
+    # (when it gives no timeoutSeconds), and how old an action may be before it is dropped.
+    takeover_hold_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    takeover_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 5.0
+    max_input_age_seconds: Annotated[float, Field(gt=0, le=3600)] = 1.0
 
     @model_validator(mode="after")
     def _retry_within_heartbeat(self) -> WorkerSettings:

@@ -130,6 +130,8 @@ class Act(Command):
 
     target: str = "outputs/action"
     value: Any = None
+    # When the control plane sent it (its time.time()): a worker drops actions that come too late.
+    sent_at: float | None = None
     kind: ClassVar[str] = "Act"
 
 
@@ -164,6 +166,21 @@ class Replay(Command):
     kind: ClassVar[str] = "Replay"
 
 
+@dataclass(frozen=True)
+class RenewTakeover(Command):
+    """The takeover's holder is still there: its lease runs `hold_seconds` from now (fire and forget)."""
+
+    override_id: str = ""
+    kind: ClassVar[str] = "RenewTakeover"
+
+
+@dataclass(frozen=True)
+class EmergencyStop(Command):
+    """Pause now and clear every override and takeover; applied before other queued commands."""
+
+    kind: ClassVar[str] = "EmergencyStop"
+
+
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.kind: cls
     for cls in (
@@ -181,6 +198,8 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         StartRecording,
         StopRecording,
         Replay,
+        RenewTakeover,
+        EmergencyStop,
     )
 }
 

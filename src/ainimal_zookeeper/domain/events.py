@@ -39,6 +39,8 @@ class Progress(Event):
     metrics: dict[str, Any] = field(default_factory=dict)
     state: dict[str, Any] | None = None
     pace: float | None = None  # the pace in force (steps a second), None: as fast as it goes
+    # Who the instance waits for, e.g. "lockstep takeover by alice"; None when not waiting.
+    waiting_for: str | None = None
     kind: ClassVar[str] = "Progress"
 
 
@@ -147,6 +149,8 @@ class OverrideChanged(Event):
     set_by: str | None = None
     takeover: str | None = None
     step: int = 0
+    # Why an override ended without a person clearing it ("takeover lease expired", "emergency stop").
+    reason: str | None = None
     kind: ClassVar[str] = "OverrideChanged"
 
 

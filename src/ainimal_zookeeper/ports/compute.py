@@ -39,6 +39,8 @@ class WorkerSpec:
     realtime: bool = False
     stop_after: dict[str, Any] | None = None
     checkpoint_every: dict[str, Any] | None = None
+    # Seconds after it was sent that a person's action (`Act`) is dropped rather than applied late.
+    max_input_age_seconds: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (env var or pod spec payload)."""

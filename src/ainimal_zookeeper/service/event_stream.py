@@ -64,7 +64,8 @@ def _intervention_event(event: ev.Event) -> dict[str, Any] | None:
             how = f"{event.takeover} takeover" if event.takeover else f"override ({event.mode})"
             who = f" by {event.set_by}" if event.set_by else ""
             return {"kind": "OVERRIDE_SET", "message": f"{how} of {event.target}{who} from step {event.step}"}
-        return {"kind": "OVERRIDE_CLEARED", "message": f"override of {event.target} cleared at step {event.step}"}
+        why = f" ({event.reason})" if event.reason else ""
+        return {"kind": "OVERRIDE_CLEARED", "message": f"override of {event.target} cleared at step {event.step}{why}"}
     if isinstance(event, ev.RecordingStopped):
         message = f"recording {event.recording_id} {event.status}: {event.rows} steps in {event.chunks} chunks"
         return {"kind": "RECORDING_STOPPED", "message": message + (f" ({event.error})" if event.error else "")}

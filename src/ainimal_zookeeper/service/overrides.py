@@ -8,12 +8,14 @@ instance's events; a takeover's stream of human actions (`act`) writes nothing t
 
 from __future__ import annotations
 
+import time
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain.instance import InstanceStatus
-from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound
+from ainimal_zookeeper.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ainimal_zookeeper.service.authorization import Viewer, authorize, instance_resource
 from ainimal_zookeeper.service.records import OVERRIDES, now_iso
 from ainimal_zookeeper.worker.interventions import TAKEOVERS
@@ -28,8 +30,15 @@ MODES = ("set", "add", "scale", "clamp")
 class OverrideService:
     """`override`, `clearOverride`, `act` and the overrides in force on an instance."""
 
+    #: Defaults for takeovers that name none (config `workers.takeover_hold_seconds` / `..._timeout_seconds`).
+    hold_seconds: float = 5.0
+    timeout_seconds: float = 5.0
+
     def __init__(self, zookeeper: Zookeeper) -> None:
         self.zookeeper = zookeeper
+        # When each takeover's lease ends as this control plane last renewed it (the worker enforces
+        # it; this only answers `leaseExpiresAt` without a store write per renewal).
+        self._leases: dict[str, float] = {}
 
     def override(
         self,
@@ -58,6 +67,8 @@ class OverrideService:
                 _layer_shapes(architecture),
             )
         override_id = uuid.uuid4().hex[:16]
+        if takeover and hold_seconds is None:
+            hold_seconds = self.hold_seconds
         command = cmd.SetOverride(
             instance_id,
             override_id=override_id,
@@ -67,14 +78,10 @@ class OverrideService:
             index=index,
             takeover=takeover,
             hold_seconds=hold_seconds,
-            timeout_seconds=timeout_seconds if timeout_seconds is not None else 10.0,
-            set_by=viewer.username,
+            timeout_seconds=timeout_seconds if timeout_seconds is not None else self.timeout_seconds,
+            set_by=_holder(viewer),
         )
-        self.zookeeper.send_and_wait(command, self.zookeeper.timeouts.command)
-        # An override on the same target replaces the one before it (the worker did the same).
-        for previous in self.in_force(instance_id):
-            if previous["target"] == target:
-                self._mark_cleared(previous["id"], viewer)
+        previous = [o["id"] for o in self.in_force(instance_id) if o["target"] == target]
         record = {
             "id": override_id,
             "instance": instance_id,
@@ -86,13 +93,29 @@ class OverrideService:
             "holdSeconds": hold_seconds,
             "timeoutSeconds": command.timeout_seconds,
             "setBy": viewer.username,
+            "holder": _holder(viewer) if takeover else None,
             "createdAt": now_iso(),
             "active": True,
             "clearedAt": None,
             "clearedBy": None,
         }
+        # Stored before the worker applies it, so a lease that ends at once finds it to mark ended.
         self.zookeeper.documents.put(OVERRIDES, override_id, record)
-        return record
+        try:
+            self.zookeeper.send_and_wait(command, self.zookeeper.timeouts.command)
+        except Exception:
+            self._mark_cleared(override_id, viewer)
+            raise
+        # An override on the same target replaces the one before it (the worker did the same).
+        for previous_id in previous:
+            self._mark_cleared(previous_id, viewer)
+        if takeover:
+            # Forget leases long past (the worker ended them; nothing renews them any more).
+            stale = time.time() - 3600
+            for old in [oid for oid, until in self._leases.items() if until < stale]:
+                del self._leases[old]
+            self._leases[override_id] = time.time() + float(hold_seconds or self.hold_seconds)
+        return self._with_lease(record)
 
     def clear(self, viewer: Viewer, instance_id: str, override_id: str) -> bool:
         """End an override; False when it had already ended."""
@@ -127,18 +150,57 @@ class OverrideService:
                 architecture.get("outputModalities"),
                 _layer_shapes(architecture),
             )
-        # Fire and forget: actions come many a second and each one supersedes the last.
-        self.zookeeper.commands.send(cmd.Act(instance_id, target=target, value=value))
+        # Fire and forget: actions come many a second and each one supersedes the last. An action
+        # also renews the takeover's lease; the worker drops one that arrives too late.
+        self.zookeeper.commands.send(cmd.Act(instance_id, target=target, value=value, sent_at=time.time()))
+        for record in self.in_force(instance_id):
+            if record["target"] == target and record.get("takeover") and record["id"] in self._leases:
+                self._leases[record["id"]] = time.time() + float(record.get("holdSeconds") or self.hold_seconds)
         return True
+
+    def renew(self, viewer: Viewer, instance_id: str, override_id: str) -> dict[str, Any]:
+        """The holder is still there: the takeover's lease runs `holdSeconds` from now (no store write)."""
+        self.zookeeper.controllable(viewer, instance_id, "override", "renew a takeover of")
+        record = self.zookeeper.documents.get(OVERRIDES, override_id)
+        if record is None or record["instance"] != instance_id:
+            raise NotFound(f"instance {instance_id} has no override {override_id!r}")
+        if not record.get("takeover"):
+            raise InvalidInput(f"override {override_id} is not a takeover; only takeovers are renewed")
+        if not record.get("active"):
+            why = record.get("clearedReason") or (
+                f"cleared by {record['clearedBy']}" if record.get("clearedBy") else "cleared"
+            )
+            raise Conflict(f"takeover {override_id} has ended ({why}); start a new one with override(takeover: ...)")
+        holder = record.get("holder") or record.get("setBy") or "anonymous"
+        if holder != _holder(viewer):
+            raise Forbidden(f"takeover {override_id} is held by {holder}; only its holder may renew it")
+        self.zookeeper.commands.send(cmd.RenewTakeover(instance_id, override_id=override_id))
+        self._leases[override_id] = time.time() + float(record.get("holdSeconds") or self.hold_seconds)
+        return self._with_lease(record)
+
+    def emergency_stop(self, viewer: Viewer, instance_id: str) -> dict[str, Any]:
+        """Pause now and clear every override and takeover of the instance, in one command."""
+        self.zookeeper.controllable(viewer, instance_id, "control", "stop")
+        self.zookeeper.send_and_wait(cmd.EmergencyStop(instance_id), self.zookeeper.timeouts.command)
+        for record in self.in_force(instance_id):
+            self._mark_cleared(record["id"], viewer)
+        return self.zookeeper.get(instance_id)
 
     def in_force(self, instance_id: str) -> list[dict[str, Any]]:
         instance = self.zookeeper.documents.get("instances", instance_id) or {}
         if InstanceStatus(instance.get("status", "FAILED")).is_final:
             return []
         found = self.zookeeper.documents.find(OVERRIDES, [("instance", "==", instance_id)], order_by="createdAt")
-        return [record for record in found if record.get("active")]
+        return [self._with_lease(record) for record in found if record.get("active")]
+
+    def _with_lease(self, record: dict[str, Any]) -> dict[str, Any]:
+        expires = self._leases.get(record["id"])
+        if expires is None or not record.get("active"):
+            return record
+        return {**record, "leaseExpiresAt": datetime.fromtimestamp(expires, UTC).isoformat()}
 
     def _mark_cleared(self, override_id: str, viewer: Viewer) -> None:
+        self._leases.pop(override_id, None)
         self.zookeeper.documents.update(
             OVERRIDES, override_id, {"active": False, "clearedAt": now_iso(), "clearedBy": viewer.username}
         )
@@ -160,6 +222,11 @@ def _check_request(
         raise InvalidInput(f"holdSeconds must be above 0, got {hold_seconds}")
     if timeout_seconds is not None and not 0 < timeout_seconds <= 600:
         raise InvalidInput(f"timeoutSeconds must be in (0, 600], got {timeout_seconds}")
+
+
+def _holder(viewer: Viewer) -> str:
+    """Who holds a takeover the viewer sets: its username, or "anonymous"."""
+    return viewer.username or "anonymous"
 
 
 def _layer_shapes(architecture: dict[str, Any]) -> dict[str, list[int] | None]:

@@ -19,7 +19,7 @@ from ainimal_zookeeper.service.metric_history import store_points
 from ainimal_zookeeper.service.notifier import Notifier
 from ainimal_zookeeper.service.pacing import prune_scheduled
 from ainimal_zookeeper.service.recordings import cut_short_recordings
-from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, RECORDINGS, REPLAYS, now_iso
+from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, OVERRIDES, RECORDINGS, REPLAYS, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,8 @@ class Projection:
         # per worker) is then written at most once per `progress_interval` per instance,
         # unless the status changed. Status changes, commands and checkpoints always go through.
         self.progress_interval = progress_interval
-        self._last_progress: dict[str, tuple[float, str]] = {}
         self._last_pace: dict[str, float | None] = {}
+        self._last_progress: dict[str, tuple[float, str, str | None]] = {}
 
     def apply(self, event: ev.Event) -> None:
         """Record one event, then wake whoever waits on the store."""
@@ -86,10 +86,12 @@ class Projection:
     def _throttled(self, event: ev.Progress) -> bool:
         if self.progress_interval <= 0:
             return False
-        last_time, last_status = self._last_progress.get(event.instance_id, (0.0, ""))
-        if event.status == last_status and event.time - last_time < self.progress_interval:
+        last_time, last_status, last_waiting = self._last_progress.get(event.instance_id, (0.0, "", None))
+        # A change of status or of whom it waits for is written at once.
+        same = event.status == last_status and event.waiting_for == last_waiting
+        if same and event.time - last_time < self.progress_interval:
             return True
-        self._last_progress[event.instance_id] = (event.time, event.status)
+        self._last_progress[event.instance_id] = (event.time, event.status, event.waiting_for)
         return False
 
     def _on_WorkerStarted(self, event: ev.WorkerStarted) -> None:  # noqa: N802
@@ -191,6 +193,18 @@ class Projection:
             },
         )
 
+    def _on_OverrideChanged(self, event: ev.OverrideChanged) -> None:  # noqa: N802
+        # The worker ended an override by itself (a takeover's lease expired, an emergency stop).
+        if event.active or not event.reason:
+            return
+        record = self.documents.get(OVERRIDES, event.override_id)
+        if record is not None and record.get("active"):
+            self.documents.update(
+                OVERRIDES,
+                event.override_id,
+                {"active": False, "clearedAt": now_iso(), "clearedBy": None, "clearedReason": event.reason},
+            )
+
     def _on_MetricPoints(self, event: ev.MetricPoints) -> None:  # noqa: N802
         store_points(self.documents, event)  # metric history: service/metric_history.py
 
@@ -206,6 +220,7 @@ class Projection:
             "episode": event.episode,
             "metrics": event.metrics,
             "lastHeartbeat": event.time,
+            "waitingFor": event.waiting_for,
             **extra,
         }
 
@@ -237,4 +252,4 @@ class Projection:
 
 
 def _ended(status: InstanceStatus) -> dict[str, Any]:
-    return {"status": status.value, "updatedAt": now_iso(), "endedAt": now_iso()}
+    return {"status": status.value, "updatedAt": now_iso(), "endedAt": now_iso(), "waitingFor": None}

@@ -26,6 +26,10 @@ from ainimal_zookeeper.worker.overrides import (
 from ainimal_zookeeper.worker.torch_layers import ActivationPatch
 
 TAKEOVERS = ("realtime", "lockstep")
+#: A lockstep step never waits forever: this long when a takeover names no timeout.
+DEFAULT_TIMEOUT_SECONDS = 5.0
+#: Control goes back to the AInimal after this long without renewal or input, when none is named.
+DEFAULT_HOLD_SECONDS = 5.0
 
 
 @dataclass
@@ -39,6 +43,18 @@ class _Takeover:
     latest: Any = None
     latest_at: float = 0.0
     queued: deque[Any] = field(default_factory=lambda: deque(maxlen=64))
+    holder: str = "anonymous"
+    lease_until: float = 0.0  # monotonic: renewed by RenewTakeover and by each action
+
+    @property
+    def hold(self) -> float:
+        return self.hold_seconds if self.hold_seconds and self.hold_seconds > 0 else DEFAULT_HOLD_SECONDS
+
+    @property
+    def timeout(self) -> float:
+        """How long a lockstep step waits (a missing or bad timeout is the default, never infinite)."""
+        t = self.timeout_seconds
+        return t if t is not None and 0 < t < float("inf") else DEFAULT_TIMEOUT_SECONDS
 
 
 class Interventions:
@@ -50,6 +66,9 @@ class Interventions:
         output_modalities: dict[str, Any] | None,
         layer_shapes: dict[str, list[int] | None],
         probe: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        max_input_age_seconds: float = 1.0,
     ) -> None:
         self.input_modalities = input_modalities or {}
         self.output_modalities = output_modalities or {}
@@ -61,6 +80,9 @@ class Interventions:
         self._takeovers: dict[str, _Takeover] = {}
         self._patches: dict[str, ActivationPatch] = {}
         self._ids: dict[str, tuple[str, str]] = {}  # override id -> (kind, name)
+        self.clock, self.wall_clock = clock, wall_clock
+        self.max_input_age_seconds = max_input_age_seconds
+        self.dropped_inputs = 0  # actions that came later than max_input_age_seconds (reported in metrics)
 
     @property
     def active(self) -> bool:
@@ -101,7 +123,14 @@ class Interventions:
         if kind == "inputs":
             self._inputs[name] = (override, override_function(override, self.input_modalities.get(name)))
         elif kind == "outputs" and command.takeover:
-            takeover = _Takeover(override, command.takeover, command.hold_seconds, command.timeout_seconds)
+            takeover = _Takeover(
+                override,
+                command.takeover,
+                command.hold_seconds,
+                command.timeout_seconds,
+                holder=command.set_by or "anonymous",
+            )
+            takeover.lease_until = self.clock() + takeover.hold
             if value is not None:
                 self._offer(takeover, override.value)
             self._takeovers[name] = takeover
@@ -127,20 +156,60 @@ class Interventions:
             self.probe.set_patches(list(self._patches.values()))
         return True
 
-    def act(self, target: str, value: Any) -> None:
-        """A person's next action for the takeover of `target` (None lets the AInimal act)."""
+    def act(self, target: str, value: Any, sent_at: float | None = None) -> bool:
+        """A person's next action for the takeover of `target` (None lets the AInimal act); renews its lease.
+
+        Returns False (and counts it) for an action sent more than `max_input_age_seconds` ago:
+        a late input is dropped, never applied late.
+        """
         kind, name = parse_target(target)
         takeover = self._takeovers.get(name) if kind == "outputs" else None
         if takeover is None:
             raise InvalidInput(f"no takeover of {target!r} is in force; start one with override(takeover: ...)")
+        if sent_at is not None and self.wall_clock() - sent_at > self.max_input_age_seconds:
+            self.dropped_inputs += 1
+            return False
         if value is not None:
             value = validate_override(
                 target, "set", value, None, self.input_modalities, self.output_modalities, self.layer_shapes
             ).value
         self._offer(takeover, value)
+        takeover.lease_until = self.clock() + takeover.hold
+        return True
+
+    def renew(self, override_id: str) -> bool:
+        """The holder is still there: the takeover's lease runs another hold from now; False when gone."""
+        where = self._ids.get(override_id)
+        takeover = self._takeovers.get(where[1]) if where is not None and where[0] == "outputs" else None
+        if takeover is None or takeover.override.override_id != override_id:
+            return False
+        takeover.lease_until = self.clock() + takeover.hold
+        return True
+
+    def expire(self) -> list[tuple[str, str, str]]:
+        """Clear the takeovers whose lease ran out; returns (override id, target, holder) of each."""
+        if not self._takeovers:
+            return []
+        now = self.clock()
+        ended = [t for t in self._takeovers.values() if now >= t.lease_until]
+        for takeover in ended:
+            self.clear(takeover.override.override_id)
+        return [(t.override.override_id, t.override.target, t.holder) for t in ended]
+
+    def clear_all(self) -> list[tuple[str, str]]:
+        """Clear every override and takeover; returns (override id, target) of each."""
+        cleared = [(oid, f"{kind}/{name}") for oid, (kind, name) in self._ids.items()]
+        for override_id, _target in cleared:
+            self.clear(override_id)
+        return cleared
+
+    def waiting_for(self) -> str | None:
+        """Who a lockstep step waits for, e.g. "lockstep takeover by alice"; None when nobody."""
+        takeover = self.lockstep_waiting() if self._takeovers else None
+        return f"lockstep takeover by {takeover.holder}" if takeover is not None else None
 
     def _offer(self, takeover: _Takeover, value: Any) -> None:
-        takeover.latest, takeover.latest_at = value, time.monotonic()
+        takeover.latest, takeover.latest_at = value, self.clock()
         if takeover.flavour == "lockstep" and value is not None:
             takeover.queued.append(value)
 
@@ -175,7 +244,7 @@ class Interventions:
         for name, (override, apply) in self._outputs.items():
             changed[name] = apply(changed.get(name))
             used.append(override.override_id)
-        now = time.monotonic()
+        now = self.clock()
         for name, takeover in self._takeovers.items():
             human = self._human_action(takeover, now)
             if human is not None:
@@ -198,7 +267,7 @@ class Interventions:
             return takeover.queued.popleft() if takeover.queued else None
         if takeover.latest is None:
             return None
-        if takeover.hold_seconds is not None and now - takeover.latest_at > takeover.hold_seconds:
+        if now >= takeover.lease_until:  # its person went: the lease, renewed by each action, ran out
             return None
         return takeover.latest
 

@@ -192,6 +192,7 @@ class WorkerRuntime:
             description.get("outputModalities"),
             {layer["name"]: layer.get("output_shape") for layer in description.get("layers") or []},
             self.probe,
+            max_input_age_seconds=self.spec.max_input_age_seconds,
         )
 
     def _setup_pacing(self) -> None:
@@ -435,7 +436,7 @@ class WorkerRuntime:
 
     def _await_human(self, takeover: Any) -> bool:
         """Lockstep: wait for the person's action (commands still apply); False if the step is off."""
-        deadline = time.monotonic() + takeover.timeout_seconds
+        deadline = time.monotonic() + takeover.timeout  # never forever: a bad timeout is the default
         while interventions_waiting(self.interventions, takeover):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -532,8 +533,11 @@ class WorkerRuntime:
     def _poll(self, timeout: float) -> None:
         now = time.monotonic()
         self._next_poll = now + COMMAND_POLL_EVERY_SECONDS
-        for command in self.inbox.receive(timeout):
+        # An emergency stop goes before whatever else is queued with it (a stable sort).
+        for command in sorted(self.inbox.receive(timeout), key=lambda c: not isinstance(c, cmd.EmergencyStop)):
             self._apply(command)
+        if self.interventions.active:
+            self._expire_takeovers()
         if self._one_shots and not self._steps_soon:
             self._answer_one_shots_now()
         if self._recorder is not None and not self._recorder.maybe_flush(now):
@@ -574,6 +578,8 @@ class WorkerRuntime:
         if self._pacer.steps:
             self.metrics.update(steps_due=self._pacer.due, steps_late=self._pacer.late)
         self.metrics["episodes"] = self.episode
+        if self.interventions.dropped_inputs:
+            self.metrics["dropped_inputs"] = self.interventions.dropped_inputs
         self.metric_points.on_progress(self.metrics)
         self.outbox.publish(
             ev.Progress(
@@ -585,6 +591,7 @@ class WorkerRuntime:
                 metrics=dict(self.metrics),
                 state=_safe_state(self.agent),
                 pace=self._pacer.pace,
+                waiting_for=self.interventions.waiting_for() if self._stepping else None,
             )
         )
         if self.parent_pid is not None and not _parent_alive(self.parent_pid):
@@ -599,9 +606,13 @@ class WorkerRuntime:
             # A person's action, many a second: applied without confirmation events.
             self.inbox.ack(command)
             try:
-                self.interventions.act(command.target, command.value)
+                self.interventions.act(command.target, command.value, command.sent_at)
             except ZookeeperError as exc:
                 log.info("action for %s ignored: %s", command.target, exc)
+            return
+        if isinstance(command, cmd.RenewTakeover):
+            self.inbox.ack(command)  # fire and forget, like Act
+            self.interventions.renew(command.override_id)
             return
         if command.command_id in self._applied:
             self.inbox.ack(command)
@@ -641,6 +652,10 @@ class WorkerRuntime:
     def _execute(self, command: cmd.Command) -> None:
         if isinstance(command, cmd.Pause):
             self.status = InstanceStatus.PAUSED
+        elif isinstance(command, cmd.EmergencyStop):
+            self.status = InstanceStatus.PAUSED
+            for override_id, target in self.interventions.clear_all():
+                self._announce_override(override_id, target, "", False, None, None, reason="emergency stop")
         elif isinstance(command, cmd.Resume):
             self.status = InstanceStatus.RUNNING
         elif isinstance(command, cmd.SetMode):
@@ -712,8 +727,21 @@ class WorkerRuntime:
         if self.interventions.clear(command.override_id) and where is not None:
             self._announce_override(command.override_id, "/".join(where), "", False, None, None)
 
+    def _expire_takeovers(self) -> None:
+        """Give control back to the AInimal where a takeover's holder stopped renewing it."""
+        for override_id, target, holder in self.interventions.expire():
+            log.info("takeover %s of %s by %s: lease expired", override_id, target, holder)
+            self._announce_override(override_id, target, "", False, None, None, reason="takeover lease expired")
+
     def _announce_override(
-        self, override_id: str, target: str, mode: str, active: bool, set_by: str | None, takeover: str | None
+        self,
+        override_id: str,
+        target: str,
+        mode: str,
+        active: bool,
+        set_by: str | None,
+        takeover: str | None,
+        reason: str | None = None,
     ) -> None:
         self.outbox.publish(
             ev.OverrideChanged(
@@ -725,6 +753,7 @@ class WorkerRuntime:
                 set_by=set_by,
                 takeover=takeover,
                 step=self.step_count,
+                reason=reason,
             )
         )
 

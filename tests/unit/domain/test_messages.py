@@ -16,6 +16,9 @@ from ainimal_zookeeper.errors import Conflict, InvalidInput
         cmd.SetMode("i", mode="BOTH"),
         cmd.SaveCheckpoint("i", checkpoint_id="c", tag="t"),
         cmd.RestoreCheckpoint("i", "x", "c", "k"),
+        cmd.Act("i", target="outputs/action", value=1, sent_at=1700000000.25),
+        cmd.RenewTakeover("i", override_id="o1"),
+        cmd.EmergencyStop("i"),
     ],
 )
 def test_commands_round_trip_through_the_wire_format(command):
@@ -28,6 +31,18 @@ def test_events_round_trip_with_numpy_values_turned_into_json():
     event = ev.Progress("i", step=3, metrics={"loss": np.float32(0.5), "v": np.arange(3)})
     back = ev.event_from_dict(wire.loads(wire.dumps(event.to_dict())))
     assert back.metrics == {"loss": 0.5, "v": [0, 1, 2]} and back.step == 3 and isinstance(back, ev.Progress)
+
+
+def test_takeover_fields_round_trip_and_default_to_none_for_older_senders():
+    progress = ev.Progress("i", waiting_for="lockstep takeover by alice")
+    assert ev.event_from_dict(wire.loads(wire.dumps(progress.to_dict()))) == progress
+    cleared = ev.OverrideChanged("i", override_id="o", active=False, reason="takeover lease expired")
+    assert ev.event_from_dict(wire.loads(wire.dumps(cleared.to_dict()))) == cleared
+    old = {k: v for k, v in ev.Progress("i").to_dict().items() if k != "waiting_for"}
+    assert ev.event_from_dict(old).waiting_for is None  # type: ignore[attr-defined]
+    act = cmd.Act("i", value=1)
+    old_act = {k: v for k, v in act.to_dict().items() if k != "sent_at"}
+    assert cmd.command_from_dict(old_act) == act
 
 
 def test_unknown_or_malformed_messages_are_invalid_input():
