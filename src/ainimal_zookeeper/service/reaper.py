@@ -32,8 +32,11 @@ class WorkerReaper:
         grace: float,
         on_killed: KilledCallback | None = None,
         clock: Callable[[], float] = time.monotonic,
+        background: bool = True,
     ) -> None:
+        """`background=False`: no thread of its own; the caller runs `run_due` (tests on a clock)."""
         self.compute, self.grace, self.on_killed = compute, grace, on_killed
+        self._background = background
         self._clock = clock
         self._due: list[tuple[float, str]] = []
         self._scheduled: set[str] = set()
@@ -48,7 +51,7 @@ class WorkerReaper:
                 return
             self._scheduled.add(instance_id)
             heapq.heappush(self._due, (self._clock() + (self.grace if grace is None else grace), instance_id))
-            if self._thread is None:
+            if self._thread is None and self._background:
                 self._thread = threading.Thread(target=self._run, name="zk-reaper", daemon=True)
                 self._thread.start()
             self._wake.notify()

@@ -33,7 +33,7 @@ class Clock:
 
 def test_a_worker_still_running_after_the_grace_is_stopped_and_reported_killed():
     compute, clock, killed = FakeCompute({"stuck"}), Clock(), []
-    reaper = WorkerReaper(compute, grace=5.0, on_killed=killed.append, clock=clock)
+    reaper = WorkerReaper(compute, grace=5.0, on_killed=killed.append, clock=clock, background=False)
     reaper.reap("stuck")
     clock.now += 4.9
     assert reaper.run_due() == [] and compute.stopped == []  # still within its grace
@@ -46,7 +46,7 @@ def test_a_worker_still_running_after_the_grace_is_stopped_and_reported_killed()
 
 def test_a_worker_that_stopped_by_itself_within_the_grace_is_left_alone():
     compute, clock, killed = FakeCompute({"polite"}), Clock(), []
-    reaper = WorkerReaper(compute, grace=5.0, on_killed=killed.append, clock=clock)
+    reaper = WorkerReaper(compute, grace=5.0, on_killed=killed.append, clock=clock, background=False)
     reaper.reap("polite")
     compute.alive.discard("polite")  # it ended in time
     clock.now += 5.1
@@ -55,7 +55,7 @@ def test_a_worker_that_stopped_by_itself_within_the_grace_is_left_alone():
 
 def test_reaping_an_instance_twice_waits_once_and_each_instance_has_its_own_grace():
     compute, clock = FakeCompute({"a", "b"}), Clock()
-    reaper = WorkerReaper(compute, grace=5.0, clock=clock)
+    reaper = WorkerReaper(compute, grace=5.0, clock=clock, background=False)
     reaper.reap("a")
     clock.now += 3
     reaper.reap("a")  # already waited for: keeps its first deadline
@@ -73,7 +73,7 @@ def test_a_provider_that_fails_to_stop_a_worker_does_not_end_the_reaper():
             raise RuntimeError("the cluster is unreachable")
 
     compute, clock = Failing({"x", "y"}), Clock()
-    reaper = WorkerReaper(compute, grace=1.0, clock=clock)
+    reaper = WorkerReaper(compute, grace=1.0, clock=clock, background=False)
     reaper.reap("x")
     reaper.reap("y")
     clock.now += 2
