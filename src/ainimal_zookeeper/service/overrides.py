@@ -218,8 +218,8 @@ def _check_request(
         raise InvalidInput(f"takeover must be one of {', '.join(TAKEOVERS)}, got {takeover!r}")
     if kind != "outputs" or mode != "set":
         raise InvalidInput(f"a takeover sets an output (outputs/<modality>, mode set), not {mode} {target!r}")
-    if hold_seconds is not None and hold_seconds <= 0:
-        raise InvalidInput(f"holdSeconds must be above 0, got {hold_seconds}")
+    if hold_seconds is not None and not 0 < hold_seconds <= 3600:
+        raise InvalidInput(f"holdSeconds must be in (0, 3600], got {hold_seconds}")
     if timeout_seconds is not None and not 0 < timeout_seconds <= 600:
         raise InvalidInput(f"timeoutSeconds must be in (0, 600], got {timeout_seconds}")
 
