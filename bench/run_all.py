@@ -21,6 +21,7 @@ SCRIPTS = [
     "telemetry_latency.py",
     "recording_io.py",
     "replay_speed.py",
+    "hostile_documents.py",
 ]
 
 if __name__ == "__main__":

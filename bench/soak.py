@@ -331,6 +331,7 @@ class Soak:
             for reader in [*streams.values(), everything]:
                 reader.close()
         windows = {i: self._stream_windows(reader, finished) for i, reader in streams.items()}
+        self._check_takeovers_released(long_lived)
         ended = [i for i, reader in streams.items() if reader.ended or reader.error]
         report = self._judge(samples, windows, ended)
         code = self.server.stop()
@@ -402,6 +403,17 @@ class Soak:
         return bool(found and found["status"] == status)
 
     # judging
+
+    def _check_takeovers_released(self, instances: list[str]) -> None:
+        """Every abandoned takeover has gone back to its AInimal once its hold ran out."""
+        hold = float(self.settings.worker_settings.get("takeover_hold_seconds", 5.0))
+        time.sleep(hold + 1.5)
+        query = "query($id: ID!) { instance(id: $id) { overrides { id active } } }"
+        for instance in instances:
+            found = self.server.gql(query, {"id": instance})["instance"] or {}
+            held = [o["id"] for o in found.get("overrides") or [] if o.get("active")]
+            if held:
+                self.errors.append(f"instance {instance} still has {len(held)} abandoned takeover(s) in force")
 
     def _stream_windows(self, reader: StreamReader, finished: float) -> list[float]:
         if not reader.arrivals:

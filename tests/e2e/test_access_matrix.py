@@ -24,7 +24,7 @@ MUTATIONS = {
     "startRecording": 'mutation($id: ID!) { startRecording(id: $id, streams: ["inputs", "outputs", "reward"]) { id } }',
     "stopRecording": "mutation($recording: ID!) { stopRecording(recording: $recording) { id status } }",
     "replay": "mutation($id: ID!, $stopped: ID!) { replay(id: $id, recording: $stopped) { id } }",
-    "override": """mutation($id: ID!) { override(id: $id, input: {target: "outputs/action", value: 0, takeover: "realtime"}) { id } }""",
+    "override": """mutation($id: ID!) { override(id: $id, input: {target: "outputs/action", value: 0, takeover: "realtime", holdSeconds: 600}) { id } }""",
     "act": "mutation($id: ID!) { act(id: $id, value: 1) }",
     "clearOverride": "mutation($id: ID!, $override: ID!) { clearOverride(id: $id, override: $override) }",
     "setPublic": "mutation($id: ID!) { setPublic(id: $id, public: true) { public } }",

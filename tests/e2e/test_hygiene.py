@@ -98,7 +98,8 @@ def test_fifty_launch_terminate_cycles_leave_the_servers_fds_threads_and_memory_
     assert threads(pid) - tasks <= 3, (tasks, threads(pid))
     assert rss_kib(pid) - memory < 8 * 1024, (memory, rss_kib(pid))  # under 200 kB a launch
     # No worker is left: only the fork server (and multiprocessing's resource tracker) remain.
-    assert len(descendants(pid)) <= 2, descendants(pid)
+    # The last worker may still be on its way out (it publishes TERMINATED, then its last log lines).
+    wait_for(lambda: len(descendants(pid)) <= 2, timeout=10, what=f"no worker left (descendants {descendants(pid)})")
 
 
 @pytest.mark.parametrize("stubborn", [False, True], ids=["obeys-sigterm", "ignores-sigterm"])

@@ -51,4 +51,9 @@ def test_a_short_soak_keeps_every_stream_at_its_rate_and_grows_nothing(tmp_path)
 
 
 #: Leases, holds and grace periods short enough that the soak runs past each many times.
-SHORT_TIMINGS = {"telemetry_lease_seconds": 1.0, "stop_grace_seconds": 1.0}
+SHORT_TIMINGS = {
+    "telemetry_lease_seconds": 1.0,
+    "stop_grace_seconds": 1.0,
+    "takeover_hold_seconds": 1.0,
+    "takeover_timeout_seconds": 1.0,
+}

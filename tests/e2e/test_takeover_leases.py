@@ -139,7 +139,7 @@ def test_acts_that_arrive_late_are_dropped_and_counted(server):
 def test_bad_leases_and_renewals_of_what_is_no_takeover_get_clear_errors(server):
     instance = launch(server)["id"]
     for hold in (0, 4000):
-        with pytest.raises(GraphQLError, match=rf"holdSeconds must be in \(0, 3600\], got {hold}"):
+        with pytest.raises(GraphQLError, match=f"holdSeconds must be above 0 and at most 3600, got {hold}"):
             take_over(server, instance, "realtime", value=1, holdSeconds=hold)
     plain = server.gql(OVERRIDE, {"id": instance, "input": {"target": "outputs/action", "value": 1}})["override"]
     with pytest.raises(GraphQLError, match="is not a takeover; only takeovers are renewed"):

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { Admin, adminAvailable } from "./components/Admin";
 import { Catalog } from "./components/Catalog";
+import { Compare } from "./components/Compare";
 import { ConnectScreen } from "./components/ConnectScreen";
 import { InstanceView } from "./components/InstanceView";
 import { Instances } from "./components/Instances";
@@ -186,6 +187,11 @@ function Shell({
           <a href="#/instances" class={route.name === "instances" || route.name === "instance" ? "active" : ""}>
             Instances
           </a>
+          {schema.query("metricHistory") ? (
+            <a href="#/compare" class={route.name === "compare" ? "active" : ""}>
+              Compare
+            </a>
+          ) : null}
           {can(perms, "view") ? (
             <a href="#/catalog" class={route.name === "catalog" || route.name === "launch" ? "active" : ""}>
               {mayLaunch ? "Launch" : "Catalog"}
@@ -227,6 +233,7 @@ function Shell({
         {route.name === "catalog" ? <Catalog /> : null}
         {route.name === "launch" ? <LaunchScreen model={route.model} environment={route.environment} checkpoint={route.checkpoint ?? null} /> : null}
         {route.name === "instance" ? <InstanceView key={route.id} id={route.id} tab={route.tab} /> : null}
+        {route.name === "compare" ? <Compare ids={route.ids} metric={route.metric ?? null} /> : null}
         {route.name === "admin" ? (showAdmin ? <Admin /> : <p>Nothing to administer here. <a href={href({ name: "instances" })}>Back</a></p>) : null}
       </main>
       <div class="toasts" aria-live="polite">

@@ -11,6 +11,7 @@ import { availableControls } from "../src/lib/controls";
 import { controlWidget } from "../src/lib/modalities";
 import type { EnvSpec, ModelSpec } from "../src/lib/queries";
 import { ANONYMOUS, Context, FakeApi, OPEN, OPERATOR, schemaWith, VIEWER_ROLE } from "./helpers";
+import { Schema } from "../src/lib/schema";
 
 afterEach(cleanup);
 
@@ -252,5 +253,33 @@ describe("screens simplify with permissions", () => {
     expect(adminAvailable(withAdmin, ANONYMOUS)).toBe(false);
     expect(adminAvailable(withAdmin, OPEN)).toBe(false);
     expect(adminAvailable(schemaWith({}), OPERATOR)).toBe(false);
+  });
+});
+
+describe("the emergency stop", () => {
+  const withStop = schemaWith({ mutation: ["emergencyStop"] });
+  const bar = (permissions: typeof OPEN, api = new FakeApi(() => ({ emergencyStop: { id: "i1" } })), schema = withStop) => (
+    <Context permissions={permissions} api={api} schema={schema}>
+      <ControlBar id="i1" mode="INFER" isPublic={false} controls={availableControls(instance, permissions, { signedIn: true, hasSetPublic: false })} onChanged={() => undefined} />
+    </Context>
+  );
+
+  it("is a button for a controller, and Escape pressed twice sends emergencyStop", async () => {
+    const api = new FakeApi(() => ({ emergencyStop: { id: "i1" } }));
+    render(bar(OPERATOR, api));
+    expect(screen.getByTestId("emergency-stop")).toBeTruthy();
+    fireEvent.keyDown(window, { key: "Escape" });
+    expect(api.calls).toHaveLength(0); // one Escape does nothing
+    fireEvent.keyDown(window, { key: "Escape" });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(api.calls[0]?.query).toContain("emergencyStop(id: $id)");
+  });
+
+  it("is not shown to a viewer, nor when the server has no emergencyStop", () => {
+    const { container } = render(bar(VIEWER_ROLE));
+    expect(container.querySelector("[data-testid=emergency-stop]")).toBeNull();
+    cleanup();
+    render(bar(OPERATOR, undefined, new Schema(null)));
+    expect(screen.queryByTestId("emergency-stop")).toBeNull();
   });
 });

@@ -15,13 +15,13 @@ token, a disabled account or a changed role ends it.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from graphql import ExecutionResult, OperationType
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -31,15 +31,16 @@ from starlette.routing import BaseRoute, Route
 
 from ainimal_zookeeper.api.context import RequestContext, SignIn
 from ainimal_zookeeper.api.downloads import RecordingDownloads
-from ainimal_zookeeper.api.errors import request_error
-from ainimal_zookeeper.api.executor import MAX_QUERY_BYTES, Executor, GraphQLRequest
-from ainimal_zookeeper.api.http_common import client_address, unauthenticated_response
+from ainimal_zookeeper.api.errors import format_error, request_error
+from ainimal_zookeeper.api.executor import MAX_QUERY_BYTES, DocumentsBusy, Executor, GraphQLRequest
+from ainimal_zookeeper.api.http_common import client_address, load_json, unauthenticated_response
 from ainimal_zookeeper.api.sign_in_routes import SignInRoutes
 from ainimal_zookeeper.api.sse import SSE_HEADERS as _SSE_HEADERS
 from ainimal_zookeeper.api.sse import sse_events
+from ainimal_zookeeper.api.stream_caps import StreamCaps, released_after
 from ainimal_zookeeper.auth.authenticator import AUTH_PATH_PREFIX
 from ainimal_zookeeper.auth.open_access import OpenAuthenticator
-from ainimal_zookeeper.errors import Unauthenticated
+from ainimal_zookeeper.errors import LimitReached, Unauthenticated
 from ainimal_zookeeper.service.authorization import Viewer
 from ainimal_zookeeper.service.stream_guard import GuardedStream
 from ainimal_zookeeper.service.zookeeper import Zookeeper
@@ -71,6 +72,7 @@ class GraphQLEndpoint:
         self.sign_in: SignIn = sign_in or OpenAuthenticator()
         self.administration = administration
         self.max_body_bytes = max_body_bytes
+        self.stream_caps = StreamCaps()
 
     async def authenticate(self, request: Request) -> Viewer:
         """The request's viewer.
@@ -93,7 +95,14 @@ class GraphQLEndpoint:
             parsed = await self._read(request)
         except _RequestRefused as refused:
             return JSONResponse(request_error(refused.message, refused.code), status_code=refused.status)
-        operation = self.executor.operation_type(parsed)
+        try:  # parsed and validated off the event loop, unless cached
+            prepared = await self.executor.prepare(parsed)
+        except DocumentsBusy as busy:
+            headers = {"Retry-After": str(busy.retry_after)}
+            return JSONResponse(request_error(str(busy), "SERVER_BUSY"), status_code=503, headers=headers)
+        if prepared.document is None:
+            return JSONResponse({"errors": [format_error(e) for e in prepared.errors]}, status_code=400)
+        operation = self.executor.operation_of(prepared, parsed)
         if request.method == "GET" and operation not in (None, OperationType.QUERY):
             return JSONResponse(
                 request_error("only queries may be sent with GET; POST mutations as JSON"), status_code=405
@@ -103,14 +112,29 @@ class GraphQLEndpoint:
             if "text/event-stream" not in request.headers.get("accept", ""):
                 message = "subscriptions are served as Server-Sent Events: send the header Accept: text/event-stream"
                 return JSONResponse(request_error(message), status_code=406)
-            started = await self.executor.subscribe(parsed, context)
+            # Signed-in viewers are capped by name, everyone by address (the open server's
+            # local operator is everyone on loopback: only the address cap applies to it).
+            signed_in = viewer.username if request.headers.get("authorization") else None
+            try:
+                release = self.stream_caps.open(signed_in, client_address(request))
+            except LimitReached as full:
+                return JSONResponse(request_error(str(full), full.code), status_code=429)
+            started = await self.executor.subscribe(parsed, context, prepared)
             if isinstance(started, tuple):
+                release()
                 return JSONResponse(started[1], status_code=started[0])
-            results = self._while_signed_in(started, request.headers.get("authorization"), viewer)
-            return StreamingResponse(sse_events(results), media_type="text/event-stream", headers=_SSE_HEADERS)
+            results = released_after(
+                self._while_signed_in(started, request.headers.get("authorization"), viewer), release
+            )
+            return StreamingResponse(
+                sse_events(results),
+                media_type="text/event-stream",
+                headers=_SSE_HEADERS,
+                background=BackgroundTask(release),
+            )
         # Mutations wait for workers to confirm and some queries read recordings or ask a worker
         # for a frame: every operation runs off the event loop, which keeps streaming meanwhile.
-        status, body = await run_in_threadpool(self.executor.run, parsed, context)
+        status, body = await run_in_threadpool(self.executor.run, parsed, context, prepared)
         return JSONResponse(body, status_code=status, headers=_retry_after(body))
 
     def _while_signed_in(
@@ -151,7 +175,8 @@ class GraphQLEndpoint:
             )
         body = await _read_limited(request, self.max_body_bytes)
         try:
-            payload = json.loads(body)
+            # A large body takes milliseconds to scan and parse: off the event loop.
+            payload = load_json(body) if len(body) < 65536 else await run_in_threadpool(load_json, body)
         except ValueError as exc:
             raise _RequestRefused(400, f"request body is not valid JSON: {exc}") from exc
         return _graphql_request(payload)
@@ -177,7 +202,7 @@ def _json_param(raw: str | None) -> Any:
     if raw is None:
         return None
     try:
-        return json.loads(raw)
+        return load_json(raw)
     except ValueError as exc:
         raise _RequestRefused(400, f"variables is not valid JSON: {exc}") from exc
 

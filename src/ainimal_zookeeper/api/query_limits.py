@@ -10,7 +10,11 @@ validation (cached with the document) and no work:
 - cost: every field costs 1, times `list_size` for each list it sits inside, fragments expanded
   (so fragment "bombs" that double at each level are priced at their full expansion);
 - operations: operation definitions per document (a document is parsed and validated whole,
-  even though one request runs one operation).
+  even though one request runs one operation);
+- repeats: how often one response name appears in one selection set, and how many fragments a
+  document defines: graphql-core's fields-can-merge rule compares such fields pairwise
+  (quadratic), so 450 repeated `models { name }` cost it 0.7 s; refused here first, they cost
+  a linear pass.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ def limit_rules(
     max_operations: int = 5,
     list_size: int = DEFAULT_LIST_SIZE,
     max_introspection_depth: int = 16,
+    max_repeats: int = 5,
+    max_fragments: int = 50,
 ) -> list[type[ASTValidationRule]]:
     """Validation rules enforcing the limits; pass them to `validate` after `specified_rules`.
 
@@ -67,7 +73,41 @@ def limit_rules(
         cost_limit = max_cost
         list_multiplier = list_size
 
-    return [OperationLimit, AliasLimit, DepthAndCostLimit]
+    class RepeatLimit(_RepeatRule):
+        limit = max_repeats
+        fragment_limit = max_fragments
+
+    return [OperationLimit, AliasLimit, RepeatLimit, DepthAndCostLimit]
+
+
+class _RepeatRule(ASTValidationRule):
+    limit = 5
+    fragment_limit = 50
+
+    def enter_document(self, node: DocumentNode, *_args: Any) -> None:
+        fragments = [d for d in node.definitions if isinstance(d, FragmentDefinitionNode)]
+        if len(fragments) > self.fragment_limit:
+            self.report_error(
+                GraphQLError(
+                    f"the document defines {len(fragments)} fragments; at most {self.fragment_limit} are accepted",
+                    fragments[self.fragment_limit],
+                )
+            )
+
+    def enter_selection_set(self, node: SelectionSetNode, _key: Any, parent: Any, *_args: Any) -> None:
+        if isinstance(parent, InlineFragmentNode):
+            return  # counted with the selection set it sits in
+        counts: dict[str, int] = {}
+        for selection in _fields_of(node):
+            name = (selection.alias or selection.name).value
+            counts[name] = counts.get(name, 0) + 1
+            if counts[name] == self.limit + 1:
+                self.report_error(
+                    GraphQLError(
+                        f"the field {name!r} is asked more than {self.limit} times in one selection: ask for it once",
+                        selection,
+                    )
+                )
 
 
 class _OperationCountRule(ASTValidationRule):
@@ -103,6 +143,20 @@ class _AliasCountRule(ASTValidationRule):
                     node,
                 )
             )
+
+
+def _fields_of(node: SelectionSetNode) -> list[FieldNode]:
+    """The fields of a selection set, inline fragments flattened (not named fragments: each is
+    defined once and the document's fragments are counted)."""
+    fields: list[FieldNode] = []
+    pending = [node]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                fields.append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+    return fields
 
 
 class _DepthAndCostRule(ASTValidationRule):

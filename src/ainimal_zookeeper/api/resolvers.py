@@ -16,6 +16,7 @@ from graphql import GraphQLResolveInfo
 from ainimal_zookeeper.api.access_resolvers import ACCESS_RESOLVERS, inside
 from ainimal_zookeeper.api.context import RequestContext
 from ainimal_zookeeper.errors import InvalidInput
+from ainimal_zookeeper.service import instance_logs
 from ainimal_zookeeper.service.metric_history import metric_history as query_metric_history
 from ainimal_zookeeper.service.zookeeper import LaunchRequest
 
@@ -94,6 +95,11 @@ def metric_history(
     return query_metric_history(ctx.zookeeper, ctx.viewer, ids, names, since, maxPoints)
 
 
+def logs(_: Any, info: GraphQLResolveInfo, id: str, tail: int | None = None) -> list[dict[str, Any]]:  # noqa: A002
+    ctx = _ctx(info)
+    return instance_logs.logs(ctx.zookeeper, ctx.viewer, id, tail)
+
+
 # Mutation
 
 
@@ -107,8 +113,23 @@ def launch(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str,
         mode=input.get("mode") or "INFER",
         checkpoint=input.get("checkpoint"),
         seed=input.get("seed"),
+        pace=input.get("pace"),
+        realtime=bool(input.get("realtime")),
+        stop_after=input.get("stopAfter"),
+        checkpoint_every=input.get("checkpointEvery"),
     )
     return ctx.zookeeper.launch(ctx.viewer, request)
+
+
+def set_pace(
+    _: Any,
+    info: GraphQLResolveInfo,
+    id: str,  # noqa: A002
+    pace: float | None = None,
+    realtime: bool | None = None,
+) -> dict[str, Any]:
+    ctx = _ctx(info)
+    return ctx.zookeeper.set_pace(ctx.viewer, id, pace, realtime)
 
 
 def pause(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:  # noqa: A002
@@ -200,6 +221,11 @@ def replay_mutation(mode: str) -> Resolver:
 def subscribe_instance_events(_: Any, info: GraphQLResolveInfo, id: str | None = None) -> AsyncIterator[dict[str, Any]]:  # noqa: A002
     ctx = _ctx(info)
     return ctx.zookeeper.instance_events(ctx.viewer, id)
+
+
+def subscribe_logs(_: Any, info: GraphQLResolveInfo, id: str) -> AsyncIterator[dict[str, Any]]:  # noqa: A002
+    ctx = _ctx(info)
+    return instance_logs.log_stream(ctx.zookeeper, ctx.viewer, id)
 
 
 def subscribe_telemetry(
@@ -308,6 +334,7 @@ _RESOLVERS: dict[str, dict[str, Resolver]] = {
         "replay": replay_query,
         "compareRecordings": compare_recordings,
         "metricHistory": metric_history,
+        "logs": logs,
     },
     "Mutation": {
         "launch": launch,
@@ -324,6 +351,7 @@ _RESOLVERS: dict[str, dict[str, Resolver]] = {
         "stopRecording": stop_recording,
         "replay": replay_mutation("open_loop"),
         "replayClosedLoop": replay_mutation("closed_loop"),
+        "setPace": set_pace,
         "renewTakeover": renew_takeover,
         "emergencyStop": emergency_stop,
     },
@@ -351,4 +379,5 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
 SUBSCRIPTIONS: dict[str, tuple[Resolver, Resolver]] = {
     "instanceEvents": (subscribe_instance_events, event_payload),
     "telemetry": (subscribe_telemetry, event_payload),
+    "logs": (subscribe_logs, event_payload),
 }

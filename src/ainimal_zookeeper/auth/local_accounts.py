@@ -17,7 +17,7 @@ import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NoReturn, Protocol
+from typing import Protocol
 
 from ainimal_zookeeper.auth.accounts import Account, AccountStore
 from ainimal_zookeeper.auth.grants import check_roles
@@ -111,7 +111,7 @@ class LocalAccounts:
         """
         username = username if isinstance(username, str) else ""
         password = password if isinstance(password, str) else ""
-        self._limiter.check(username, address)
+        self._limiter.reserve(username, address)  # counted as a failure unless the password is right
         try:
             name: str | None = normalize_username(username)
         except InvalidInput:
@@ -120,14 +120,14 @@ class LocalAccounts:
         stored_hash = account.password_hash if account is not None else None
         if account is None or stored_hash is None:
             self._passwords.burn(password)
-            self._fail(username, address)
+            raise Unauthenticated(WRONG_CREDENTIALS)
         if not self._passwords.verify(stored_hash, password):
-            self._fail(username, address)
+            raise Unauthenticated(WRONG_CREDENTIALS)
+        self._limiter.succeeded(username, address)
         if account.disabled:
             raise Unauthenticated("this account is disabled: ask an admin")
         if self._passwords.needs_rehash(stored_hash):
             self._accounts.set_password_hash(account.username, self._passwords.hash(password), sign_out=False)
-        self._limiter.succeeded(username)
         return self.session_for(account)
 
     def session_for(self, account: Account) -> Session:
@@ -280,14 +280,9 @@ class LocalAccounts:
         if roles is not None and set(roles) - {self.policy.default_role}:
             raise Forbidden("only admins choose the roles of new accounts")
         if address:
-            wait = self._signups.retry_after(address)
+            wait = self._signups.try_hit(address)  # checked and counted in one step
             if wait > 0:
                 raise LoginRateLimited(
                     f"too many new accounts from your address: try again in {int(wait) + 1} s", int(wait) + 1
                 )
-            self._signups.hit(address)
         return (self.policy.default_role,)
-
-    def _fail(self, username: str, address: str | None) -> NoReturn:
-        self._limiter.failed(username, address)
-        raise Unauthenticated(WRONG_CREDENTIALS)

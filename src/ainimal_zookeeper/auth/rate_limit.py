@@ -5,6 +5,12 @@ client from trying many accounts. Only failures count, so a user who types their
 is never locked out by their own successes. The windows live in this process: a control plane
 running as several instances limits each instance separately, which still bounds guessing to
 (instances x limit) per window.
+
+Attempts are counted atomically: `LoginLimiter.reserve` takes a slot in both windows under their
+lock before the password is checked (a sign-in that turns out right gives it back), so twenty
+concurrent attempts against a limit of five get exactly five tries, not twenty that all checked
+an empty window. Accounts are keyed by their folded name (`usernames.limiter_key`), the same
+form that looks the account up.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
+from ainimal_zookeeper.auth.usernames import limiter_key
 from ainimal_zookeeper.errors import LimitReached
 
 __all__ = ["LoginLimiter", "LoginRateLimited", "SlidingWindow"]
@@ -54,13 +61,36 @@ class SlidingWindow:
         """Count one event for `key` now."""
         now = self._clock()
         with self._lock:
+            self._append(key, now)
+
+    def try_hit(self, key: str) -> float:
+        """Count one event for `key` now if the window has room (0 returned); else count nothing
+        and return the seconds until it has room. Check and count are one step under the lock."""
+        now = self._clock()
+        with self._lock:
             events = self._recent(key, now)
-            if events is None:
-                events = self._events[key] = deque(maxlen=self.limit)
-                while len(self._events) > self._max_keys:
-                    self._events.popitem(last=False)
-            events.append(now)
-            self._events.move_to_end(key)
+            if events is not None and len(events) >= self.limit:
+                return max(events[0] + self.window - now, 1e-3)
+            self._append(key, now)
+            return 0.0
+
+    def unhit(self, key: str) -> None:
+        """Take back the newest event of `key` (a reservation that did not count after all)."""
+        with self._lock:
+            events = self._events.get(key)
+            if events:
+                events.pop()
+                if not events:
+                    del self._events[key]
+
+    def _append(self, key: str, now: float) -> None:
+        events = self._recent(key, now)
+        if events is None:
+            events = self._events[key] = deque(maxlen=self.limit)
+            while len(self._events) > self._max_keys:
+                self._events.popitem(last=False)
+        events.append(now)
+        self._events.move_to_end(key)
 
     def reset(self, key: str) -> None:
         """Forget `key`'s events."""
@@ -110,21 +140,44 @@ class LoginLimiter:
                     f"too many failed sign-ins from your address: try again in {_in_words(wait)}", math.ceil(wait)
                 )
 
+    def reserve(self, username: str, address: str | None) -> None:
+        """Count this attempt as a failure before any password is checked, atomically per window;
+        `succeeded` gives the slots back.
+
+        Raises:
+            LoginRateLimited: either window is full (nothing is counted then).
+        """
+        key = _account_key(username)
+        wait = self.accounts.try_hit(key)
+        if wait > 0:
+            raise LoginRateLimited(
+                f"too many failed sign-ins for this account: try again in {_in_words(wait)}", math.ceil(wait)
+            )
+        if address:
+            wait = self.addresses.try_hit(address)
+            if wait > 0:
+                self.accounts.unhit(key)
+                raise LoginRateLimited(
+                    f"too many failed sign-ins from your address: try again in {_in_words(wait)}", math.ceil(wait)
+                )
+
     def failed(self, username: str, address: str | None) -> None:
         """Count a failed sign-in against the account and the address."""
         self.accounts.hit(_account_key(username))
         if address:
             self.addresses.hit(address)
 
-    def succeeded(self, username: str) -> None:
-        """A right password clears the account's failures (not the address's)."""
+    def succeeded(self, username: str, reserved_address: str | None = None) -> None:
+        """A right password clears the account's failures (not the address's), and gives back the
+        address slot that `reserve` took for this attempt."""
         self.accounts.reset(_account_key(username))
+        if reserved_address:
+            self.addresses.unhit(reserved_address)
 
 
 def _account_key(username: str) -> str:
-    # Unknown and malformed names are limited too (so limits do not reveal which accounts
-    # exist); the key is bounded so that huge names cannot fill memory.
-    return username.strip().lower()[:128]
+    # The folded name the account is looked up by: a look-alike spelling is the same key.
+    return limiter_key(username)
 
 
 def _in_words(seconds: float) -> str:

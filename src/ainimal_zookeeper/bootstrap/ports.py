@@ -169,6 +169,18 @@ def worker_ports(connection: dict[str, Any], instance_id: str) -> tuple[CommandI
     return inbox, outbox, _worker_blobs(connection["blobs"])
 
 
+def worker_log_outbox(connection: dict[str, Any]) -> EventOutbox:
+    """A second event outbox for a worker's log capture thread (the runtime's is not shared across threads)."""
+    bus = connection["bus"]
+    if bus["type"] == "pubsub":
+        from ainimal_zookeeper.adapters.gcp.pubsub_bus import PubSubEventOutbox
+
+        return PubSubEventOutbox(bus["project"], prefix=bus["prefix"])
+    from ainimal_zookeeper.adapters.local.zmq_bus import LocalEventOutbox
+
+    return LocalEventOutbox(bus["events"])
+
+
 def _worker_buses(bus: dict[str, Any], instance_id: str) -> tuple[CommandInbox, EventOutbox]:
     if bus["type"] == "pubsub":
         from ainimal_zookeeper.adapters.gcp.pubsub_bus import PubSubCommandInbox, PubSubEventOutbox

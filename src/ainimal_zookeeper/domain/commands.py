@@ -220,3 +220,15 @@ def command_from_dict(data: dict[str, Any]) -> Command:
         return cls(**payload)
     except TypeError as exc:
         raise InvalidInput(f"malformed {kind} command: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class SetPace(Command):
+    """At most `pace` steps a second (None: as fast as it goes); `realtime`: the env's own rate."""
+
+    pace: float | None = None
+    realtime: bool = False
+    kind: ClassVar[str] = "SetPace"
+
+
+COMMAND_TYPES[SetPace.kind] = SetPace

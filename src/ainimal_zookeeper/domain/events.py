@@ -38,6 +38,7 @@ class Progress(Event):
     episode: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
     state: dict[str, Any] | None = None
+    pace: float | None = None  # the pace in force (steps a second), None: as fast as it goes
     # Who the instance waits for, e.g. "lockstep takeover by alice"; None when not waiting.
     waiting_for: str | None = None
     kind: ClassVar[str] = "Progress"
@@ -89,6 +90,7 @@ class CheckpointSaved(Event):
     episode: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
     size_bytes: int = 0
+    keep: int = 0  # a scheduled checkpoint: keep the newest `keep` scheduled ones (0: not scheduled)
     kind: ClassVar[str] = "CheckpointSaved"
 
 
@@ -113,10 +115,11 @@ class InstanceFailed(Event):
 
 @dataclass(frozen=True)
 class InstanceTerminated(Event):
-    """The worker stopped on request."""
+    """The worker stopped on request, or by itself with a `reason` (a budget was spent)."""
 
     step: int = 0
     episode: int = 0
+    reason: str | None = None
     kind: ClassVar[str] = "InstanceTerminated"
 
 
@@ -203,6 +206,20 @@ class MetricPoints(Event):
     kind: ClassVar[str] = "MetricPoints"
 
 
+@dataclass(frozen=True)
+class LogLines(Event):
+    """Output lines the worker captured since its last flush (a few times a second).
+
+    `lines`: ``{"time", "stream", "text"}`` each, stream one of stdout, stderr, log, traceback.
+    `seq` counts the worker's flushes from 1; `final` marks its last one (log streams end there).
+    """
+
+    seq: int = 0
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    final: bool = False
+    kind: ClassVar[str] = "LogLines"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -220,6 +237,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         InstanceFailed,
         InstanceTerminated,
         MetricPoints,
+        LogLines,
     )
 }
 

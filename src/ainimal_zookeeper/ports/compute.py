@@ -32,6 +32,13 @@ class WorkerSpec:
     train_slice_steps: int = 2048
     # Seconds a recording retries a chunk write before it ends as failed.
     recording_retry_seconds: float = 15.0
+    # Pacing and budgets (service/pacing.py checks them): most steps a second (None: flat out)
+    # or the env's realtime rate; stop_after {steps, episodes, seconds}; checkpoint_every
+    # {steps, seconds, keep}.
+    pace: float | None = None
+    realtime: bool = False
+    stop_after: dict[str, Any] | None = None
+    checkpoint_every: dict[str, Any] | None = None
     # Seconds after it was sent that a person's action (`Act`) is dropped rather than applied late.
     max_input_age_seconds: float = 1.0
 

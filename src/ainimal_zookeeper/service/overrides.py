@@ -206,6 +206,10 @@ class OverrideService:
         )
 
 
+#: The longest a takeover holds without renewal or input (an hour).
+MAX_HOLD_SECONDS = 3600.0
+
+
 def _check_request(
     target: str, mode: str, takeover: str | None, hold_seconds: float | None, timeout_seconds: float | None
 ) -> None:
@@ -218,8 +222,9 @@ def _check_request(
         raise InvalidInput(f"takeover must be one of {', '.join(TAKEOVERS)}, got {takeover!r}")
     if kind != "outputs" or mode != "set":
         raise InvalidInput(f"a takeover sets an output (outputs/<modality>, mode set), not {mode} {target!r}")
-    if hold_seconds is not None and not 0 < hold_seconds <= 3600:
-        raise InvalidInput(f"holdSeconds must be in (0, 3600], got {hold_seconds}")
+    if hold_seconds is not None and not 0 < hold_seconds <= MAX_HOLD_SECONDS:
+        # Bounded: a takeover is meant to end when its person goes, not to outlive them by days.
+        raise InvalidInput(f"holdSeconds must be above 0 and at most {MAX_HOLD_SECONDS:g}, got {hold_seconds}")
     if timeout_seconds is not None and not 0 < timeout_seconds <= 600:
         raise InvalidInput(f"timeoutSeconds must be in (0, 600], got {timeout_seconds}")
 

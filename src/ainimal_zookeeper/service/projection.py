@@ -14,8 +14,10 @@ from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.errors import NotFound
 from ainimal_zookeeper.ports.documents import DocumentStore
+from ainimal_zookeeper.service.instance_logs import store_lines
 from ainimal_zookeeper.service.metric_history import store_points
 from ainimal_zookeeper.service.notifier import Notifier
+from ainimal_zookeeper.service.pacing import prune_scheduled
 from ainimal_zookeeper.service.recordings import cut_short_recordings
 from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, OVERRIDES, RECORDINGS, REPLAYS, now_iso
 
@@ -34,6 +36,7 @@ class Projection:
         # per worker) is then written at most once per `progress_interval` per instance,
         # unless the status changed. Status changes, commands and checkpoints always go through.
         self.progress_interval = progress_interval
+        self._last_pace: dict[str, float | None] = {}
         self._last_progress: dict[str, tuple[float, str, str | None]] = {}
 
     def apply(self, event: ev.Event) -> None:
@@ -63,15 +66,22 @@ class Projection:
 
         self.documents.run_in_transaction(mark)
         self._last_progress.pop(instance_id, None)  # nothing kept per ended instance
+        self._last_pace.pop(instance_id, None)
         cut_short_recordings(self.documents, instance_id)
         self.notifier.notify()
 
     # one method per event kind
 
     def _on_Progress(self, event: ev.Progress) -> None:  # noqa: N802  # named after the event kind
-        if self._throttled(event):
+        # A changed pace is never throttled: setPace answers with the pace now in force.
+        pace_changed = self._last_pace.get(event.instance_id, event.pace) != event.pace
+        self._last_pace[event.instance_id] = event.pace
+        if self._throttled(event) and not pace_changed:
             return
-        self._update_live(event, {"state": event.state} if event.state is not None else {})
+        extra: dict[str, Any] = {"pace": event.pace, "stepsPerSecond": event.metrics.get("steps_per_second")}
+        if event.state is not None:
+            extra["state"] = event.state
+        self._update_live(event, extra)
 
     def _throttled(self, event: ev.Progress) -> bool:
         if self.progress_interval <= 0:
@@ -117,9 +127,14 @@ class Projection:
                 "blobKey": event.blob_key,
                 "instance": event.instance_id,
                 "model": instance.get("model"),
+                # A scheduled checkpoint (checkpointEvery): only the newest `keep` of these stay.
+                "scheduled": event.keep > 0,
+                "scheduledSeq": event.time if event.keep > 0 else None,
             },
         )
         self.documents.update(INSTANCES, event.instance_id, {"headCheckpoint": event.checkpoint_id})
+        if event.keep > 0:
+            prune_scheduled(self.documents, event.instance_id, event.keep)
 
     def _on_CheckpointRestored(self, event: ev.CheckpointRestored) -> None:  # noqa: N802
         self._update_unless_final(
@@ -169,7 +184,13 @@ class Projection:
 
     def _on_InstanceTerminated(self, event: ev.InstanceTerminated) -> None:  # noqa: N802
         self._update_unless_final(
-            event.instance_id, {**_ended(InstanceStatus.TERMINATED), "step": event.step, "episode": event.episode}
+            event.instance_id,
+            {
+                **_ended(InstanceStatus.TERMINATED),
+                "step": event.step,
+                "episode": event.episode,
+                **({"stopReason": event.reason} if event.reason else {}),
+            },
         )
 
     def _on_OverrideChanged(self, event: ev.OverrideChanged) -> None:  # noqa: N802
@@ -186,6 +207,9 @@ class Projection:
 
     def _on_MetricPoints(self, event: ev.MetricPoints) -> None:  # noqa: N802
         store_points(self.documents, event)  # metric history: service/metric_history.py
+
+    def _on_LogLines(self, event: ev.LogLines) -> None:  # noqa: N802
+        store_lines(self.documents, event)  # instance logs: service/instance_logs.py
 
     # helpers
 

@@ -21,6 +21,7 @@ from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain.instance import ACTIVE_STATUSES, InstanceStatus, RunMode, parse_mode, require_controllable
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports import BlobStore, CommandBus, ComputeProvider, DocumentStore, EventBus, WorkerSpec
+from ainimal_zookeeper.service import pacing
 from ainimal_zookeeper.service.authorization import Authorizer, Resource, Viewer, authorize, instance_resource
 from ainimal_zookeeper.service.event_stream import EventFanout
 from ainimal_zookeeper.service.limits import Limits, check_limits
@@ -57,6 +58,11 @@ class LaunchRequest:
     mode: str = "INFER"
     checkpoint: str | None = None
     seed: int | None = None
+    # Pacing and budgets (service/pacing.py validates them).
+    pace: float | None = None
+    realtime: bool = False
+    stop_after: dict[str, Any] | None = None
+    checkpoint_every: dict[str, Any] | None = None
 
 
 class Zookeeper:
@@ -94,6 +100,7 @@ class Zookeeper:
         self.worker_settings = dict(worker_settings or {})  # more WorkerSpec fields, from the config
         self.event_fanout = event_fanout or EventFanout()
         self.blobs = blobs
+        self.events = events  # live logs subscribe to it (service/instance_logs.py)
         self.telemetry = TelemetryService(
             self, TelemetryHub(commands, events, telemetry_lease_seconds) if events is not None else None
         )
@@ -196,6 +203,9 @@ class Zookeeper:
         )
         mode = parse_mode(request.mode)
         _require_mode(plan.model, mode)
+        pace, realtime = pacing.validate_pace(request.pace, request.realtime)
+        stop_after = pacing.validate_budget(request.stop_after)
+        checkpoint_every = pacing.validate_schedule(request.checkpoint_every)
         checkpoint = self._launch_checkpoint(viewer, request.checkpoint, plan.model.name)
         instance_id = uuid.uuid4().hex[:12]
         seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**31)
@@ -219,6 +229,9 @@ class Zookeeper:
             "parentCheckpoint": checkpoint["id"] if checkpoint else None,
             "headCheckpoint": checkpoint["id"] if checkpoint else None,
             "error": None,
+            "pace": pace,
+            "stopAfter": stop_after,
+            "checkpointEvery": checkpoint_every,
         }
 
         def reserve(store: DocumentStore) -> None:
@@ -238,6 +251,10 @@ class Zookeeper:
             checkpoint_id=checkpoint["id"] if checkpoint else None,
             checkpoint_blob_key=checkpoint["blobKey"] if checkpoint else None,
             torch_threads=self.torch_threads,
+            pace=pace,
+            realtime=realtime,
+            stop_after=stop_after,
+            checkpoint_every=checkpoint_every,
             **self.worker_settings,
         )
         try:
@@ -277,6 +294,13 @@ class Zookeeper:
         if doc["status"] == InstanceStatus.PAUSED.value:
             return doc
         self.send_and_wait(cmd.Pause(instance_id), self.timeouts.command)
+        return self.get(instance_id)
+
+    def set_pace(self, viewer: Viewer, instance_id: str, pace: Any, realtime: Any) -> dict[str, Any]:
+        """At most `pace` steps a second (None: as fast as it goes), or the env's realtime rate."""
+        value, realtime = pacing.validate_pace(pace, realtime)
+        self.controllable(viewer, instance_id, "control", "pace")
+        self.send_and_wait(cmd.SetPace(instance_id, pace=value, realtime=realtime), self.timeouts.command)
         return self.get(instance_id)
 
     def resume(self, viewer: Viewer, instance_id: str) -> dict[str, Any]:

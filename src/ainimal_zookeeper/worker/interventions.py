@@ -270,3 +270,8 @@ class Interventions:
         if now >= takeover.lease_until:  # its person went: the lease, renewed by each action, ran out
             return None
         return takeover.latest
+
+    @property
+    def takeover_active(self) -> bool:
+        """Whether a person's takeover (realtime or lockstep) is in force: pacing then runs at realtime."""
+        return bool(self._takeovers)

@@ -43,12 +43,14 @@ from ainimal_zookeeper.ports.compute import WorkerSpec
 from ainimal_zookeeper.recordings import ChunkEncoder
 from ainimal_zookeeper.sdk.timestep import Timestep
 from ainimal_zookeeper.worker import harness_state
+from ainimal_zookeeper.worker.budgets import Budgets, CheckpointSchedule, Saved
 from ainimal_zookeeper.worker.checkpoint_files import MODEL_DIR, fetch_checkpoint, store_checkpoint
 from ainimal_zookeeper.worker.frames import encode_frame, render_rgb
 from ainimal_zookeeper.worker.interventions import Interventions
 from ainimal_zookeeper.worker.introspection import describe_agent
 from ainimal_zookeeper.worker.metric_points import MetricPointsCollector
 from ainimal_zookeeper.worker.observers import ObserverLeases
+from ainimal_zookeeper.worker.pacing import Pacer, RateMeter, realtime_pace
 from ainimal_zookeeper.worker.recorder import Recorder
 from ainimal_zookeeper.worker.replay import ReplayRun
 from ainimal_zookeeper.worker.step_columns import StepColumns
@@ -99,7 +101,13 @@ class WorkerRuntime:
         self._terminated = False
         self._next_poll = 0.0
         self._next_progress = 0.0
-        self._rate_mark = (time.monotonic(), 0)
+        self._rate = RateMeter()
+        # Pacing, budgets and the checkpoint schedule (worker/pacing.py, worker/budgets.py);
+        # set up for real once the instance is built (a checkpoint may move its step count).
+        self._pacer = Pacer()
+        self._budgets = Budgets(None, 0, 0)
+        self._schedule = CheckpointSchedule(None, 0)
+        self._stop_reason: str | None = None
         # While a recording runs, each episode starts from a seed drawn here, so the recording can
         # name it (closed-loop replay); otherwise resets are unseeded, since reseeding an env
         # builds a new generator (tens of microseconds, a share of a cheap agent's episode).
@@ -132,7 +140,11 @@ class WorkerRuntime:
         except Exception as exc:  # noqa: BLE001
             return self._fail(f"worker error: {_describe(exc)}", exc)
         self.metric_points.flush(final=True)
-        self.outbox.publish(ev.InstanceTerminated(self.spec.instance_id, step=self.step_count, episode=self.episode))
+        self.outbox.publish(
+            ev.InstanceTerminated(
+                self.spec.instance_id, step=self.step_count, episode=self.episode, reason=self._stop_reason
+            )
+        )
         return 0
 
     # building
@@ -154,6 +166,7 @@ class WorkerRuntime:
             self._restore(self.spec.checkpoint_blob_key)
         description = describe_agent(self.agent, self.env, self.observation)
         self._setup_instruments(description)
+        self._setup_pacing()
         self.outbox.publish(
             ev.WorkerStarted(
                 self.spec.instance_id,
@@ -183,6 +196,13 @@ class WorkerRuntime:
             max_input_age_seconds=self.spec.max_input_age_seconds,
         )
 
+    def _setup_pacing(self) -> None:
+        spec = self.spec
+        self._pacer.configure(realtime_pace(self.env))
+        self._pacer.choose(spec.pace, spec.realtime)
+        self._budgets = Budgets(spec.stop_after, self.step_count, self.episode)
+        self._schedule = CheckpointSchedule(spec.checkpoint_every, self.step_count)
+
     @staticmethod
     def _seed(seed: int) -> None:
         random.seed(seed)
@@ -199,13 +219,16 @@ class WorkerRuntime:
             if self._replay is not None:
                 self._advance_replay()
             elif self.status is InstanceStatus.RUNNING and self.mode.acts and self.env is not None:
-                if self._instrumented:
+                if self._pacer.update(self.interventions.takeover_active) is not None:
+                    self._run_paced_step(clock)
+                elif self._instrumented:
                     self._run_instrumented_steps(clock)
                 else:
                     self._run_steps(clock)
                     if (self._one_shots or self._leases.due(clock())) and self._stepping:
                         self._instrumented_step(clock(), sample=True)
             else:
+                self._pacer.rest()  # no burst to catch up when it steps again
                 self._poll(IDLE_POLL_SECONDS)
         self._finish_recording("complete", None)
 
@@ -229,6 +252,7 @@ class WorkerRuntime:
         forward, env_step, learns = self.agent.forward, self.env.step, self.mode.learns
         record = self._recorder.buffer.add if self._recorder is not None else None
         record_state = self._record_state
+        step_limit = self._budgets.step_limit
         while True:
             observation = self.observation
             try:
@@ -267,7 +291,7 @@ class WorkerRuntime:
             self.observation = next_obs
             if ended:
                 self._end_episode()
-            if clock() >= self._next_poll:
+            if clock() >= self._next_poll or self.step_count >= step_limit:
                 self._poll(0.0)
                 return
 
@@ -278,9 +302,21 @@ class WorkerRuntime:
             self._instrumented_step(now, sample=bool(self._one_shots) or self._leases.due(now))
             if not self._stepping or not self._instrumented:
                 return
-            if clock() >= self._next_poll:
+            if clock() >= self._next_poll or self.step_count >= self._budgets.step_limit:
                 self._poll(0.0)
                 return
+
+    def _run_paced_step(self, clock: Any) -> None:
+        """One step when its deadline comes; until then the worker sleeps in the command inbox."""
+        now = clock()
+        wait = self._pacer.wait(now)
+        if wait > 0:
+            self._poll(wait)  # returns early when a command comes, so commands apply at once
+            return
+        self._pacer.started(now)
+        self._instrumented_step(now, sample=bool(self._one_shots) or self._leases.due(now))
+        if clock() >= self._next_poll or self.step_count >= self._budgets.step_limit:
+            self._poll(0.0)
 
     def _instrumented_step(self, now: float, sample: bool) -> None:
         """One step with everything that watches or steers it; the lean loop's slow twin."""
@@ -474,6 +510,8 @@ class WorkerRuntime:
             self._train()
         self._trajectory = []
         self._episode_return, self._episode_length = 0.0, 0
+        if self.episode >= self._budgets.episode_limit:
+            self._next_poll = 0.0  # the loop polls after this step, and the budget ends the run
         self._episode_seed = int(self._seed_rng.integers(2**31)) if self._recorder is not None else None
         try:
             self.observation, _ = self.env.reset(seed=self._episode_seed)
@@ -508,14 +546,38 @@ class WorkerRuntime:
         if time.monotonic() >= self._next_progress:
             self._leases.expire(time.monotonic())
             self._publish_progress()
+        self._keep_schedule()
+
+    def _keep_schedule(self) -> None:
+        """Budgets and scheduled checkpoints, looked at each poll (a few compares when there are none)."""
+        if self._replay is not None or self._terminated:
+            return
+        reason = self._budgets.spent(self.step_count, self.episode)
+        if reason is not None:
+            log.info("instance %s stops: %s", self.spec.instance_id, reason)
+            self._stop_reason = reason
+            self.status = InstanceStatus.STOPPING
+            self._terminated = True
+            return
+        due = self._schedule.due(self.step_count) if self._schedule.active else None
+        if due is not None:
+            self._save_scheduled(due)
+
+    def _save_scheduled(self, due: Saved) -> None:
+        command = cmd.SaveCheckpoint(self.spec.instance_id, checkpoint_id=cmd.new_id()[:16], tag=due.tag)
+        try:
+            self._save(command, keep=due.keep)
+        except Exception as exc:  # noqa: BLE001  # a failed save must not stop the run; the next one may work
+            log.warning("scheduled checkpoint %s failed: %s", due.tag, _describe(exc))
 
     def _publish_progress(self) -> None:
         now = time.monotonic()
         self._next_progress = now + PROGRESS_EVERY_SECONDS
-        mark_time, mark_steps = self._rate_mark
-        if now > mark_time:
-            self.metrics["steps_per_second"] = (self.step_count - mark_steps) / (now - mark_time)
-        self._rate_mark = (now, self.step_count)
+        rate = self._rate.mark(now, self.step_count)
+        if rate is not None:
+            self.metrics["steps_per_second"] = rate
+        if self._pacer.steps:
+            self.metrics.update(steps_due=self._pacer.due, steps_late=self._pacer.late)
         self.metrics["episodes"] = self.episode
         if self.interventions.dropped_inputs:
             self.metrics["dropped_inputs"] = self.interventions.dropped_inputs
@@ -529,6 +591,7 @@ class WorkerRuntime:
                 episode=self.episode,
                 metrics=dict(self.metrics),
                 state=_safe_state(self.agent),
+                pace=self._pacer.pace,
                 waiting_for=self.interventions.waiting_for() if self._stepping else None,
             )
         )
@@ -618,6 +681,10 @@ class WorkerRuntime:
             self._finish_recording("complete", None)
         elif isinstance(command, cmd.Replay):
             self._start_replay(command)
+        elif isinstance(command, cmd.SetPace):
+            self._pacer.choose(command.pace, command.realtime)
+            self._pacer.update(self.interventions.takeover_active)
+            self._publish_progress()  # before the confirmation: setPace answers with the pace in force
         elif isinstance(command, cmd.RestoreCheckpoint):
             self._restore(command.blob_key)
             self.head_checkpoint = command.checkpoint_id
@@ -744,7 +811,7 @@ class WorkerRuntime:
         self.mode = mode
         self.agent.mode = mode.value
 
-    def _save(self, command: cmd.SaveCheckpoint) -> None:
+    def _save(self, command: cmd.SaveCheckpoint, keep: int = 0) -> None:
         scratch = Path(tempfile.mkdtemp(prefix="zk-ckpt-"))
         try:
             folder = scratch / "content"
@@ -765,6 +832,7 @@ class WorkerRuntime:
                 episode=self.episode,
                 metrics=dict(self.metrics),
                 size_bytes=size,
+                keep=keep,
             )
         )
         self.head_checkpoint = command.checkpoint_id
@@ -796,13 +864,16 @@ class WorkerRuntime:
             self.telemetry.weights_changed()
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+        old_step, old_episode = self.step_count, self.episode
         self.step_count, self.episode = harness["step"], harness["episode"]
+        self._budgets.moved(old_step, self.step_count, old_episode, self.episode)
+        self._schedule.moved(harness["step"])
         self.metrics = dict(harness.get("metrics", {}))
         self._returns = deque(harness.get("returns", []), maxlen=RETURN_WINDOW)
         self._episode_return = harness.get("episode_return", 0.0)
         self._episode_length = harness.get("episode_length", 0)
         self._trajectory = []
-        self._rate_mark = (time.monotonic(), self.step_count)
+        self._rate.reset()
         harness_state.restore_rng(harness["rng"])
         if "seed_rng" in harness:
             self._seed_rng.bit_generator.state = harness["seed_rng"]
@@ -824,8 +895,12 @@ class WorkerRuntime:
 
     def _fail(self, message: str, exc: BaseException | None) -> int:
         if exc is not None:
-            log.error(
-                "instance %s failed: %s\n%s", self.spec.instance_id, message, "".join(traceback.format_exception(exc))
+            log.error(  # a "traceback" line in the instance's logs (worker/log_capture.py)
+                "instance %s failed: %s\n%s",
+                self.spec.instance_id,
+                message,
+                "".join(traceback.format_exception(exc)),
+                extra={"log_stream": "traceback"},
             )
         try:
             self._finish_recording("failed", message)

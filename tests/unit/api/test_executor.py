@@ -23,13 +23,23 @@ SCHEMA.query_type.fields["boom"].resolve = _raise(RuntimeError("secret internals
 SCHEMA.query_type.fields["missing"].resolve = _raise(NotFound("unknown thing 'x'"))
 
 
-def test_the_same_query_text_is_parsed_and_validated_once():
-    cache = DocumentCache(SCHEMA, size=2)
+def test_the_same_query_text_is_parsed_and_validated_once_and_the_cache_is_bounded_by_bytes():
+    first_cost = len('{ hello(name: "a") }') * 2 + 8 * 600  # 8 tokens
+    cache = DocumentCache(SCHEMA, max_bytes=first_cost * 2)
     first = cache.prepare('{ hello(name: "a") }')
     assert cache.prepare('{ hello(name: "a") }') is first
-    cache.prepare("{ boom }")
-    cache.prepare("{ missing }")
+    cache.prepare('{ hello(name: "b") }')
+    cache.prepare('{ hello(name: "c") }')
     assert cache.prepare('{ hello(name: "a") }') is not first  # evicted: the cache is bounded
+    assert cache.size_bytes <= cache.max_bytes
+
+
+def test_refused_documents_are_never_cached():
+    cache = DocumentCache(SCHEMA)
+    for n in range(50):
+        assert cache.prepare(f"{{ nope{n} }}").document is None
+    cache.prepare("{ hello(")
+    assert len(cache) == 0 and cache.size_bytes == 0
 
 
 def test_variables_reach_resolvers_and_data_comes_back():

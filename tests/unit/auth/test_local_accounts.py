@@ -113,6 +113,29 @@ class TestSigningIn:
         with pytest.raises(LoginRateLimited):
             local.login("bob", PASSWORD, "192.0.2.1")
 
+    def test_a_fullwidth_spelling_of_a_locked_account_is_locked_too(self, make):
+        local = make(limiter=LoginLimiter(per_account=2, per_address=50))
+        local.create_account("victim", PASSWORD, creator=ADMIN)
+        for _ in range(2):
+            with pytest.raises(Unauthenticated):
+                local.login("victim", "wrong password!!", "192.0.2.1")
+        for spelling in ("\uff56\uff49\uff43\uff54\uff49\uff4d", "VICTIM", " Victim"):
+            with pytest.raises(LoginRateLimited):
+                local.login(spelling, PASSWORD, "192.0.2.2")
+
+    def test_a_fullwidth_spelling_is_the_same_account_for_sign_in_and_sign_up(self, make):
+        local = make()
+        local.create_account("\uff56\uff49\uff43\uff54\uff49\uff4d", PASSWORD, creator=ADMIN)
+        assert local.login("Victim", PASSWORD).viewer.username == "victim"
+        with pytest.raises(Conflict, match="taken"):
+            local.create_account("VICTIM", PASSWORD, creator=ADMIN)
+
+    def test_right_passwords_do_not_use_up_the_address_limit(self, make):
+        local = make(limiter=LoginLimiter(per_account=2, per_address=2))
+        local.create_account("bob", PASSWORD, creator=ADMIN)
+        for _ in range(5):
+            local.login("bob", PASSWORD, "192.0.2.1")
+
     def test_a_disabled_account_cannot_sign_in(self, make, accounts):
         local = make()
         local.create_account("bob", PASSWORD, creator=ADMIN)

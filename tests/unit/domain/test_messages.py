@@ -64,3 +64,27 @@ def test_ended_instances_refuse_commands_with_a_hint():
     require_controllable("a", InstanceStatus.RUNNING, "pause")
     with pytest.raises(Conflict, match="FAILED.*restore its last checkpoint"):
         require_controllable("a", InstanceStatus.FAILED, "pause")
+
+
+def test_log_lines_round_trip_through_the_wire_format():
+    lines = [{"time": 1.5, "stream": "stdout", "text": "hello"}, {"time": 2.0, "stream": "traceback", "text": "T\nE"}]
+    event = ev.LogLines("i1", seq=3, lines=lines, final=True)
+    back = ev.event_from_dict(wire.loads(wire.dumps(event.to_dict())))
+    assert back == event
+    assert ev.EVENT_TYPES["LogLines"] is ev.LogLines
+
+
+@pytest.mark.parametrize(
+    "command", [cmd.SetPace("i", pace=20.0), cmd.SetPace("i", realtime=True), cmd.SetPace("i", pace=None)]
+)
+def test_set_pace_round_trips_through_the_wire_format(command):
+    assert cmd.command_from_dict(wire.loads(wire.dumps(command.to_dict()))) == command
+
+
+def test_pacing_and_budget_fields_of_events_round_trip():
+    for event in (
+        ev.Progress("i", step=3, pace=20.0),
+        ev.InstanceTerminated("i", step=5, reason="budget: 5 steps"),
+        ev.CheckpointSaved("i", checkpoint_id="c", tag="scheduled@5", keep=3),
+    ):
+        assert ev.event_from_dict(wire.loads(wire.dumps(event.to_dict()))) == event

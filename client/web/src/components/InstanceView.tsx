@@ -3,11 +3,13 @@
  * controls, takeover, and (for those who may look inside) network, checkpoints, recordings.
  */
 
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { useApp } from "../context";
 import { availableControls, FINAL } from "../lib/controls";
 import { num, when } from "../lib/format";
-import { usePolledQuery, useSubscription } from "../lib/live";
+import { HISTORY_POINTS, historyPoints, METRIC_HISTORY, type MetricSeries } from "../lib/history";
+import { useLiveStream, usePolledQuery } from "../lib/live";
+import { expectedInterval, type HealthState } from "../lib/streamhealth";
 import { actionTarget } from "../lib/modalities";
 import { isSignedIn } from "../lib/permissions";
 import { type Frame, Histories, TelemetryFeed, useFeed } from "../lib/telemetry";
@@ -15,8 +17,9 @@ import { CLEAR_OVERRIDE, INSTANCE_EVENTS, type InstanceDetail, instanceQuery, TE
 import { href } from "../lib/router";
 import { drawLines, LiveCanvas } from "./charts";
 import { Checkpoints } from "./Checkpoints";
-import { ErrorNote, LiveBadge, Section, StatusBadge, useAction } from "./common";
-import { ControlBar } from "./ControlBar";
+import { ErrorNote, HealthBadge, Section, StatusBadge, useAction } from "./common";
+import { ControlBar, PaceControl } from "./ControlBar";
+import { FailureTraceback, Logs, useHasLogs } from "./Logs";
 import { FrameCanvas } from "./FrameCanvas";
 import { episodeReturn } from "./Instances";
 import { ModalityPanel } from "./ModalityView";
@@ -25,14 +28,17 @@ import { Recordings } from "./Recordings";
 import { Takeover } from "./Takeover";
 
 const RATES = [10, 30, 60];
-const TABS = ["network", "checkpoints", "recordings", "details"] as const;
+const TABS = ["network", "checkpoints", "recordings", "logs", "details"] as const;
+/** Charts drawn in their own sections; every other scalar gets a small chart of its own. */
+const MAIN_SERIES = ["reward", "episode_return", "mean_return", "loss"];
 
 export function InstanceView({ id, tab }: { id: string; tab: string | null }) {
   const { api, schema, viewer } = useApp();
   const query = useMemo(() => instanceQuery(schema), [schema]);
   const { data, error, refresh } = usePolledQuery<{ instance: InstanceDetail | null }>(api, query, { id }, 3000);
   const instance = data?.instance ?? null;
-  const events = useSubscription(api, INSTANCE_EVENTS, { id }, refresh);
+  const ended = !!data?.instance && FINAL.includes(data.instance.status);
+  const events = useLiveStream(api, INSTANCE_EVENTS, { id }, refresh, { expectedIntervalMs: null, ended }, { onResume: refresh });
   if (error && !instance) return <ErrorNote error={error} />;
   if (!data) return <p class="muted">Loading…</p>;
   if (!instance) {
@@ -55,7 +61,7 @@ function Live({
   instance: InstanceDetail;
   tab: string | null;
   refresh: () => void;
-  events: ReturnType<typeof useSubscription>;
+  events: HealthState;
   signedIn: boolean;
 }) {
   const { api, schema, viewer } = useApp();
@@ -64,30 +70,41 @@ function Live({
   const [rate, setRate] = useState(30);
   const feed = useMemo(() => new TelemetryFeed(), [instance.id]);
   const histories = useMemo(() => new Histories(feed), [feed]);
+  useMetricHistory(instance.id, histories, feed);
   const deep = useMemo(() => new TelemetryFeed(), [instance.id]);
   const layers = instance.architecture?.layers ?? [];
+  const hasLogs = useHasLogs();
   const [watched, setWatched] = useState<string[]>(() => defaultWatched(layers));
   // Only the sections this AInimal has: no network view without layers, no checkpoints if it cannot save.
   const tabs = TABS.filter(
     (t) =>
       (t !== "network" || layers.length > 0) &&
+      (t !== "logs" || hasLogs.query) &&
       (t !== "checkpoints" || instance.model.checkpointable || (instance.checkpoints ?? []).length > 0),
   );
   const activeTab = tabs.find((t) => t === tab) ?? (controls.inspect ? tabs[0] : null);
 
   const streams = ["inputs", "outputs", "reward", "metrics", "frame", ...(controls.inspect ? ["state"] : [])];
-  const live = useSubscription<{ telemetry: Frame }>(
+  const live = useLiveStream<{ telemetry: Frame }>(
     api,
     ended ? null : TELEMETRY,
     { id: instance.id, streams, maxHz: rate },
     (d) => feed.push(d.telemetry),
+    {
+      expectedIntervalMs: expectedInterval(rate, instance.pace, instance.stepsPerSecond),
+      paused: instance.status === "PAUSED",
+      waitingFor: instance.waitingFor ?? null,
+      ended,
+    },
+    { onGap: () => histories.gap() },
   );
   const deepStreams = controls.inspect && activeTab === "network" ? networkStreams(layers, watched) : [];
-  useSubscription<{ telemetry: Frame }>(
+  useLiveStream<{ telemetry: Frame }>(
     api,
     ended || deepStreams.length === 0 ? null : TELEMETRY,
     { id: instance.id, streams: deepStreams, maxHz: 4 },
     (d) => deep.push(d.telemetry),
+    { expectedIntervalMs: null },
   );
 
   const outputs = instance.architecture?.outputModalities ?? instance.environment?.actionModalities ?? null;
@@ -106,17 +123,16 @@ function Live({
           <p class="muted small">
             <code>{instance.id}</code> · {instance.mode.toLowerCase()} · {instance.owner ? `${instance.owner} · ` : ""}started {when(instance.createdAt)}
             {instance.public ? " · public" : ""}
-            {ended ? null : (
-              <>
-                {" · "}
-                <LiveBadge status={live ?? events} />
-              </>
-            )}
+            {" · "}
+            <HealthBadge state={ended ? { health: "ended" } : live.health === "ended" ? events : live} />
+            {instance.stopReason ? <span data-testid="stop-reason"> · {instance.stopReason}</span> : null}
           </p>
         </div>
         <ControlBar id={instance.id} mode={instance.mode} isPublic={!!instance.public} controls={controls} onChanged={refresh} />
       </div>
       <ErrorNote error={instance.error} />
+      {instance.status === "FAILED" && controls.inspect && hasLogs.query ? <FailureTraceback id={instance.id} /> : null}
+      <PaceControl id={instance.id} pace={instance.pace} stepsPerSecond={instance.stepsPerSecond} mayChange={controls.pace} onChanged={refresh} />
       <Stats instance={instance} feed={feed} />
       <div class="live-grid">
         <div class="stage">
@@ -167,6 +183,7 @@ function Live({
             <LiveCanvas feed={feed} label="loss" height={120} draw={drawLines([{ name: "loss", series: histories.get("loss") }])} />
           </Section>
         ) : null}
+        <OtherCharts feed={feed} histories={histories} />
       </div>
       {controls.inspect ? (
         <>
@@ -198,6 +215,7 @@ function Live({
               onChanged={refresh}
             />
           ) : null}
+          {activeTab === "logs" ? <Logs id={instance.id} ended={ended} /> : null}
           {activeTab === "details" ? <Details instance={instance} feed={feed} mayClear={controls.override} onChanged={refresh} /> : null}
         </>
       ) : null}
@@ -273,5 +291,46 @@ function Details({ instance, feed, mayClear, onChanged }: { instance: InstanceDe
         step {num(instance.step)} · episode {num(instance.episode)}
       </p>
     </div>
+  );
+}
+
+/**
+ * Fill the charts from `metricHistory` when the view opens (so a reload keeps them), then the
+ * live frames extend them. Without the query on the server, charts start empty as before.
+ */
+function useMetricHistory(id: string, histories: Histories, feed: TelemetryFeed): void {
+  const { api, schema } = useApp();
+  const has = !!schema.query("metricHistory");
+  useEffect(() => {
+    if (!has) return undefined;
+    let alive = true;
+    api
+      .request<{ metricHistory: MetricSeries[] }>(METRIC_HISTORY, { ids: [id], maxPoints: HISTORY_POINTS })
+      .then((data) => {
+        if (!alive) return;
+        histories.load(data.metricHistory.filter((s) => s.instance === id).map((s) => ({ name: s.name, points: historyPoints(s) })));
+        feed.touch();
+      })
+      .catch(() => undefined); // live data still comes; the charts just start empty
+    return () => {
+      alive = false;
+    };
+  }, [api, id, has, histories, feed]);
+}
+
+/** A small chart for each other scalar: custom ones the AInimal logs, steps/s, ... */
+function OtherCharts({ feed, histories }: { feed: TelemetryFeed; histories: Histories }) {
+  useFeed(feed, 1);
+  const names = histories.others(MAIN_SERIES);
+  return (
+    <>
+      {names.map((name) => (
+        <Section key={name} title={name.replace(/_/g, " ")}>
+          <div data-testid={`chart-${name}`}>
+            <LiveCanvas feed={feed} label={name} height={90} draw={drawLines([{ name, series: histories.get(name) }])} />
+          </div>
+        </Section>
+      ))}
+    </>
   );
 }

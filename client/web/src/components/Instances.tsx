@@ -1,12 +1,14 @@
 /** Instances: status, mode, step and episode return of each, kept live. */
 
 import { useApp } from "../context";
+import { availableControls } from "../lib/controls";
 import { num, when } from "../lib/format";
-import { usePolledQuery, useSubscription } from "../lib/live";
-import { can } from "../lib/permissions";
+import { useLiveStream, usePolledQuery } from "../lib/live";
+import { can, isSignedIn } from "../lib/permissions";
 import { INSTANCE_EVENTS, type InstanceSummary, instancesQuery } from "../lib/queries";
 import { href } from "../lib/router";
-import { ErrorNote, LiveBadge, StatusBadge } from "./common";
+import { ErrorNote, HealthBadge, StatusBadge } from "./common";
+import { EmergencyStopButton, useHasEmergencyStop } from "./EmergencyStop";
 
 export function episodeReturn(metrics: Record<string, unknown> | null): unknown {
   return metrics?.episode_return ?? metrics?.mean_return ?? null;
@@ -15,7 +17,8 @@ export function episodeReturn(metrics: Record<string, unknown> | null): unknown 
 export function Instances() {
   const { api, schema, viewer } = useApp();
   const { data, error, refresh } = usePolledQuery<{ instances: InstanceSummary[] }>(api, instancesQuery(schema), {}, 2000);
-  const live = useSubscription(api, INSTANCE_EVENTS, { id: null }, refresh);
+  // Events carry news only when something happens: never "stalled", but reconnected when dropped.
+  const live = useLiveStream(api, INSTANCE_EVENTS, { id: null }, refresh, { expectedIntervalMs: null }, { onResume: refresh });
   const instances = data?.instances ?? [];
   const active = instances.filter((i) => !["TERMINATED", "FAILED"].includes(i.status));
   const ended = instances.filter((i) => ["TERMINATED", "FAILED"].includes(i.status));
@@ -23,13 +26,20 @@ export function Instances() {
     <div>
       <div class="row spread">
         <h1>
-          Instances <LiveBadge status={live} />
+          Instances <HealthBadge state={live} />
         </h1>
-        {can(viewer.permissions, "launch") ? (
-          <a class="button primary" href={href({ name: "catalog" })}>
-            Launch…
-          </a>
-        ) : null}
+        <div class="row">
+          {schema.query("metricHistory") && instances.length > 1 ? (
+            <a class="button" href={href({ name: "compare", ids: [] })}>
+              Compare runs
+            </a>
+          ) : null}
+          {can(viewer.permissions, "launch") ? (
+            <a class="button primary" href={href({ name: "catalog" })}>
+              Launch…
+            </a>
+          ) : null}
+        </div>
       </div>
       <ErrorNote error={error} />
       {data && instances.length === 0 ? (
@@ -37,19 +47,27 @@ export function Instances() {
           No instances {can(viewer.permissions, "launch") ? "yet: launch one from the catalog." : "you may watch right now."}
         </p>
       ) : null}
-      <InstanceTable instances={active} />
+      <InstanceTable instances={active} onChanged={refresh} />
       {ended.length > 0 ? (
         <details>
           <summary>{ended.length} ended</summary>
-          <InstanceTable instances={ended} />
+          <InstanceTable instances={ended} onChanged={refresh} />
         </details>
       ) : null}
     </div>
   );
 }
 
-function InstanceTable({ instances }: { instances: InstanceSummary[] }) {
+function InstanceTable({ instances, onChanged }: { instances: InstanceSummary[]; onChanged: () => void }) {
+  const { schema, viewer } = useApp();
+  const hasStop = useHasEmergencyStop();
   if (instances.length === 0) return null;
+  const mayStop = (i: InstanceSummary) =>
+    hasStop &&
+    availableControls({ ...i, environment: null, model: { ...i.model, trainable: false, checkpointable: false } }, viewer.permissions, {
+      signedIn: isSignedIn(viewer),
+      hasSetPublic: !!schema.mutation("setPublic"),
+    }).emergencyStop;
   return (
     <div class="table-wrap">
       <table class="instances">
@@ -64,6 +82,7 @@ function InstanceTable({ instances }: { instances: InstanceSummary[] }) {
             <th class="num">Return</th>
             <th>Owner</th>
             <th>Started</th>
+            {hasStop ? <th /> : null}
           </tr>
         </thead>
         <tbody>
@@ -77,6 +96,17 @@ function InstanceTable({ instances }: { instances: InstanceSummary[] }) {
               <td>{i.environment?.name ?? "–"}</td>
               <td>
                 <StatusBadge status={i.status} />
+                {i.waitingFor ? (
+                  <span class="badge warn" data-testid="waiting-for" title="this instance waits for a person">
+                    waiting for {i.waitingFor}
+                  </span>
+                ) : null}
+                {i.stopReason && ["TERMINATED", "FAILED"].includes(i.status) ? (
+                  <span class="muted small" data-testid="stop-reason">
+                    {" "}
+                    {i.stopReason}
+                  </span>
+                ) : null}
               </td>
               <td>{i.mode.toLowerCase()}</td>
               <td class="num">{num(i.step)}</td>
@@ -84,6 +114,7 @@ function InstanceTable({ instances }: { instances: InstanceSummary[] }) {
               <td class="num">{num(episodeReturn(i.metrics))}</td>
               <td>{i.owner ?? "–"}</td>
               <td>{when(i.createdAt)}</td>
+              {hasStop ? <td>{mayStop(i) ? <EmergencyStopButton id={i.id} onStopped={onChanged} compact /> : null}</td> : null}
             </tr>
           ))}
         </tbody>

@@ -5,6 +5,7 @@ import { useApp } from "../context";
 import { collect, type FormField, formField, initialRaw, parseRaw, type RawValue } from "../lib/params";
 import { can, type Permissions } from "../lib/permissions";
 import { type EnvSpec, LAUNCH, type ModelSpec, type RunMode } from "../lib/queries";
+import { EMPTY_PLAN, type RunPlanRaw, runPlan } from "../lib/runplan";
 import { navigate } from "../lib/router";
 import { useCatalog } from "./Catalog";
 import { ErrorNote, useAction } from "./common";
@@ -116,7 +117,8 @@ export function LaunchForm({
   initialEnvironment: string | null;
   checkpoint: string | null;
 }) {
-  const { api, viewer, notify } = useApp();
+  const { api, schema, viewer, notify } = useApp();
+  const [plan, setPlan] = useState<RunPlanRaw>(EMPTY_PLAN);
   const [modelName, setModelName] = useState(initialModel);
   const [envName, setEnvName] = useState<string | null>(initialEnvironment);
   const model = models.find((m) => m.name === modelName) ?? models[0]!;
@@ -135,7 +137,8 @@ export function LaunchForm({
     const e = collect(envFields, envRaw);
     const seedText = seed.trim();
     const seedProblem = seedText && !/^\d+$/.test(seedText) ? ["seed expects a whole number ≥ 0"] : [];
-    const all = [...Object.values(m.errors), ...Object.values(e.errors), ...seedProblem];
+    const planned = runPlan(plan, model.checkpointable);
+    const all = [...Object.values(m.errors), ...Object.values(e.errors), ...seedProblem, ...Object.values(planned.errors)];
     setProblems(all);
     if (all.length > 0) return;
     const input: Record<string, unknown> = { model: model.name, mode, parameters: m.values };
@@ -145,6 +148,7 @@ export function LaunchForm({
     }
     if (checkpoint) input.checkpoint = checkpoint;
     if (seedText) input.seed = Number(seedText);
+    Object.assign(input, planned.plan);
     const data = await api.request<{ launch: { id: string } }>(LAUNCH, { input });
     notify(`Launched ${model.name}${env ? ` on ${env.name}` : ""}`);
     navigate({ name: "instance", id: data.launch.id, tab: null });
@@ -236,6 +240,12 @@ export function LaunchForm({
         raws={envRaw}
         onChange={(name, raw) => setEnvRaw((r) => ({ ...r, [name]: raw }))}
       />
+      <RunPlanFields
+        raw={plan}
+        onChange={(next) => setPlan(next)}
+        has={(f) => schema.hasInput("LaunchInput", f)}
+        checkpointable={model.checkpointable}
+      />
       {problems.length > 0 ? (
         <ul class="error" role="alert">
           {problems.map((p) => (
@@ -259,3 +269,76 @@ export const MODE_LABELS: Record<RunMode, string> = {
   BOTH: "train and act",
   NONE: "idle",
 };
+
+/**
+ * The advanced part of the form: pace, budget, checkpoint schedule. Only the fields this
+ * server's LaunchInput has; each checked as it is typed (runplan.ts).
+ */
+function RunPlanFields({
+  raw,
+  onChange,
+  has,
+  checkpointable,
+}: {
+  raw: RunPlanRaw;
+  onChange: (raw: RunPlanRaw) => void;
+  has: (field: string) => boolean;
+  checkpointable: boolean;
+}) {
+  const { errors } = runPlan(raw, checkpointable);
+  if (!has("pace") && !has("stopAfter") && !has("checkpointEvery")) return null;
+  const text = (field: keyof RunPlanRaw, label: string, help: string, disabled = false) => (
+    <div class="field">
+      <label for={`plan-${field}`}>{label}</label>
+      <input
+        id={`plan-${field}`}
+        inputMode="decimal"
+        placeholder="none"
+        disabled={disabled}
+        aria-invalid={!!errors[field]}
+        value={String(raw[field])}
+        onInput={(e) => onChange({ ...raw, [field]: (e.target as HTMLInputElement).value })}
+      />
+      <small class={errors[field] ? "error" : "muted"}>{errors[field] ?? help}</small>
+    </div>
+  );
+  return (
+    <details class="advanced" data-testid="run-plan">
+      <summary>Pace, budget and checkpoints</summary>
+      {has("pace") || has("realtime") ? (
+        <fieldset>
+          <legend>Pace</legend>
+          <div class="grid2">
+            {has("pace") ? text("pace", "Pace (steps per second)", "empty: as fast as it goes", raw.realtime) : null}
+            {has("realtime") ? (
+              <div class="field check">
+                <label for="plan-realtime">Realtime (the env's frame rate)</label>
+                <input id="plan-realtime" type="checkbox" checked={raw.realtime} onChange={(e) => onChange({ ...raw, realtime: (e.target as HTMLInputElement).checked })} />
+              </div>
+            ) : null}
+          </div>
+        </fieldset>
+      ) : null}
+      {has("stopAfter") ? (
+        <fieldset>
+          <legend>Stop after (whichever comes first)</legend>
+          <div class="grid2">
+            {text("stopSteps", "Steps", "whole number ≥ 1")}
+            {text("stopEpisodes", "Episodes", "whole number ≥ 1")}
+            {text("stopSeconds", "Seconds", "> 0")}
+          </div>
+        </fieldset>
+      ) : null}
+      {has("checkpointEvery") && checkpointable ? (
+        <fieldset>
+          <legend>Checkpoint every</legend>
+          <div class="grid2">
+            {text("everySteps", "Every steps", "whole number ≥ 1")}
+            {text("everySeconds", "Every seconds", "> 0")}
+            {text("keep", "Keep the newest", "whole number ≥ 1; empty: all")}
+          </div>
+        </fieldset>
+      ) : null}
+    </details>
+  );
+}

@@ -19,7 +19,74 @@ import {
   valueFromGamepad,
   valueFromKeys,
 } from "../lib/takeover";
+import { DEFAULT_HOLD_SECONDS, type LeaseInfo, LeaseRenewer, RENEW_TAKEOVER, renewIntervalMs, secondsUntil } from "../lib/lease";
 import { ErrorNote, useAction } from "./common";
+
+/**
+ * While this page drives (`overrideId` set), renew the takeover's lease every holdSeconds / 3
+ * as long as the tab is visible and its person present; stop when the tab closes. Returns the
+ * lease as the server last told it, and `touch` for inputs the window does not see (gamepads).
+ */
+function useTakeoverLease(
+  instanceId: string,
+  overrideId: string | null,
+  holdSeconds: number | null | undefined,
+  onLost: (message: string) => void,
+): { lease: LeaseInfo | null; touch: () => void } {
+  const { api, schema } = useApp();
+  const [lease, setLease] = useState<LeaseInfo | null>(null);
+  const renewer = useRef<LeaseRenewer | null>(null);
+  const lost = useRef(onLost);
+  lost.current = onLost;
+  const supported = !!schema.mutation("renewTakeover");
+  useEffect(() => {
+    if (!overrideId || !supported) return undefined;
+    const r = new LeaseRenewer({
+      renew: async () => (await api.request<{ renewTakeover: LeaseInfo }>(RENEW_TAKEOVER, { id: instanceId, override: overrideId })).renewTakeover,
+      intervalMs: renewIntervalMs(holdSeconds),
+      onRenewed: (info) => info && setLease(info),
+      onLost: (message) => lost.current(message),
+    });
+    renewer.current = r;
+    const touch = () => r.touch();
+    const visibility = () => {
+      if (document.visibilityState === "visible") r.wake();
+    };
+    const events = ["keydown", "pointerdown", "pointermove", "wheel", "touchstart"] as const;
+    for (const e of events) window.addEventListener(e, touch, { passive: true });
+    document.addEventListener("visibilitychange", visibility);
+    // Closing the tab: no more renewals, the server hands control back when the lease lapses.
+    window.addEventListener("pagehide", () => r.stop(), { once: true });
+    return () => {
+      r.stop();
+      renewer.current = null;
+      for (const e of events) window.removeEventListener(e, touch);
+      document.removeEventListener("visibilitychange", visibility);
+    };
+  }, [api, instanceId, overrideId, holdSeconds, supported]);
+  useEffect(() => {
+    if (!overrideId) setLease(null);
+  }, [overrideId]);
+  return { lease, touch: () => renewer.current?.touch() };
+}
+
+/** "held by alice · lapses in 4 s", counting down. */
+function LeaseNote({ holder, expiresAt, mine }: { holder: string | null | undefined; expiresAt: string | null | undefined; mine: boolean }) {
+  const [, tick] = useState(0);
+  useEffect(() => {
+    if (!expiresAt) return undefined;
+    const timer = setInterval(() => tick((n) => n + 1), 500);
+    return () => clearInterval(timer);
+  }, [expiresAt]);
+  const left = secondsUntil(expiresAt);
+  if (!holder && left === null) return null;
+  return (
+    <p class="small muted" data-testid="takeover-lease">
+      {holder ? `held by ${holder}${mine ? " (you)" : ""}` : "held"}
+      {left !== null ? ` · lapses in ${left} s${mine ? " unless renewed (this tab renews it while you are here)" : ""}` : ""}
+    </p>
+  );
+}
 
 /**
  * Sends actions in order; in real time only the newest waiting one is kept. The first action
@@ -90,7 +157,7 @@ export function Takeover({
   overrides: Override[];
   onChanged: () => void;
 }) {
-  const { api, notify } = useApp();
+  const { api, notify, viewer } = useApp();
   const target = `outputs/${actionName}`;
   const control = useMemo(() => controlWidget(modality), [modality]);
   const active = overrides.find((o) => o.target === target && o.takeover && o.active !== false) ?? null;
@@ -106,6 +173,13 @@ export function Takeover({
     setStartedId(null);
     if (!id) return;
     notify("The AInimal acts again");
+    onChanged();
+  });
+  const mineId = startedId ?? (active && (armed || (viewer.username && (active.holder ?? active.setBy) === viewer.username)) ? active.id : null);
+  const { lease, touch } = useTakeoverLease(instanceId, mineId, active?.holdSeconds ?? DEFAULT_HOLD_SECONDS, (message) => {
+    setArmed(null);
+    setStartedId(null);
+    notify(`Your takeover ended: ${message}. The AInimal acts again.`, "error");
     onChanged();
   });
   if (!control) return null;
@@ -131,8 +205,12 @@ export function Takeover({
         )}
       </div>
       <ErrorNote error={stop.error} />
+      {active || lease ? (
+        <LeaseNote holder={lease?.holder ?? active?.holder ?? active?.setBy} expiresAt={lease?.leaseExpiresAt ?? active?.leaseExpiresAt} mine={mineId !== null} />
+      ) : null}
       {driving ? (
         <Pad
+          onInput={touch}
           key={driving}
           instanceId={instanceId}
           target={target}
@@ -166,6 +244,7 @@ function Pad({
   mode,
   started,
   onStarted,
+  onInput,
 }: {
   instanceId: string;
   target: string;
@@ -173,6 +252,8 @@ function Pad({
   mode: TakeoverMode;
   started: boolean;
   onStarted: (overrideId: string) => void;
+  /** The person did something (keeps the lease renewed). */
+  onInput: () => void;
 }) {
   const { api } = useApp();
   const [error, setError] = useState<string | null>(null);
@@ -191,8 +272,11 @@ function Pad({
   const lastSent = useRef<ActionValue>(null);
 
   /** Realtime: send on every change; lockstep: send each new press (never a release). */
+  const inputRef = useRef(onInput);
+  inputRef.current = onInput;
   const emit = useCallback(
     (value: ActionValue, press: boolean) => {
+      inputRef.current();
       if (mode === "lockstep") {
         if (press && value !== null) {
           sender.send(value);

@@ -9,7 +9,7 @@ import type { TelemetryFeed } from "../lib/telemetry";
 
 export type Draw = (ctx: CanvasRenderingContext2D, width: number, height: number) => void;
 
-const COLORS = ["#4cc2ff", "#ffb347", "#7ddc7d", "#ff6b8b", "#b39dff", "#f5e663"];
+export const COLORS = ["#4cc2ff", "#ffb347", "#7ddc7d", "#ff6b8b", "#b39dff", "#f5e663"];
 
 /** Size the backing store to the element's CSS size times the pixel ratio, then draw. */
 function paint(canvas: HTMLCanvasElement, draw: Draw): void {
@@ -94,15 +94,20 @@ function short(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
 
-/** Lines of one or more series against step. */
+/**
+ * Lines of one or more series against step. A null point breaks its line: a stretch without
+ * data shows as a gap, never as a straight line across it. The canvas's `data-points` says how
+ * many points it drew (for tests and curious readers).
+ */
 export function drawLines(series: { name: string; series: Series }[]): Draw {
   return (ctx, w, h) => {
-    const all = series.flatMap((s) => s.series.points);
+    const all = series.flatMap((s) => s.series.points).filter((p) => p.value !== null);
+    ctx.canvas?.setAttribute?.("data-points", String(all.length));
     if (all.length === 0) {
       label(ctx, "waiting for data…", w / 2, h / 2, "center");
       return;
     }
-    const [lo, hi] = extent(all.map((p) => p.value));
+    const [lo, hi] = extent(all.map((p) => p.value as number));
     const [s0, s1] = extent(all.map((p) => p.step));
     const pad = { l: 40, r: 6, t: 14, b: 14 };
     const x = (s: number) => pad.l + ((s - s0) / (s1 - s0 || 1)) * (w - pad.l - pad.r);
@@ -116,13 +121,29 @@ export function drawLines(series: { name: string; series: Series }[]): Draw {
     label(ctx, short(lo), pad.l - 4, h - pad.b, "right");
     series.forEach((s, i) => {
       const points = s.series.points;
-      ctx.strokeStyle = COLORS[i % COLORS.length]!;
+      const color = COLORS[i % COLORS.length]!;
+      ctx.strokeStyle = color;
+      ctx.fillStyle = color;
       ctx.lineWidth = 1.5;
       ctx.beginPath();
-      points.forEach((p, j) => (j === 0 ? ctx.moveTo(x(p.step), y(p.value)) : ctx.lineTo(x(p.step), y(p.value))));
+      let open = false;
+      points.forEach((p, j) => {
+        if (p.value === null) {
+          open = false;
+          return;
+        }
+        if (!open) {
+          ctx.moveTo(x(p.step), y(p.value));
+          // A lone point between two gaps gets a dot, or it would not show at all.
+          const next = points[j + 1];
+          if (!next || next.value === null) ctx.fillRect(x(p.step) - 1, y(p.value) - 1, 2, 2);
+        } else ctx.lineTo(x(p.step), y(p.value));
+        open = true;
+      });
       ctx.stroke();
-      const last = points[points.length - 1];
-      label(ctx, `${s.name} ${last ? short(last.value) : ""}`, pad.l + 4 + i * 130, 10);
+      let last: number | null = null;
+      for (let j = points.length - 1; j >= 0 && last === null; j -= 1) last = points[j]!.value;
+      label(ctx, `${s.name} ${last !== null ? short(last) : ""}`, pad.l + 4 + i * 130, 10);
     });
   };
 }

@@ -3,6 +3,7 @@
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { StreamStatus } from "../lib/sse";
+import type { HealthState } from "../lib/streamhealth";
 
 /** Run an async action with a busy flag and its error, e.g. for a button. */
 export function useAction<A extends unknown[]>(
@@ -70,6 +71,40 @@ export function LiveBadge({ status }: { status: StreamStatus | null }) {
           ? "stream ended"
           : "connecting…";
   return <span class={`live ${status.state}`}>{text}</span>;
+}
+
+const HEALTH_TITLE: Record<string, string> = {
+  live: "data arrives as it should",
+  stalled: "connected, but no data came for a while",
+  paused: "the instance is paused: nothing to stream",
+  waiting: "the instance waits for a person's action",
+  reconnecting: "the connection dropped: reconnecting by itself",
+  ended: "the instance ended: no more data will come",
+  failed: "a retry cannot help",
+  connecting: "connecting",
+};
+
+/** How live a stream really is (streamhealth.ts): "● live" only while data arrives. */
+export function HealthBadge({ state }: { state: HealthState }) {
+  const h = state.health;
+  const text =
+    h === "live"
+      ? "● live"
+      : h === "reconnecting"
+        ? `reconnecting${state.retryInMs ? ` in ${Math.ceil(state.retryInMs / 1000)} s` : "…"}`
+        : h === "waiting"
+          ? `waiting for ${state.waitingFor ?? "a person"}`
+          : h === "failed"
+            ? `live updates stopped${state.message ? `: ${state.message}` : ""}`
+            : h === "connecting"
+              ? "connecting…"
+              : h;
+  const cls = h === "live" ? "" : h === "stalled" || h === "reconnecting" || h === "failed" ? "retrying" : "muted";
+  return (
+    <span class={`live ${cls}`} data-testid="live-badge" data-health={h} title={[HEALTH_TITLE[h], state.message].filter(Boolean).join(": ")}>
+      {text}
+    </span>
+  );
 }
 
 export function Section({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {

@@ -36,8 +36,12 @@ export interface Controls {
   /** Set and clear overrides. */
   override: boolean;
   setPublic: boolean;
-  /** Look inside: parameters, architecture, activations, weights, checkpoints, recordings. */
+  /** Look inside: parameters, architecture, activations, weights, checkpoints, recordings, logs. */
   inspect: boolean;
+  /** Change the pace (setPace; the server must have it too). */
+  pace: boolean;
+  /** Emergency stop (emergencyStop; the server must have it too). */
+  emergencyStop: boolean;
 }
 
 export const LIVE: InstanceStatus[] = ["RUNNING", "PAUSED"];
@@ -75,5 +79,7 @@ export function availableControls(
     setPublic: options.hasSetPublic && !FINAL.includes(instance.status) && may("manage"),
     // A server that predates the `inspect` action lets whoever may view look inside.
     inspect: may("inspect") || (!Array.isArray(granted) && !("inspect" in permissions) && may("view")),
+    pace: live && control,
+    emergencyStop: !FINAL.includes(instance.status) && instance.status !== "STOPPING" && control,
   };
 }

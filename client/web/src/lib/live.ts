@@ -1,8 +1,9 @@
 /** Hooks for data that changes: refetch on events, poll as a fallback, pause when hidden. */
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Api, Variables } from "./graphql";
 import type { StreamStatus } from "./sse";
+import { type HealthContext, type HealthState, StreamHealth } from "./streamhealth";
 
 /**
  * Run `query` now, again whenever `refresh()` is called (debounced), and every `pollMs` while
@@ -78,4 +79,62 @@ export function useSubscription<T>(
     return api.subscribe<T>(query, JSON.parse(key) as Variables, (d) => handler.current(d), setStatus);
   }, [api, query, key]);
   return status;
+}
+
+/**
+ * Keep a subscription open while mounted and say how live it really is (streamhealth.ts):
+ * live / stalled / paused / waiting / reconnecting / ended. A stream stalled for long is
+ * subscribed afresh. `onGap` runs when data stopped (dropped or stalled: charts break their
+ * lines there), `onResume` when a dropped stream is open again (to fetch what was missed).
+ */
+export function useLiveStream<T>(
+  api: Api,
+  query: string | null,
+  variables: Variables,
+  onData: (data: T) => void,
+  context: HealthContext,
+  hooks: { onGap?: () => void; onResume?: () => void } = {},
+): HealthState {
+  const [state, setState] = useState<HealthState>({ health: query ? "connecting" : "ended" });
+  const [generation, setGeneration] = useState(0);
+  const handler = useRef(onData);
+  handler.current = onData;
+  const hooksRef = useRef(hooks);
+  hooksRef.current = hooks;
+  const health = useMemo(
+    () =>
+      new StreamHealth({
+        onChange: (next) => {
+          setState(next);
+          if (next.health === "stalled" || next.health === "reconnecting") hooksRef.current.onGap?.();
+        },
+        onStuck: () => setGeneration((g) => g + 1),
+      }),
+    [],
+  );
+  useEffect(() => () => health.dispose(), [health]);
+  const contextKey = JSON.stringify(context);
+  useEffect(() => health.setContext(JSON.parse(contextKey) as HealthContext), [health, contextKey]);
+  const key = JSON.stringify(variables);
+  useEffect(() => {
+    if (!query) return undefined;
+    let dropped = generation > 0;
+    return api.subscribe<T>(
+      query,
+      JSON.parse(key) as Variables,
+      (d) => {
+        health.data();
+        handler.current(d);
+      },
+      (status) => {
+        if (status.state === "retrying") dropped = true;
+        health.status(status);
+        if (status.state === "open" && dropped) {
+          dropped = false;
+          hooksRef.current.onResume?.();
+        }
+      },
+    );
+  }, [api, query, key, generation, health]);
+  return query ? state : { health: "ended" };
 }

@@ -55,7 +55,15 @@ export interface InstanceSummary {
   permissions?: string[] | null;
   model: { name: string };
   environment: { name: string } | null;
+  /** From "Leave it running", when the server has them. */
+  pace?: number | null;
+  stepsPerSecond?: number | null;
+  waitingFor?: string | null;
+  stopReason?: string | null;
 }
+
+/** Instance fields a server may not have yet: asked for only when present. */
+const RUN_FIELDS = ["public", "permissions", "pace", "stepsPerSecond", "waitingFor", "stopReason"];
 
 /** Optional fields a server may add (marking instances public): asked for only when present. */
 function optional(schema: Schema, type: string, fields: string[]): string {
@@ -64,7 +72,7 @@ function optional(schema: Schema, type: string, fields: string[]): string {
 
 export function instancesQuery(schema: Schema): string {
   return `query Instances { instances {
-    id status mode step episode metrics owner createdAt error ${optional(schema, "Instance", ["public", "permissions"])}
+    id status mode step episode metrics owner createdAt error ${optional(schema, "Instance", RUN_FIELDS)}
     model { name } environment { name } } }`;
 }
 
@@ -107,6 +115,10 @@ export interface Override {
   active?: boolean;
   setBy: string | null;
   createdAt: string;
+  /** Takeover leases, when the server has them. */
+  holder?: string | null;
+  leaseExpiresAt?: string | null;
+  holdSeconds?: number | null;
 }
 
 export interface Layer {
@@ -147,12 +159,12 @@ const RECORDING =
 export function instanceQuery(schema: Schema): string {
   return `query Instance($id: ID!) { instance(id: $id) {
     id status mode modes step episode metrics owner createdAt error parameters seed architecture
-    ${optional(schema, "Instance", ["public", "permissions"])}
+    ${optional(schema, "Instance", RUN_FIELDS)}
     model { name kind trainable checkpointable modes }
     environment { name observationModalities actionModalities }
     checkpoints { ${CHECKPOINT} }
     recordings { ${RECORDING} }
-    overrides { id target value mode takeover active setBy createdAt }
+    overrides { id target value mode takeover active setBy createdAt ${optional(schema, "Override", ["holder", "leaseExpiresAt", "holdSeconds"])} }
     headCheckpoint { id } parentCheckpoint { id } } }`;
 }
 
@@ -219,3 +231,7 @@ export interface Session {
 }
 export const LOGIN = `mutation Login($username: String!, $password: String!) {
   login(username: $username, password: $password) { token expiresAt viewer ${VIEWER} } }`;
+
+export const EMERGENCY_STOP = `mutation EmergencyStop($id: ID!) { emergencyStop(id: $id) ${BRIEF} }`;
+export const SET_PACE = `mutation SetPace($id: ID!, $pace: Float, $realtime: Boolean) {
+  setPace(id: $id, pace: $pace, realtime: $realtime) { id pace } }`;

@@ -7,7 +7,8 @@ export type Route =
   | { name: "catalog" }
   | { name: "launch"; model: string | null; environment: string | null; checkpoint?: string | null }
   | { name: "instance"; id: string; tab: string | null }
-  | { name: "admin" };
+  | { name: "admin" }
+  | { name: "compare"; ids: string[]; metric?: string | null };
 
 export function parseRoute(hash: string): Route {
   const [path = "", query = ""] = hash.replace(/^#\/?/, "").split("?");
@@ -23,6 +24,8 @@ export function parseRoute(hash: string): Route {
       return { name: "instances" };
     case "admin":
       return { name: "admin" };
+    case "compare":
+      return { name: "compare", ids: (params.get("ids") ?? "").split(",").filter(Boolean), metric: params.get("metric") };
     default:
       return { name: "instances" };
   }
@@ -44,6 +47,13 @@ export function href(route: Route): string {
       return `#/instance/${encodeURIComponent(route.id)}${route.tab ? `/${route.tab}` : ""}`;
     case "admin":
       return "#/admin";
+    case "compare": {
+      const query = new URLSearchParams();
+      if (route.ids.length) query.set("ids", route.ids.join(","));
+      if (route.metric) query.set("metric", route.metric);
+      const text = query.toString().replace(/%2C/g, ",");
+      return text ? `#/compare?${text}` : "#/compare";
+    }
     default:
       return "#/instances";
   }

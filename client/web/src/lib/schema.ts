@@ -49,6 +49,7 @@ export class Schema {
     result: IntrospectionResult | null,
     readonly queryType = result?.__schema.queryType?.name ?? "Query",
     readonly mutationType = result?.__schema.mutationType?.name ?? "Mutation",
+    readonly subscriptionType = result?.__schema.subscriptionType?.name ?? "Subscription",
   ) {
     for (const type of result?.__schema.types ?? []) this.types.set(type.name, type);
   }
@@ -66,8 +67,17 @@ export class Schema {
     return this.field(typeName, field) !== undefined;
   }
 
+  /** Whether an input type (e.g. LaunchInput) has a field. */
+  hasInput(typeName: string, field: string): boolean {
+    return !!this.types.get(typeName)?.inputFields?.some((f) => f.name === field);
+  }
+
   query(name: string): FieldInfo | undefined {
     return this.field(this.queryType, name);
+  }
+
+  subscription(name: string): FieldInfo | undefined {
+    return this.field(this.subscriptionType, name);
   }
 
   mutation(name: string): FieldInfo | undefined {

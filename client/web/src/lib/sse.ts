@@ -5,6 +5,8 @@
  * fetch (not EventSource) so the request can carry the Authorization header; a dropped
  * connection is retried with exponential backoff and jitter, and the backoff resets as soon as
  * an event arrives. Errors that retrying cannot fix (401, 403, a bad query) end the stream.
+ * A connection silent for longer than `idleTimeoutMs` (no event, no keep-alive) is dropped
+ * and made again.
  */
 
 export interface SSEEvent {
@@ -80,6 +82,11 @@ export interface SubscribeOptions {
   initialDelayMs?: number;
   maxDelayMs?: number;
   random?: () => number;
+  /**
+   * Reconnect when nothing at all (not even the server's keep-alive comment, every 15 s) came
+   * for this long: a half-open connection otherwise looks open for ever. 0 turns it off.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** Statuses a retry will not fix. */
@@ -167,9 +174,10 @@ async function stream(
   onOpen();
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   const parser = new SSEParser();
+  const idle = options.idleTimeoutMs ?? 45_000;
   try {
     for (;;) {
-      const { value, done } = await reader.read();
+      const { value, done } = idle > 0 ? await readWithin(reader, idle) : await reader.read();
       if (done) return false;
       for (const event of parser.push(value)) {
         if (event.event === "complete") return true;
@@ -180,6 +188,19 @@ async function stream(
     }
   } finally {
     reader.cancel().catch(() => undefined);
+  }
+}
+
+/** One read, or an error when nothing arrives within `ms`. */
+async function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number): Promise<ReadableStreamReadResult<T>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`nothing came for ${Math.round(ms / 1000)} s`)), ms);
+  });
+  try {
+    return await Promise.race([reader.read(), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,0 +1,167 @@
+"""Density: how many paced CartPole instances one machine holds with their steps on time.
+
+Launches `--instances` instances of the numpy REINFORCE agent (INFER) on CartPole through the
+embedded server, each with `pace: --pace`, lets them settle, then measures over `--seconds`:
+
+- on time: the share of the steps that fell due which started within one period of their
+  deadline. The worker counts them (`metrics.steps_due`, `metrics.steps_late`,
+  worker/pacing.py): a step that starts more than a period after its deadline is late, and so
+  is every beat skipped meanwhile (a late step starts a fresh beat instead of bursting);
+- achieved: all instances' steps a second against instances x pace;
+- load: the 1-minute load average and the machine's CPU use over the window.
+
+Target (issue 11): >= 100 instances at 50 Hz with >= 95 % of steps on time on 2 cores.
+
+Run: .venv/bin/python bench/density.py [--instances 100] [--pace 50] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def cpu_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    fields = [float(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+class Server:
+    """The embedded server in a subprocess."""
+
+    def __init__(self, folder: Path, instances: int) -> None:
+        config = folder / "density_zoo.yaml"
+        config.write_text(
+            "\n".join(
+                [
+                    "no_auth: true",
+                    f"max_models: {instances + 4}",
+                    "envs:",
+                    "  - name: CartPole",
+                    "    type: gymnasium",
+                    "    env_name: CartPole-v1",
+                    "models:",
+                    "  - name: Reinforce",
+                    "    type: ainimal",
+                    f"    path: {EXAMPLES / 'cartpole_reinforce.py'}",
+                    "    class_name: ReinforceAgent",
+                    "",
+                ]
+            )
+        )
+        port = free_port()
+        self._log = open(folder / "server.log", "w")  # closed in stop()
+        args = [sys.executable, "-m", "ainimal_zookeeper.server", "--port", str(port)]
+        args += ["--data", str(folder / "data"), "--config", str(config)]
+        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO)
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if self.http.get("/healthz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("the server did not answer within 60 s")
+
+    def gql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = self.http.post("/graphql", json={"query": query, "variables": variables or {}}).json()
+        if body.get("errors"):
+            raise RuntimeError(json.dumps(body["errors"])[:500])
+        return dict(body["data"])
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.http.close()
+        self._log.close()
+
+
+def snapshot(server: Server) -> dict[str, dict[str, Any]]:
+    instances = server.gql("{ instances { id status step metrics stepsPerSecond error } }")["instances"]
+    statuses = Counter(i["status"] for i in instances)
+    errors = Counter((i["error"] or "")[:100] for i in instances if i["error"])
+    print(f"  statuses: {dict(statuses)}" + (f"; errors: {dict(errors)}" if errors else ""), flush=True)
+    return {i["id"]: i for i in instances if i["status"] == "RUNNING"}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--instances", type=int, default=100)
+    parser.add_argument("--pace", type=float, default=50.0)
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the measured window")
+    parser.add_argument("--settle", type=float, default=10.0, help="seconds after the last launch before measuring")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="zk-density-") as folder:
+        server = Server(Path(folder), args.instances)
+        try:
+            started = time.monotonic()
+            launch = "mutation($i: LaunchInput!) { launch(input: $i) { id status } }"
+            for n in range(args.instances):
+                server.gql(launch, {"i": {"model": "Reinforce", "environment": "CartPole", "pace": args.pace}})
+                if (n + 1) % 20 == 0:
+                    print(f"  launched {n + 1} in {time.monotonic() - started:.0f} s", flush=True)
+            time.sleep(args.settle)
+            before, busy0, t0 = snapshot(server), cpu_busy(), time.monotonic()
+            time.sleep(args.seconds)
+            after, busy1, t1 = snapshot(server), cpu_busy(), time.monotonic()
+            load = os.getloadavg()[0]
+        finally:
+            server.stop()
+    both = [i for i in after if i in before]
+    steps = sum(after[i]["step"] - before[i]["step"] for i in both)
+    paced = sum(
+        (after[i]["metrics"] or {}).get("steps_due", 0) - (before[i]["metrics"] or {}).get("steps_due", 0) for i in both
+    )
+    late = sum(
+        (after[i]["metrics"] or {}).get("steps_late", 0) - (before[i]["metrics"] or {}).get("steps_late", 0)
+        for i in both
+    )
+    took = t1 - t0
+    achieved = steps / took
+    asked = len(both) * args.pace
+    cpu = (busy1[0] - busy0[0]) / max(1.0, busy1[1] - busy0[1])
+    on_time = 1 - late / paced if paced else 0.0
+    print(f"{len(both)} of {args.instances} instances running at pace {args.pace:g} on {os.cpu_count()} cores")
+    print(f"  on time: {on_time:.1%} of {paced:,} steps due ({late:,} late: > 1 period after their deadline)")
+    print(f"  achieved: {achieved:,.0f} steps/s of {asked:,.0f} asked ({achieved / asked if asked else 0:.1%})")
+    rates = [after[i]["stepsPerSecond"] or 0.0 for i in both]
+    print(
+        f"  workers' own rate (stepsPerSecond, last ~2 s): mean {sum(rates) / max(1, len(rates)):.1f}, min {min(rates, default=0):.1f}"
+    )
+    print(f"  machine: {cpu:.0%} CPU busy over the window, load average {load:.1f}")
+    ok = len(both) >= args.instances and on_time >= 0.95 and achieved >= 0.95 * asked
+    print("PASS" if ok else "FAIL (target: all running, >= 95 % on time, >= 95 % of the asked rate)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
