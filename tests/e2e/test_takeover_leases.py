@@ -88,6 +88,17 @@ def test_an_abandoned_lockstep_takeover_says_who_it_waits_for_then_lets_the_inst
     terminate(server, instance)
 
 
+def test_a_held_lockstep_takeover_without_actions_steps_once_per_timeout(server):
+    instance = launch(server)["id"]
+    made = take_over(server, instance, "lockstep", value=1, timeoutSeconds=0.3, holdSeconds=30)
+    start = wait_for(lambda: (i := look(server, instance))["waitingFor"] and i, what="waitingFor")
+    time.sleep(2.0)  # several timeouts: the AInimal acts for each step nobody took
+    later = look(server, instance)
+    assert later["overrides"] == [{"id": made["id"]}]  # still held
+    assert start["step"] + 2 <= later["step"] <= start["step"] + 10, (start, later)
+    terminate(server, instance)
+
+
 def test_emergency_stop_pauses_and_clears_every_override_and_takeover(server):
     instance = launch(server)["id"]
     server.gql(OVERRIDE, {"id": instance, "input": {"target": "inputs/observation", "value": [0.5, 0.5]}})
@@ -122,6 +133,17 @@ def test_acts_that_arrive_late_are_dropped_and_counted(server):
         what="dropped inputs counted",
     )
     assert dropped["dropped_inputs"] <= 10
+    terminate(server, instance)
+
+
+def test_bad_leases_and_renewals_of_what_is_no_takeover_get_clear_errors(server):
+    instance = launch(server)["id"]
+    for hold in (0, 4000):
+        with pytest.raises(GraphQLError, match=f"holdSeconds must be above 0 and at most 3600, got {hold}"):
+            take_over(server, instance, "realtime", value=1, holdSeconds=hold)
+    plain = server.gql(OVERRIDE, {"id": instance, "input": {"target": "outputs/action", "value": 1}})["override"]
+    with pytest.raises(GraphQLError, match="is not a takeover; only takeovers are renewed"):
+        server.gql(RENEW, {"id": instance, "o": plain["id"]})
     terminate(server, instance)
 
 

@@ -102,8 +102,9 @@ class SetOverride(Command):
 
     A `takeover` ("realtime" or "lockstep") on an output makes it a human takeover fed by
     `Act` commands: realtime uses the latest human action at each step (the AInimal's own
-    fills gaps: no action yet, a null one, or one older than `hold_seconds`); lockstep makes
-    the env wait for each human action, up to `timeout_seconds`, then the AInimal acts.
+    fills gaps: no action yet, or a null one); lockstep makes the env wait for each human
+    action, up to `timeout_seconds`, then the AInimal acts. Without `RenewTakeover` or `Act`
+    for `hold_seconds` (the lease) the worker ends the takeover by itself.
     """
 
     override_id: str = ""

@@ -97,6 +97,7 @@ class WorkerRuntime:
         self._trajectory: list[Timestep] = []
         self._train_slice = max(1, spec.train_slice_steps)  # the most steps `train` gets at once
         self._applied: deque[str] = deque(maxlen=1024)
+        self._inputs_seen: deque[str] = deque(maxlen=256)  # Act / RenewTakeover ids: a resent one counts once
         self._terminated = False
         self._next_poll = 0.0
         self._next_progress = 0.0
@@ -602,16 +603,19 @@ class WorkerRuntime:
     # commands
 
     def _apply(self, command: cmd.Command) -> None:
+        if isinstance(command, cmd.Act | cmd.RenewTakeover):
+            self.inbox.ack(command)
+            if command.command_id in self._inputs_seen:
+                return  # the bus delivers at least once
+            self._inputs_seen.append(command.command_id)
         if isinstance(command, cmd.Act):
             # A person's action, many a second: applied without confirmation events.
-            self.inbox.ack(command)
             try:
                 self.interventions.act(command.target, command.value, command.sent_at)
             except ZookeeperError as exc:
                 log.info("action for %s ignored: %s", command.target, exc)
             return
-        if isinstance(command, cmd.RenewTakeover):
-            self.inbox.ack(command)  # fire and forget, like Act
+        if isinstance(command, cmd.RenewTakeover):  # fire and forget, like Act
             self.interventions.renew(command.override_id)
             return
         if command.command_id in self._applied:
