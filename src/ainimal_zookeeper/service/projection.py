@@ -192,6 +192,20 @@ class Projection:
                 **({"stopReason": event.reason} if event.reason else {}),
             },
         )
+        if event.reason:
+            self._keep_stop_reason(event.instance_id, event.reason, event.step, event.episode)
+
+    def _keep_stop_reason(self, instance_id: str, reason: str, step: int, episode: int) -> None:
+        """A worker that ended itself (a budget) may be seen exiting before its last event arrives:
+        the instance was then marked ended from its exit code alone, and the reason is told now."""
+
+        def update(store: DocumentStore) -> None:
+            doc = store.get(INSTANCES, instance_id)
+            if doc is not None and not doc.get("stopReason"):
+                fields = {"stopReason": reason, "step": step, "episode": episode, "error": None}
+                store.update(INSTANCES, instance_id, {**fields, "status": InstanceStatus.TERMINATED.value})
+
+        self.documents.run_in_transaction(update)
 
     def _on_OverrideChanged(self, event: ev.OverrideChanged) -> None:  # noqa: N802
         # The worker ended an override by itself (a takeover's lease expired, an emergency stop).
