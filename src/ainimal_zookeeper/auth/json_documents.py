@@ -1,4 +1,4 @@
-"""A DocumentStore in one JSON file: the seed's "json file OR a database" for users and grants.
+"""A DocumentStore in one JSON file: users and grants kept in a JSON file instead of a database.
 
 The file is `{collection: {doc_id: document}}`, readable and hand-editable by an operator:
 

@@ -4,7 +4,7 @@
   password, and spends the same time on both (an unknown name is checked against a dummy hash),
   so neither the answer nor its timing tells which accounts exist. Failures are rate-limited
   per account and per address before any hash is computed.
-- `create_account` follows the seed's flags: visitors may sign up only with
+- `create_account` follows the configuration's flags: visitors may sign up only with
   `public_can_create_account`; admins may create accounts (and choose roles) only with
   `admin_can_create_account`.
 - `ensure_initial_admin` creates the first admin from ZK_ADMIN_USERNAME / ZK_ADMIN_PASSWORD,

@@ -1,4 +1,4 @@
-"""Endpoints and profile fields of the OAuth 2 / OpenID Connect providers the seed names.
+"""Endpoints and profile fields of the OAuth 2 / OpenID Connect providers the configuration offers.
 
 A preset saves the operator from looking up URLs; every field can be overridden in the config
 (`authorize_url`, `token_url`, `userinfo_url`, `scope`), and `type: oidc` takes them all from

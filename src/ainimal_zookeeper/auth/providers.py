@@ -1,5 +1,5 @@
 """Build sign-in and authorization from the config's `no_auth`, `authentication_providers` and
-`authorization_provider` (the seed's keys), failing at start with the entry and key to fix.
+`authorization_provider` (the configuration keys), failing at start with the entry and key to fix.
 
     no_auth: false
     authentication_providers:

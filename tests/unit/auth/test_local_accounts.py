@@ -1,4 +1,4 @@
-"""Local accounts: the seed's creation flags, sign-in without leaking who exists, the first admin."""
+"""Local accounts: the configuration's creation flags, sign-in without leaking who exists, the first admin."""
 
 from __future__ import annotations
 
