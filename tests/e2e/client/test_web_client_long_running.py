@@ -195,6 +195,23 @@ def test_the_launch_form_sets_a_pace_and_the_control_bar_changes_it(server, page
     )
 
 
+def press_until_sent(page, key: str, attempts: int = 5) -> None:
+    """Hold `key` until the pad reports an action sent.
+
+    The pad attaches its key listeners in an effect after it renders, so a press made the
+    moment "Hand back" appears can land before anyone listens; a person would press again.
+    """
+    sent = page.get_by_test_id("last-action")
+    for _ in range(attempts):
+        page.keyboard.down(key)
+        try:
+            expect(sent).not_to_contain_text("none (the AInimal acts)", timeout=2_000)
+            return
+        except AssertionError:
+            page.keyboard.up(key)
+    raise AssertionError(f"pressing {key} never sent an action: {sent.inner_text()}")
+
+
 def test_a_takeover_is_renewed_while_its_tab_is_open_and_released_after_it_closes(server, browser):
     need(server, "mutation", "renewTakeover")
     launched = launch_running(server, {"model": "Balancer", "environment": "CartPole", "mode": "INFER"})
@@ -203,8 +220,8 @@ def test_a_takeover_is_renewed_while_its_tab_is_open_and_released_after_it_close
     open_instance(page, server, launched["id"])
     takeover = page.get_by_test_id("takeover")
     takeover.get_by_role("button", name="Take over").click()
-    page.keyboard.down("ArrowLeft")
     expect(takeover.get_by_role("button", name="Hand back")).to_be_visible()
+    press_until_sent(page, "ArrowLeft")
     expect(page.get_by_test_id("takeover-lease")).to_contain_text("lapses in", timeout=10_000)
 
     def active() -> list:

@@ -5,7 +5,7 @@
  * the AInimal acts again. Lockstep: the env waits for each action.
  */
 
-import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useApp } from "../context";
 import type { Api } from "../lib/graphql";
 import { type ControlWidget, controlWidget, type Modality } from "../lib/modalities";
@@ -298,8 +298,9 @@ function Pad({
   const emitRef = useRef(emit);
   emitRef.current = emit;
 
-  // Keyboard
-  useEffect(() => {
+  // Keyboard. A layout effect: the listeners are in place before the pad is painted, so a key
+  // pressed the moment the pad appears is not lost.
+  useLayoutEffect(() => {
     const emit = (value: ActionValue, press: boolean) => emitRef.current(value, press);
     const down = (e: KeyboardEvent) => {
       if (typing(e.target) || !bindings.some((b) => b.code === e.code)) return;
