@@ -43,6 +43,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ainimal_zookeeper.api.errors import format_error
 from ainimal_zookeeper.api.query_limits import limit_rules
+from ainimal_zookeeper.api.subscription_executor import PerEventMemoExecutor
 
 MAX_QUERY_BYTES = 100_000
 #: Tokens a document may hold (comments apart): the web client's largest document has under 100,
@@ -260,6 +261,7 @@ class Executor:
                 context_value=context,
                 variable_values=request.variables,
                 operation_name=request.operation_name,
+                executor_class=PerEventMemoExecutor,
             )
             if isawaitable(result):
                 result = await result
