@@ -18,28 +18,16 @@ Run: .venv/bin/python bench/density.py [--instances 100] [--pace 50] [--seconds 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
+from embedded import EmbeddedServer, cartpole_zoo
 
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = REPO / "examples"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+REINFORCE = ("Reinforce", "cartpole_reinforce.py", "ReinforceAgent")
 
 
 def cpu_busy() -> tuple[float, float]:
@@ -49,63 +37,7 @@ def cpu_busy() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
-class Server:
-    """The embedded server in a subprocess."""
-
-    def __init__(self, folder: Path, instances: int) -> None:
-        config = folder / "density_zoo.yaml"
-        config.write_text(
-            "\n".join(
-                [
-                    "no_auth: true",
-                    f"max_models: {instances + 4}",
-                    "envs:",
-                    "  - name: CartPole",
-                    "    type: gymnasium",
-                    "    env_name: CartPole-v1",
-                    "models:",
-                    "  - name: Reinforce",
-                    "    type: ainimal",
-                    f"    path: {EXAMPLES / 'cartpole_reinforce.py'}",
-                    "    class_name: ReinforceAgent",
-                    "",
-                ]
-            )
-        )
-        port = free_port()
-        self._log = open(folder / "server.log", "w")  # closed in stop()
-        args = [sys.executable, "-m", "ainimal_zookeeper.server", "--port", str(port)]
-        args += ["--data", str(folder / "data"), "--config", str(config)]
-        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO)
-        self.http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if self.http.get("/healthz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("the server did not answer within 60 s")
-
-    def gql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        body = self.http.post("/graphql", json={"query": query, "variables": variables or {}}).json()
-        if body.get("errors"):
-            raise RuntimeError(json.dumps(body["errors"])[:500])
-        return dict(body["data"])
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.http.close()
-        self._log.close()
-
-
-def snapshot(server: Server) -> dict[str, dict[str, Any]]:
+def snapshot(server: EmbeddedServer) -> dict[str, dict[str, Any]]:
     instances = server.gql("{ instances { id status step metrics stepsPerSecond error } }")["instances"]
     statuses = Counter(i["status"] for i in instances)
     errors = Counter((i["error"] or "")[:100] for i in instances if i["error"])
@@ -121,7 +53,7 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=10.0, help="seconds after the last launch before measuring")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="zk-density-") as folder:
-        server = Server(Path(folder), args.instances)
+        server = EmbeddedServer(Path(folder), cartpole_zoo(args.instances + 4, [REINFORCE]))
         try:
             started = time.monotonic()
             launch = "mutation($i: LaunchInput!) { launch(input: $i) { id status } }"

@@ -24,10 +24,7 @@ import argparse
 import json
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,9 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / "examples"
+from embedded import EmbeddedServer, cartpole_zoo
 
 TELEMETRY = 'subscription($id: ID!, $hz: Float) { telemetry(id: $id, streams: ["reward"], maxHz: $hz) { step } }'
 EVENTS = "subscription { instanceEvents { instance kind } }"
@@ -105,93 +100,11 @@ class SoakReport:
 # --- the server -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def zoo_yaml(settings: SoakSettings) -> str:
-    models = [
-        "  - name: Reinforce",
-        "    type: ainimal",
-        f"    path: {EXAMPLES / 'cartpole_reinforce.py'}",
-        "    class_name: ReinforceAgent",
-    ]
+    models = [("Reinforce", "cartpole_reinforce.py", "ReinforceAgent")]
     if settings.torch:
-        models += [
-            "  - name: TorchReinforce",
-            "    type: ainimal",
-            f"    path: {EXAMPLES / 'torch_policy.py'}",
-            "    class_name: TorchReinforceAgent",
-        ]
-    workers = "".join(f"\n  {key}: {value}" for key, value in settings.worker_settings.items())
-    return "\n".join(
-        [
-            "no_auth: true",
-            f"max_models: {settings.paced + settings.unpaced + 8}",
-            f"workers:{workers or ' {}'}",
-            "envs:",
-            "  - name: CartPole",
-            "    type: gymnasium",
-            "    env_name: CartPole-v1",
-            "models:",
-            *models,
-            "",
-        ]
-    )
-
-
-class SoakServer:
-    """The embedded server in a subprocess, with a GraphQL client."""
-
-    def __init__(self, folder: Path, settings: SoakSettings) -> None:
-        config = folder / "soak_zoo.yaml"
-        config.write_text(zoo_yaml(settings))
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = folder / "server.log"
-        self._log = open(self.log_path, "w")  # closed in stop()
-        args = [sys.executable, "-m", "ainimal_zookeeper.server", "--port", str(self.port)]
-        args += ["--data", str(settings.data_dir or folder / "data"), "--config", str(config)]
-        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO)
-        self.http = httpx.Client(base_url=self.url, timeout=60)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited at start:\n{self.log_path.read_text()}")
-            try:
-                if self.http.get("/healthz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("the server did not answer within 60 s")
-
-    def gql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        body = self.http.post("/graphql", json={"query": query, "variables": variables or {}}).json()
-        if body.get("errors"):
-            raise RuntimeError(json.dumps(body["errors"])[:500])
-        return dict(body["data"])
-
-    def knows(self, type_name: str, field_name: str) -> bool:
-        """Whether the served schema has `type_name.field_name` (fields or input fields)."""
-        query = "query($t: String!) { __type(name: $t) { fields { name } inputFields { name } } }"
-        found = self.gql(query, {"t": type_name})["__type"] or {}
-        names = {f["name"] for f in (found.get("fields") or []) + (found.get("inputFields") or [])}
-        return field_name in names
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.http.close()
-        self._log.close()
-        return int(self.process.returncode)
+        models.append(("TorchReinforce", "torch_policy.py", "TorchReinforceAgent"))
+    return cartpole_zoo(settings.paced + settings.unpaced + 8, models, settings.worker_settings)
 
 
 # --- streams and processes ------------------------------------------------------------
@@ -293,7 +206,7 @@ class Soak:
 
     def __init__(self, settings: SoakSettings, folder: Path) -> None:
         self.settings = settings
-        self.server = SoakServer(folder, settings)
+        self.server = EmbeddedServer(folder, zoo_yaml(settings), settings.data_dir)
         self.stop = threading.Event()
         self.activity: dict[str, int] = {}
         self.errors: list[str] = []

@@ -16,6 +16,8 @@ pytest.importorskip("torch")
 
 
 def load_soak():
+    if str(REPO / "bench") not in sys.path:
+        sys.path.insert(0, str(REPO / "bench"))  # soak.py imports its siblings, as when run as a script
     spec = importlib.util.spec_from_file_location("soak", REPO / "bench" / "soak.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
