@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from embedded import EmbeddedServer, cartpole_zoo
+from embedded import EmbeddedServer, cartpole_zoo, descendants
 
 TELEMETRY = 'subscription($id: ID!, $hz: Float) { telemetry(id: $id, streams: ["reward"], maxHz: $hz) { step } }'
 EVENTS = "subscription { instanceEvents { instance kind } }"
@@ -152,30 +152,11 @@ def _proc_status(pid: int) -> dict[str, str]:
     return fields
 
 
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def sample_processes(server_pid: int, at: float) -> Sample:
     """The server's and its descendants' memory, fds and threads now."""
     server = _proc_status(server_pid)
     rss, fds, threads, count = 0.0, 0, 0, 0
-    for pid in _descendants(server_pid):
+    for pid in descendants(server_pid):
         try:
             status = _proc_status(pid)
             if status.get("State", "").startswith("Z"):
