@@ -205,7 +205,9 @@ def test_a_subscriber_that_never_reads_does_not_stop_the_agent_or_other_subscrib
     try:
         with telemetry(server, instance["id"], ["outputs"], 20) as reader:
             steps = [frame["step"] for frame in reader.take(30)]
-        assert steps == sorted(steps) and steps[-1] - steps[0] > 1000
+        # Thirty distinct steps in order: the agent kept stepping (a blocked one sends no frames,
+        # and `take` fails). How fast it steps depends on the machine, so it is not asserted.
+        assert steps == sorted(steps) and len(set(steps)) == 30
     finally:
         stalled.close()
     terminate(server, instance["id"])

@@ -167,6 +167,10 @@ def test_only_the_holder_may_renew_a_takeover_and_others_are_told_who_holds_it(z
     assert refused["extensions"]["code"] == "FORBIDDEN"
     assert f"takeover {made['id']} is held by uma" in refused["message"]
     assert zoo.owner.gql(RENEW, {"id": instance, "o": made["id"]})["renewTakeover"]["holder"] == "uma"
+    act = "mutation($id: ID!) { act(id: $id, value: 0) }"
+    refused = zoo.admin.post(act, {"id": instance}).json()["errors"][0]
+    assert refused["extensions"]["code"] == "FORBIDDEN" and "is held by uma" in refused["message"]
+    assert zoo.owner.gql(act, {"id": instance})["act"] is True
     missing = zoo.owner.post(RENEW, {"id": instance, "o": "no-such-override"}).json()["errors"][0]
     assert missing["extensions"]["code"] == "NOT_FOUND" and "has no override" in missing["message"]
     zoo.owner.gql(f'mutation {{ terminate(id: "{instance}") {{ status }} }}')

@@ -137,8 +137,18 @@ class OverrideService:
     def act(self, viewer: Viewer, instance_id: str, value: Any, target: str = "outputs/action") -> bool:
         """Send a person's action to the takeover of `target` (None lets the AInimal act)."""
         doc = self.zookeeper.controllable(viewer, instance_id, "override", "act for")
-        if not any(o["target"] == target and o.get("takeover") for o in self.in_force(instance_id)):
+        takeovers = [o for o in self.in_force(instance_id) if o["target"] == target and o.get("takeover")]
+        if not takeovers:
             raise Conflict(f"no takeover of {target!r} is in force on instance {instance_id}; start one first")
+        # One person drives at a time: another viewer's actions would fight the holder's (and
+        # renew a lease its holder abandoned). They may clear the takeover, then take over.
+        holders = {o.get("holder") or o.get("setBy") or "anonymous" for o in takeovers}
+        if _holder(viewer) not in holders:
+            held_by = ", ".join(sorted(holders))
+            raise Forbidden(
+                f"the takeover of {target!r} on instance {instance_id} is held by {held_by}; only its holder "
+                "may act (clear it with clearOverride, then take over)"
+            )
         if value is not None:
             architecture = doc.get("architecture") or {}
             validate_override(
