@@ -374,7 +374,11 @@ def _slope(points: list[tuple[float, float]]) -> float:
 
 def run_soak(settings: SoakSettings) -> SoakReport:
     with tempfile.TemporaryDirectory(prefix="zk-soak-") as folder:
-        return Soak(settings, Path(folder)).run()
+        soak = Soak(settings, Path(folder))
+        try:
+            return soak.run()
+        finally:
+            soak.server.stop()  # also on Ctrl-C: no server left behind (a second stop is a no-op)
 
 
 def main() -> int:

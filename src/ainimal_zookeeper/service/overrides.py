@@ -114,7 +114,7 @@ class OverrideService:
             stale = time.time() - 3600
             for old in [oid for oid, until in self._leases.items() if until < stale]:
                 del self._leases[old]
-            self._leases[override_id] = time.time() + float(hold_seconds or self.hold_seconds)
+            record = self._lease_until(override_id, time.time() + float(hold_seconds or self.hold_seconds))
         return self._with_lease(record)
 
     def clear(self, viewer: Viewer, instance_id: str, override_id: str) -> bool:
@@ -169,7 +169,7 @@ class OverrideService:
         return True
 
     def renew(self, viewer: Viewer, instance_id: str, override_id: str) -> dict[str, Any]:
-        """The holder is still there: the takeover's lease runs `holdSeconds` from now (no store write)."""
+        """The holder is still there: the takeover's lease runs `holdSeconds` from now."""
         self.zookeeper.controllable(viewer, instance_id, "override", "renew a takeover of")
         record = self.zookeeper.documents.get(OVERRIDES, override_id)
         if record is None or record["instance"] != instance_id:
@@ -185,8 +185,8 @@ class OverrideService:
         if holder != _holder(viewer):
             raise Forbidden(f"takeover {override_id} is held by {holder}; only its holder may renew it")
         self.zookeeper.commands.send(cmd.RenewTakeover(instance_id, override_id=override_id))
-        self._leases[override_id] = time.time() + float(record.get("holdSeconds") or self.hold_seconds)
-        return self._with_lease(record)
+        until = time.time() + float(record.get("holdSeconds") or self.hold_seconds)
+        return self._with_lease(self._lease_until(override_id, until))
 
     def emergency_stop(self, viewer: Viewer, instance_id: str) -> dict[str, Any]:
         """Pause now and clear every override and takeover of the instance, in one command."""
@@ -203,9 +203,19 @@ class OverrideService:
         found = self.zookeeper.documents.find(OVERRIDES, [("instance", "==", instance_id)], order_by="createdAt")
         return [self._with_lease(record) for record in found if record.get("active")]
 
+    def _lease_until(self, override_id: str, until: float) -> dict[str, Any]:
+        """Record when a takeover's lease ends, here and in the store; the stored record."""
+        self._leases[override_id] = until
+        # Stored too (one write per renewal, every few seconds): other API processes (the cloud
+        # function's instances) show the lease as well. Actions renew it only here: they come
+        # many a second and the worker keeps the lease that counts.
+        return self.zookeeper.documents.update(OVERRIDES, override_id, {"leaseUntil": until})
+
     def _with_lease(self, record: dict[str, Any]) -> dict[str, Any]:
-        expires = self._leases.get(record["id"])
-        if expires is None or not record.get("active"):
+        if not record.get("active"):
+            return record
+        expires = max(self._leases.get(record["id"], 0.0), float(record.get("leaseUntil") or 0.0))
+        if not expires:
             return record
         return {**record, "leaseExpiresAt": datetime.fromtimestamp(expires, UTC).isoformat()}
 
