@@ -57,7 +57,7 @@ resource "google_cloudfunctions2_function" "graphql" {
 
   depends_on = [
     google_project_service.enabled,
-    google_secret_manager_secret_iam_member.function_jwt,
+    google_secret_manager_secret_iam_member.function_app,
     google_secret_manager_secret_iam_member.function_oauth,
     google_project_iam_member.builder,
     google_service_account_iam_member.builder_acts_as,

@@ -57,10 +57,17 @@ resource "google_project_iam_member" "function_pubsub" {
   member  = google_service_account.function.member
 }
 
-resource "google_secret_manager_secret_iam_member" "function_jwt" {
-  secret_id = google_secret_manager_secret.jwt.id
+resource "google_secret_manager_secret_iam_member" "function_app" {
+  for_each = google_secret_manager_secret.app
+
+  secret_id = each.value.id
   role      = "roles/secretmanager.secretAccessor"
   member    = google_service_account.function.member
+}
+
+moved {
+  from = google_secret_manager_secret_iam_member.function_jwt
+  to   = google_secret_manager_secret_iam_member.function_app["jwt"]
 }
 
 resource "google_secret_manager_secret_iam_member" "function_oauth" {

@@ -47,13 +47,17 @@ locals {
     ZK_WORKER_KSA                 = var.worker_ksa
     ZK_GKE_CLUSTER                = local.use_gke ? local.cluster_name : ""
     ZK_GKE_LOCATION               = local.use_gke ? var.region : ""
+    ZK_ADMIN_USERNAME             = var.initial_admin_username
     # gcloud adds this to every gen 2 deploy; declaring it avoids a diff after one.
     LOG_EXECUTION_ID = "true"
   }
 
   # Secret Manager secrets exposed to the function as environment variables.
   function_secrets = merge(
-    { ZK_JWT_SECRET = google_secret_manager_secret.jwt.secret_id },
+    {
+      ZK_JWT_SECRET     = google_secret_manager_secret.app["jwt"].secret_id
+      ZK_ADMIN_PASSWORD = google_secret_manager_secret.app["admin_password"].secret_id
+    },
     { for name, secret in google_secret_manager_secret.oauth_client : "ZK_OAUTH_${upper(replace(name, "-", "_"))}_CLIENT_SECRET" => secret.secret_id },
   )
 }

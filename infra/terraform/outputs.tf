@@ -75,7 +75,12 @@ output "worker_image" {
 
 output "jwt_secret_id" {
   description = "Secret Manager secret holding the JWT key (add a version with gcloud secrets versions add)."
-  value       = google_secret_manager_secret.jwt.secret_id
+  value       = google_secret_manager_secret.app["jwt"].secret_id
+}
+
+output "admin_password_secret_id" {
+  description = "Secret Manager secret holding the first admin's password (add a version before the first deploy)."
+  value       = google_secret_manager_secret.app["admin_password"].secret_id
 }
 
 output "oauth_client_secret_ids" {

@@ -2,8 +2,15 @@
 # Terraform state. Add versions out of band (README: "Secrets"), e.g.
 #   openssl rand -base64 48 | tr -d '\n' | gcloud secrets versions add ainimal-zookeeper-jwt --data-file=-
 
-resource "google_secret_manager_secret" "jwt" {
-  secret_id = var.jwt_secret_id
+# The API's own secrets: the JWT signing key, and the first admin's password (used once, at the
+# first start, to create the account named by var.initial_admin_username).
+resource "google_secret_manager_secret" "app" {
+  for_each = {
+    jwt            = var.jwt_secret_id
+    admin_password = var.admin_password_secret_id
+  }
+
+  secret_id = each.value
 
   replication {
     dynamic "auto" {
@@ -25,6 +32,11 @@ resource "google_secret_manager_secret" "jwt" {
   }
 
   depends_on = [google_project_service.enabled, google_kms_crypto_key_iam_member.cmek]
+}
+
+moved {
+  from = google_secret_manager_secret.jwt
+  to   = google_secret_manager_secret.app["jwt"]
 }
 
 # One client secret per OAuth / OIDC provider in var.oauth_providers.

@@ -93,6 +93,23 @@ variable "jwt_secret_id" {
   }
 }
 
+variable "admin_password_secret_id" {
+  description = "Secret Manager secret id holding the password of the first admin (initial_admin_username), created at the function's first start when no admin exists. Terraform creates the secret without a value; add a version with gcloud (see docs/deploy.md)."
+  type        = string
+  default     = "ainimal-zookeeper-admin-password"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,255}$", var.admin_password_secret_id))
+    error_message = "admin_password_secret_id may hold letters, digits, '_' and '-' (1-255 characters)."
+  }
+}
+
+variable "initial_admin_username" {
+  description = "Username of the first admin account, made at the function's first start (ZK_ADMIN_USERNAME) with the password in admin_password_secret_id. Ignored once an admin exists."
+  type        = string
+  default     = "admin"
+}
+
 variable "oauth_providers" {
   description = "Names of OAuth / OIDC authentication providers (e.g. [\"google\", \"github\"]) whose client secret the function needs. Each gets a secret <name_prefix>-oauth-<name>-client-secret, exposed as ZK_OAUTH_<NAME>_CLIENT_SECRET."
   type        = list(string)

@@ -169,6 +169,8 @@ def test_cloudbuild_substitution_defaults_match_the_terraform_variable_defaults(
         "_FUNCTION_NAME": "function_name",
         "_COMPUTE": "compute_backend",
         "_JWT_SECRET": "jwt_secret_id",
+        "_ADMIN_PASSWORD_SECRET": "admin_password_secret_id",
+        "_ADMIN_USERNAME": "initial_admin_username",
         "_WORKER_NAMESPACE": "worker_namespace",
         "_WORKER_KSA": "worker_ksa",
         "_MAX_INSTANCES": "function_max_instances",

@@ -16,7 +16,7 @@ def test_the_core_imports_and_builds_the_server_without_torch(tmp_path):
         from ainimal_zookeeper.bootstrap import build_embedded
         from ainimal_zookeeper.config import config_from_dict
         import ainimal_zookeeper.worker.runtime
-        config = config_from_dict({{"envs": [{{"name": "CartPole", "type": "gymnasium", "env_name": "CartPole-v1"}}]}})
+        config = config_from_dict({{"no_auth": True, "envs": [{{"name": "CartPole", "type": "gymnasium", "env_name": "CartPole-v1"}}]}})
         app = build_embedded(config, __import__("pathlib").Path({str(tmp_path)!r}))
         specs = [e.spec for e in app.zookeeper.catalog.environments()]
         app.close()

@@ -118,8 +118,10 @@ def build_authentication(
         return OpenAuthenticator(), OpenAuthorizer()
     if not authentication_providers:
         raise ConfigError(
-            "no_auth is false but authentication_providers is empty: add a provider (e.g. - type: jwt) "
-            "or set no_auth: true for an open server"
+            "sign-in is required (no_auth is false, the default) but authentication_providers is empty, so "
+            "nobody could sign in: add a provider (e.g. `- type: jwt` for accounts with passwords, then "
+            "`python -m ainimal_zookeeper.server create-admin`; see docs/access.md), or set no_auth: true "
+            "for an open server that listens on loopback only"
         )
     grants, authorizer = _authorization(authorization_provider, documents, open_database, base_dir)
     entries = _entries(authentication_providers, base_dir)

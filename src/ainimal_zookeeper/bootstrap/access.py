@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ainimal_zookeeper.ports import DocumentStore
     from ainimal_zookeeper.service.authorization import Authorizer
 
-__all__ = ["OPEN_BANNER", "Access", "build_access", "documents_for", "open_database_address"]
+__all__ = ["OPEN_BANNER", "OPEN_TO_NETWORK_BANNER", "Access", "build_access", "documents_for", "open_database_address"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,10 @@ OPEN_BANNER = (
     "WARNING: this server runs OPEN (no_auth: true): anyone who can reach it may launch, control, "
     "train and delete everything. Set no_auth: false and configure authentication_providers "
     "(docs/access.md) before letting anyone else reach it."
+)
+OPEN_TO_NETWORK_BANNER = (
+    "WARNING: server.open_to_network is true: this OPEN server accepts connections from other machines. "
+    "EVERYONE ON THE NETWORK MAY LAUNCH, CONTROL AND DELETE EVERYTHING."
 )
 
 

@@ -17,6 +17,8 @@ from ainimal_zookeeper.config.model import (
     ServerSettings,
     WorkerSettings,
     ZookeeperConfig,
+    is_loopback,
+    open_server_problem,
 )
 from ainimal_zookeeper.config.python_api import (
     GymEnvironment,
@@ -42,6 +44,8 @@ __all__ = [
     "ServerSettings",
     "WorkerSettings",
     "ZookeeperConfig",
+    "is_loopback",
+    "open_server_problem",
     "config_from_dict",
     "interpolate_env",
     "load_config",

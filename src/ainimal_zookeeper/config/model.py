@@ -7,6 +7,7 @@ unknown keys, so a typo fails instead of being silently ignored.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -35,6 +36,8 @@ __all__ = [
     "ServerSettings",
     "WorkerSettings",
     "ZookeeperConfig",
+    "is_loopback",
+    "open_server_problem",
 ]
 
 #: Spellings accepted for an env's `type` (compared lower-case) -> the canonical type.
@@ -132,6 +135,9 @@ class ServerSettings(_Strict):
     #: Origins of web clients served elsewhere (e.g. `python -m ainimal_zookeeper.client` on
     #: another port) that may call the API from a browser; none by default.
     cors_origins: list[Text] = Field(default_factory=list)
+    #: An open server (`no_auth: true`) listens only on loopback and refuses cloud backends,
+    #: unless this says everyone who reaches it may do everything, on purpose.
+    open_to_network: bool = False
 
 
 class WorkerSettings(_Strict):
@@ -355,7 +361,8 @@ class ZookeeperConfig(_Strict):
     envs: list[EnvConfig] = Field(default_factory=list)
     models: list[ModelConfig] = Field(default_factory=list)
     model_hubs: list[ModelHubConfig] = Field(default_factory=list)
-    no_auth: bool = True
+    # Sign-in is required unless the config says otherwise (an open server: loopback only).
+    no_auth: bool = False
     # Kept as given: their own validation belongs to the authentication work.
     authentication_providers: list[dict[str, Any]] = Field(default_factory=list)
     authorization_provider: dict[str, Any] | None = None
@@ -379,6 +386,13 @@ class ZookeeperConfig(_Strict):
         self.__dict__[SOURCE_DIR_KEY] = folder
 
     @model_validator(mode="after")
+    def _open_only_on_loopback(self) -> ZookeeperConfig:
+        problem = open_server_problem(self, self.server.host)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @model_validator(mode="after")
     def _gcp_settings_present(self) -> ZookeeperConfig:
         missing = missing_gcp_settings(self.backends, self.gcp)
         if missing:
@@ -398,3 +412,38 @@ class ZookeeperConfig(_Strict):
     def unsupported_model_hubs(self) -> list[tuple[int, ModelHubConfig]]:
         """(index, hub) for every model hub whose type this build cannot scan yet."""
         return [(i, hub) for i, hub in enumerate(self.model_hubs) if not hub.supported]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine only (127.0.0.0/8, ::1, localhost)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve to anything
+
+
+def open_server_problem(config: ZookeeperConfig, host: str) -> str | None:
+    """Why `config` may not run open on `host`, or None when it may.
+
+    An open server lets everyone who reaches it launch, control and delete everything: it may
+    listen only on loopback, and never with the cloud backends (their API is on the internet),
+    unless `server.open_to_network: true` says so on purpose.
+    """
+    if not config.no_auth or config.server.open_to_network:
+        return None
+    if config.backends.uses_gcp:
+        return (
+            "no_auth: true (an open server) cannot use the cloud backends: anyone on the internet could launch "
+            "workers. Configure sign-in (no_auth: false and authentication_providers, see docs/access.md), "
+            "or set server.open_to_network: true if you really mean it"
+        )
+    if not is_loopback(host):
+        return (
+            f"no_auth: true (an open server) listens only on loopback, not on {host!r}: anyone who reaches it "
+            "could do everything. Listen on 127.0.0.1, configure sign-in (no_auth: false and "
+            "authentication_providers, see docs/access.md), or set server.open_to_network: true if you really mean it"
+        )
+    return None

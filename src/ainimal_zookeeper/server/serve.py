@@ -9,7 +9,8 @@ from types import FrameType
 import uvicorn
 
 from ainimal_zookeeper.bootstrap import build_embedded
-from ainimal_zookeeper.config import ZookeeperConfig
+from ainimal_zookeeper.config import ZookeeperConfig, open_server_problem
+from ainimal_zookeeper.errors import ConfigError
 from ainimal_zookeeper.server.listening import check_port_free
 from ainimal_zookeeper.server.side_processes import SideProcesses
 
@@ -27,6 +28,9 @@ def serve(
 
     host = host or config.server.host
     port = port if port is not None else config.server.port
+    problem = open_server_problem(config, host)  # --host may differ from the config's server.host
+    if problem:
+        raise ConfigError(problem)
     check_port_free(host, port)
     folder = Path(data_dir or config.server.data_dir or "zookeeper-data").resolve()
     app = build_embedded(config, folder, client_routes=client_routes() if with_client else None)

@@ -205,3 +205,27 @@ def test_cloud_run_jobs_run_as_the_worker_service_account_with_image_paths(tmp_p
     assert task.service_account == "zk-worker@p.iam"
     sent = json.loads(next(e.value for e in task.containers[0].env if e.name == "ZK_WORKER_SPEC"))
     assert sent["model"]["path"] == "/app/catalog/walker.py"
+
+
+def test_the_deployed_config_requires_sign_in_and_makes_the_first_admin_from_the_secrets(monkeypatch, tmp_path):
+    from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
+    from ainimal_zookeeper.bootstrap.access import build_access
+    from ainimal_zookeeper.config import load_environment
+
+    cloud_environment(monkeypatch, "cloud_run")
+    # What Terraform gives the function from Secret Manager (infra/terraform/locals.tf).
+    monkeypatch.setenv("ZK_JWT_SECRET", "k" * 48)
+    monkeypatch.setenv("ZK_ADMIN_USERNAME", "admin")
+    monkeypatch.setenv("ZK_ADMIN_PASSWORD", "a long first password")
+    config = load_config(CLOUD_CONFIG)
+    assert config.no_auth is False and config.server.open_to_network is False
+    assert [p["type"] for p in config.authentication_providers] == ["jwt"]
+    store = SqliteDocumentStore(tmp_path / "accounts.db")  # Firestore's stand-in: any DocumentStore
+    access = build_access(config, store)
+    try:
+        assert not access.open
+        assert access.authenticator.ensure_initial_admin(load_environment(config.source_dir)) == "admin"
+        assert access.administration is not None
+    finally:
+        access.close()
+        store.close()

@@ -9,8 +9,10 @@ import yaml
 from ainimal_zookeeper.config import ZookeeperConfig, config_from_dict, load_config
 from ainimal_zookeeper.errors import ConfigError
 
+#: The keys of the project's original example; it runs open on every address, which now takes
+#: `open_to_network: true` on purpose (see the test of the open server's refusal below).
 SEED = """
-server: {host: 0.0.0.0, port: 8100, https: false, data_dir: null}
+server: {host: 0.0.0.0, port: 8100, https: false, data_dir: null, open_to_network: true}
 max_envs: 4
 max_models: -1
 workers: {torch_threads: 2}
@@ -98,7 +100,30 @@ def test_an_empty_mapping_gives_the_documented_defaults():
         None,
     )
     assert (config.max_envs, config.max_models, config.workers.torch_threads) == (None, None, 1)
-    assert (config.envs, config.models, config.model_hubs, config.no_auth) == ([], [], [], True)
+    assert (config.envs, config.models, config.model_hubs, config.no_auth) == ([], [], [], False)
+    assert config.server.open_to_network is False
+
+
+@pytest.mark.parametrize(
+    ("keys", "refused_for"),
+    [
+        ({"no_auth": True, "server": {"host": "0.0.0.0"}}, "listens only on loopback, not on '0.0.0.0'"),
+        ({"no_auth": True, "server": {"host": "192.168.1.20"}}, "not on '192.168.1.20'"),
+        ({"no_auth": True, "server": {"host": "zoo.example.org"}}, "not on 'zoo.example.org'"),
+        ({"no_auth": True, "backends": {"bus": "pubsub"}, "gcp": {"project": "p"}}, "cannot use the cloud backends"),
+    ],
+)
+def test_an_open_server_is_refused_off_loopback_and_in_the_cloud_unless_it_says_so(keys, refused_for):
+    with pytest.raises(ConfigError, match="open_to_network") as refused:
+        config_from_dict(keys, source="inline")
+    assert refused_for in str(refused.value)
+    server = {**keys.get("server", {}), "open_to_network": True}
+    assert config_from_dict({**keys, "server": server}, source="inline").server.open_to_network
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
+def test_an_open_server_may_listen_on_any_loopback_address(host):
+    assert config_from_dict({"no_auth": True, "server": {"host": host}}, source="inline").no_auth
 
 
 def test_relative_paths_are_taken_against_the_config_files_folder(tmp_path, monkeypatch):
