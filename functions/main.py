@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import TYPE_CHECKING
 
 from functions_framework import aio
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+
+from ainimal_zookeeper.api.browser_guards import SECURITY_HEADERS, refusal_body
+
+if TYPE_CHECKING:
+    from ainimal_zookeeper.bootstrap import ControlPlane
 
 
 @functools.cache
@@ -48,6 +54,19 @@ async def graphql(request: Request) -> Response:
     downloads at /recordings/<id>/arrow and /recordings/<id>/minari.zip, and sign-in at
     /auth/<provider>/authorize and /auth/<provider>/callback, as the embedded server."""
     app = _app()
+    # As the embedded server's BrowserGuard: the Host allow-list and the Origin check first,
+    # the security headers on every answer.
+    refused = app.browsers.refusal(request.url.path, request.headers.get("host", ""), request.headers.get("origin"))
+    if refused is not None:
+        status, message = refused
+        return JSONResponse(refusal_body(message), status_code=status)
+    response = await _route(app, request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+async def _route(app: ControlPlane, request: Request) -> Response:
     parts = request.url.path.strip("/").split("/")
     if len(parts) == 3 and parts[0] == "recordings":
         request.scope["path_params"] = {"recording_id": parts[1], "kind": parts[2]}

@@ -77,3 +77,74 @@ def test_a_server_with_sign_in_refuses_an_anonymous_launch_over_http(tmp_path):
         assert server.gql("{ models { name } }")["models"] == []
     finally:
         assert server.stop() == 0
+
+
+# ---- browsers: DNS rebinding, foreign pages, headers (over real HTTP) ----
+
+STREAM = "subscription { instanceEvents { instance kind } }"
+
+
+def test_a_rebound_host_name_gets_nothing_and_the_configured_names_answer(tmp_path):
+    config = tmp_path / "zoo.yaml"
+    config.write_text("no_auth: true\nserver: {allowed_hosts: [zoo.lan]}\n" + ENVS)
+    server = ServerProcess(config, tmp_path / "data", extra=["--client"])
+    try:
+        rebound = {"host": f"rebind.attacker.example:{server.port}"}
+        launch = httpx.post(f"{server.url}/graphql", json={"query": LAUNCH}, headers=rebound, timeout=30)
+        assert launch.status_code == 421 and "server.allowed_hosts" in launch.json()["errors"][0]["message"]
+        stream = httpx.post(
+            f"{server.url}/graphql",
+            json={"query": STREAM},
+            headers={**rebound, "accept": "text/event-stream"},
+            timeout=30,
+        )
+        assert stream.status_code == 421
+        assert httpx.get(f"{server.url}/", headers=rebound, timeout=30).status_code == 421  # not even the page
+        for name in (f"zoo.lan:{server.port}", f"localhost:{server.port}", f"[::1]:{server.port}"):
+            answer = httpx.post(
+                f"{server.url}/graphql", json={"query": "{ __typename }"}, headers={"host": name}, timeout=30
+            )
+            assert answer.status_code == 200, (name, answer.text)
+    finally:
+        assert server.stop() == 0
+
+
+def test_pages_of_other_sites_may_not_act_or_stream_but_the_server_s_own_page_may(tmp_path):
+    config = tmp_path / "zoo.yaml"
+    config.write_text("no_auth: true\n" + ENVS)
+    server = ServerProcess(config, tmp_path / "data", extra=["--client"])
+    try:
+        foreign = {"origin": "https://evil.example"}
+        act = httpx.post(f"{server.url}/graphql", json={"query": LAUNCH}, headers=foreign, timeout=30)
+        assert act.status_code == 403 and "server.cors_origins" in act.json()["errors"][0]["message"]
+        with httpx.stream(
+            "POST",
+            f"{server.url}/graphql",
+            json={"query": STREAM},
+            headers={**foreign, "accept": "text/event-stream"},
+            timeout=30,
+        ) as stream:
+            assert stream.status_code == 403
+        own = {"origin": server.url}
+        answer = httpx.post(f"{server.url}/graphql", json={"query": "{ __typename }"}, headers=own, timeout=30)
+        assert answer.status_code == 200
+    finally:
+        assert server.stop() == 0
+
+
+def test_everything_served_carries_the_security_headers(tmp_path):
+    config = tmp_path / "zoo.yaml"
+    config.write_text("no_auth: true\n" + ENVS)
+    server = ServerProcess(config, tmp_path / "data", extra=["--client"])
+    try:
+        for path in ("/", "/graphql?query=%7B__typename%7D", "/sw.js", "/manifest.webmanifest", "/healthz"):
+            answer = httpx.get(f"{server.url}{path}", timeout=30)
+            assert answer.status_code == 200, path
+            assert answer.headers["x-content-type-options"] == "nosniff", path
+            assert answer.headers["x-frame-options"] == "DENY", path
+            assert answer.headers["referrer-policy"] == "no-referrer", path
+            assert "frame-ancestors 'none'" in answer.headers["content-security-policy"], path
+        page_policy = httpx.get(f"{server.url}/", timeout=30).headers["content-security-policy"]
+        assert "script-src 'self' 'sha256-" in page_policy and "'unsafe-inline'" not in page_policy
+    finally:
+        assert server.stop() == 0

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from ainimal_zookeeper.api.browser_guards import LOOPBACK_NAMES, BrowserGuard, BrowserPolicy, HostAllowList
 from ainimal_zookeeper.api.context import RequestContext, SignIn
 from ainimal_zookeeper.api.downloads import RecordingDownloads
 from ainimal_zookeeper.api.errors import format_error, request_error
@@ -233,13 +234,17 @@ def _retry_after(body: dict[str, Any]) -> dict[str, str] | None:
 
 
 def build_http_app(
-    endpoint: GraphQLEndpoint, client_routes: list[BaseRoute] | None = None, cors_origins: list[str] | None = None
+    endpoint: GraphQLEndpoint,
+    client_routes: list[BaseRoute] | None = None,
+    cors_origins: list[str] | None = None,
+    policy: BrowserPolicy | None = None,
 ) -> Starlette:
     """The embedded server's ASGI app: /graphql, /recordings/..., /auth/..., /healthz and, with
     the client's routes (its page, manifest, service worker and icons), the web client at /.
 
     `cors_origins` lets browsers on those origins call the API (a web client served elsewhere):
-    bearer tokens, not cookies, so no credentials are allowed cross-origin.
+    bearer tokens, not cookies, so no credentials are allowed cross-origin. `policy` says which
+    Host names and page origins are answered (loopback names and same-host pages when None).
     """
 
     async def health(_request: Request) -> Response:
@@ -258,7 +263,10 @@ def build_http_app(
         Route("/healthz", health),
         *(client_routes if client_routes is not None else [Route("/", index)]),
     ]
-    middleware = []
+    # Outermost: a request for a foreign Host or from a foreign page is refused before anything.
+    policy = policy or BrowserPolicy(HostAllowList(LOOPBACK_NAMES), cors_origins or ())
+    guard = Middleware(BrowserGuard, policy=policy)
+    middleware = [guard]
     if cors_origins:
         middleware.append(
             Middleware(

@@ -14,6 +14,7 @@ from ainimal_zookeeper.bootstrap.ports import control_plane_ports
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from ainimal_zookeeper.api.browser_guards import BrowserPolicy
     from ainimal_zookeeper.api.http import GraphQLEndpoint
     from ainimal_zookeeper.config import ZookeeperConfig
     from ainimal_zookeeper.service.zookeeper import Timeouts, Zookeeper
@@ -29,6 +30,9 @@ class ControlPlane:
     endpoint: GraphQLEndpoint
     http: Starlette
     closers: list[Any]
+    #: Which Host names and page origins are answered (applied by `http`; the Cloud Function
+    #: entry, which calls the endpoint itself, applies it too).
+    browsers: BrowserPolicy
     access: Access | None = None
     #: Local workers die with their server, so it stops them; pods outlive any control-plane
     #: instance (a Cloud Function scales to zero without its instances stopping).
@@ -59,6 +63,7 @@ def build_control_plane(
         ConfigError: a backend or sign-in setting that cannot be used (nothing is left running).
     """
     # Imported here so that a worker, which only needs `worker_ports`, stays light.
+    from ainimal_zookeeper.api.browser_guards import BrowserPolicy, HostAllowList
     from ainimal_zookeeper.api.executor import Executor
     from ainimal_zookeeper.api.http import GraphQLEndpoint, build_http_app
     from ainimal_zookeeper.api.schema import build_executable_schema
@@ -131,8 +136,16 @@ def build_control_plane(
     endpoint = GraphQLEndpoint(
         zookeeper, Executor(build_executable_schema()), access.authenticator, access.administration
     )
-    http = build_http_app(endpoint, client_routes, config.server.cors_origins)
+    hosts = HostAllowList.for_server(config.server.host, config.server.allowed_hosts)
+    browsers = BrowserPolicy(hosts, config.server.cors_origins)
+    http = build_http_app(endpoint, client_routes, config.server.cors_origins, browsers)
     closers = [liveness.close, zookeeper.reaper.close, *ports.closers, access.close]
     return ControlPlane(
-        zookeeper, endpoint, http, closers, access, stop_workers_on_close=config.backends.compute == "local"
+        zookeeper,
+        endpoint,
+        http,
+        closers,
+        browsers,
+        access,
+        stop_workers_on_close=config.backends.compute == "local",
     )

@@ -138,6 +138,9 @@ class ServerSettings(_Strict):
     #: An open server (`no_auth: true`) listens only on loopback and refuses cloud backends,
     #: unless this says everyone who reaches it may do everything, on purpose.
     open_to_network: bool = False
+    #: Host names (beyond loopback and `host`) that browsers may reach this server by; "*" any,
+    #: "*.example.org" the subdomains. Others are refused (they would allow DNS rebinding).
+    allowed_hosts: list[Text] = Field(default_factory=list)
 
 
 class WorkerSettings(_Strict):

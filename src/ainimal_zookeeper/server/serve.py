@@ -32,6 +32,8 @@ def serve(
     if problem:
         raise ConfigError(problem)
     check_port_free(host, port)
+    if host != config.server.host:  # what the server listens on is a name it answers to
+        config = config.model_copy(update={"server": config.server.model_copy(update={"host": host})})
     folder = Path(data_dir or config.server.data_dir or "zookeeper-data").resolve()
     app = build_embedded(config, folder, client_routes=client_routes() if with_client else None)
     side = SideProcesses([entry.cmd for entry in config.launch_etc])

@@ -51,7 +51,9 @@ def browser() -> Iterator[sync_api.Browser]:
 
 @pytest.fixture
 def page(browser: sync_api.Browser) -> Iterator[sync_api.Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, device_scale_factor=1)
+    # bypass_csp: Playwright's wait_for_function evaluates a string in the page, which the client's
+    # Content-Security-Policy forbids; test_web_client_csp.py loads the views with the policy on.
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, device_scale_factor=1, bypass_csp=True)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -167,7 +167,9 @@ def test_a_lockstep_takeover_steps_the_env_once_per_key_press(server, page):
 
 def test_on_a_phone_the_touch_buttons_drive_the_action(server, browser, screenshot):
     launched = launch_running(server, {"model": "Balancer", "environment": "CartPole", "mode": "INFER"})
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, bypass_csp=True
+    )  # bypass_csp: see conftest's `page`
     page = phone.new_page()
     try:
         open_app(page, server, f"#/instance/{launched['id']}")

@@ -14,6 +14,7 @@ import pytest_asyncio
 from argon2 import profiles
 
 from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
+from ainimal_zookeeper.api.browser_guards import BrowserPolicy, HostAllowList
 from ainimal_zookeeper.api.executor import Executor
 from ainimal_zookeeper.api.http import GraphQLEndpoint, build_http_app
 from ainimal_zookeeper.api.schema import build_executable_schema
@@ -23,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "auth"))  # the Google stand-
 from google_stand_in import CLIENT_ID, CertsTransport, KeyPair
 
 SIGN_IN = "mutation($t: String!) { signInWithGoogle(idToken: $t) { token viewer { username roles } } }"
+
+ZOO_TEST = BrowserPolicy(HostAllowList(["zoo.test"]))
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +51,7 @@ async def client(tmp_path, key):
     )
     zookeeper = SimpleNamespace(authorizer=authorizer)  # sign-in and `me` need nothing else of the service
     endpoint = GraphQLEndpoint(zookeeper, Executor(build_executable_schema()), authenticator)  # type: ignore[arg-type]
-    transport = httpx.ASGITransport(app=build_http_app(endpoint))
+    transport = httpx.ASGITransport(app=build_http_app(endpoint, policy=ZOO_TEST))  # the name it answers to
     async with httpx.AsyncClient(transport=transport, base_url="http://zoo.test") as client:
         yield client
     documents.close()

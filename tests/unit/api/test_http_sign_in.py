@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 from graphql import build_schema
 
+from ainimal_zookeeper.api.browser_guards import BrowserPolicy, HostAllowList
 from ainimal_zookeeper.api.executor import Executor, GraphQLRequest
 from ainimal_zookeeper.api.http import GraphQLEndpoint, build_http_app
 from ainimal_zookeeper.api.schema import build_executable_schema
@@ -18,6 +19,8 @@ from ainimal_zookeeper.api.sign_in_routes import _session_page
 from ainimal_zookeeper.auth import LoginRateLimited, Session
 from ainimal_zookeeper.errors import Unauthenticated
 from ainimal_zookeeper.service.authorization import Viewer
+
+ZOO_TEST = BrowserPolicy(HostAllowList(["zoo.test"]))
 
 
 class RefusingSignIn:
@@ -54,7 +57,7 @@ def sign_in():
 @pytest_asyncio.fixture
 async def client(sign_in):
     endpoint = GraphQLEndpoint(ExplodingZookeeper(), Executor(build_executable_schema()), sign_in)  # type: ignore[arg-type]
-    transport = httpx.ASGITransport(app=build_http_app(endpoint))
+    transport = httpx.ASGITransport(app=build_http_app(endpoint, policy=ZOO_TEST))  # the name it answers to
     async with httpx.AsyncClient(transport=transport, base_url="http://zoo.test") as client:
         yield client
 
