@@ -9,6 +9,7 @@ from types import FrameType
 import uvicorn
 
 from ainimal_zookeeper.bootstrap import build_embedded
+from ainimal_zookeeper.bootstrap.data_folder import use_private_umask
 from ainimal_zookeeper.config import ZookeeperConfig
 from ainimal_zookeeper.server.listening import check_port_free
 from ainimal_zookeeper.server.side_processes import SideProcesses
@@ -25,6 +26,8 @@ def serve(
     """Build the embedded zookeeper for `config` and serve it; returns the exit code."""
     from ainimal_zookeeper.client.page import client_routes
 
+    # Everything the server writes (store, checkpoints, recordings, logs) is its user's alone.
+    use_private_umask()
     host = host or config.server.host
     port = port if port is not None else config.server.port
     check_port_free(host, port)
