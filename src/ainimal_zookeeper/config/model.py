@@ -132,6 +132,9 @@ class ServerSettings(_Strict):
     #: Origins of web clients served elsewhere (e.g. `python -m ainimal_zookeeper.client` on
     #: another port) that may call the API from a browser; none by default.
     cors_origins: list[Text] = Field(default_factory=list)
+    #: Whether other processes of the server's user (model code in workers included) may read
+    #: its environment and memory (/proc, ptrace: profilers, core dumps). Off: secrets stay hidden.
+    inspectable: bool = False
 
 
 class WorkerSettings(_Strict):

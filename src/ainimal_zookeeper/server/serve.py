@@ -12,6 +12,7 @@ from ainimal_zookeeper.bootstrap import build_embedded
 from ainimal_zookeeper.bootstrap.data_folder import use_private_umask
 from ainimal_zookeeper.config import ZookeeperConfig
 from ainimal_zookeeper.server.listening import check_port_free
+from ainimal_zookeeper.server.process_privacy import hide_process
 from ainimal_zookeeper.server.side_processes import SideProcesses
 
 
@@ -28,6 +29,8 @@ def serve(
 
     # Everything the server writes (store, checkpoints, recordings, logs) is its user's alone.
     use_private_umask()
+    if not config.server.inspectable:
+        hide_process()  # model code (same user) cannot read the server's environ or memory
     host = host or config.server.host
     port = port if port is not None else config.server.port
     check_port_free(host, port)
