@@ -52,7 +52,16 @@ SNOOP = textwrap.dedent(
                 modes[str(path.relative_to(data))] = path.lstat().st_mode
                 if path.is_file():
                     contents.append(path.read_bytes()[: 1 << 22].decode("latin-1"))
+            children = {}  # the server's other children: resource tracker, launch_etc
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit() and int(entry.name) != fork_server:
+                    try:
+                        if parent_of(entry.name) == server:
+                            children[entry.name] = environ_of(entry.name)
+                    except (OSError, ValueError):
+                        pass
             report = {
+                "children": children,
                 "self": environ_of("self"),
                 "fork_server": environ_of(fork_server),
                 "server_pid": server,
@@ -76,6 +85,8 @@ SNOOP = textwrap.dedent(
 
 CONFIG = """
 no_auth: false
+launch_etc:
+  - cmd: exec sleep 120
 workers:
   stop_grace_seconds: 1
   environment: [ZK_TEST_SNOOP_REPORT, ZK_TEST_SNOOP_DATA]
@@ -144,6 +155,12 @@ def test_a_worker_environment_holds_no_secret_of_the_server(snooped):
         assert "PATH=" in environment, (where, environment[:200])
         for secret in (SECRET, ADMIN_PASSWORD, SHELL_TOKEN, "ZK_JWT_SECRET", "ZK_ADMIN_PASSWORD", "GITHUB_TOKEN"):
             assert secret not in environment, (where, secret)
+    # Nor the server's other children, which are as readable: its resource tracker, launch_etc.
+    assert len(report["children"]) >= 2, report["children"].keys()
+    for pid, environment in report["children"].items():
+        assert "PATH=" in environment, (pid, environment[:200])
+        for secret in (SECRET, ADMIN_PASSWORD, "ZK_JWT_SECRET", "ZK_ADMIN_PASSWORD"):
+            assert secret not in environment, (pid, secret)
     # The operator's explicit additions (workers.environment) do reach it.
     assert "ZK_TEST_SNOOP_REPORT=" in report["self"]
 

@@ -96,3 +96,29 @@ def test_a_hidden_server_process_is_not_dumpable_and_its_children_executed_afres
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["0", "1"]
+
+
+def test_the_server_secrets_are_known_by_name_and_by_the_values_sign_in_settings_use():
+    from ainimal_zookeeper.server.secret_names import without_secrets
+
+    environ = {
+        "PATH": "/usr/bin",
+        "ZK_JWT_SECRET": "j" * 40,
+        "ZK_ADMIN_PASSWORD": "pw",
+        "ZK_GITHUB_CLIENT_SECRET": "gh",
+        "MY_SIGNING_KEY": "k" * 40,
+        "ZK_ADMIN_USERNAME": "boss",
+    }
+    providers = [{"type": "jwt", "jwt_secret": "k" * 40}, None]
+    assert without_secrets(environ, providers) == {"PATH": "/usr/bin", "ZK_ADMIN_USERNAME": "boss"}
+
+
+def test_side_processes_get_the_environment_they_are_given(tmp_path):
+    from ainimal_zookeeper.server.side_processes import SideProcesses
+
+    out = tmp_path / "env.txt"
+    side = SideProcesses([f"env > {out}"], {"PATH": os.environ["PATH"], "ONLY": "this"})
+    side.start()
+    side.processes[0].wait(10)
+    side.stop()
+    assert "ONLY=this" in out.read_text() and "ZK_" not in out.read_text()

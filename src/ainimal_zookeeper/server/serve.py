@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 from types import FrameType
@@ -13,6 +14,7 @@ from ainimal_zookeeper.bootstrap.data_folder import use_private_umask
 from ainimal_zookeeper.config import ZookeeperConfig
 from ainimal_zookeeper.server.listening import check_port_free
 from ainimal_zookeeper.server.process_privacy import hide_process
+from ainimal_zookeeper.server.secret_names import without_secrets
 from ainimal_zookeeper.server.side_processes import SideProcesses
 
 
@@ -36,7 +38,10 @@ def serve(
     check_port_free(host, port)
     folder = Path(data_dir or config.server.data_dir or "zookeeper-data").resolve()
     app = build_embedded(config, folder, client_routes=client_routes() if with_client else None)
-    side = SideProcesses([entry.cmd for entry in config.launch_etc])
+    # The operator's side processes get the server's environment without its secrets: their
+    # /proc/<pid>/environ is readable by model code (same user).
+    providers = [*config.authentication_providers, config.authorization_provider]
+    side = SideProcesses([entry.cmd for entry in config.launch_etc], without_secrets(os.environ, providers))
     side.start()
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     print(f"AInimal Zookeeper serving GraphQL at http://{shown}:{port}/graphql (data in {folder})", flush=True)
