@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import sys
 import textwrap
 
@@ -203,3 +204,18 @@ def test_a_token_forged_without_the_secret_is_refused(snooped):
         "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {forged}"}
     ).json()
     assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_the_create_admin_command_makes_a_private_data_folder_and_store(tmp_path):
+    (tmp_path / "zoo.yaml").write_text(CONFIG.replace("  - cmd: exec sleep 120\n", "").replace("launch_etc:\n", ""))
+    (tmp_path / "snoop.py").write_text(SNOOP)
+    data = tmp_path / "data"
+    env = {**os.environ, "ZK_JWT_SECRET": SECRET, "ZK_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    args = [sys.executable, "-m", "ainimal_zookeeper.server", "create-admin", "--config", str(tmp_path / "zoo.yaml")]
+    made = subprocess.run(
+        [*args, "--data", str(data), "--username", "boss"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert made.returncode == 0, made.stderr
+    modes = {p.name: stat.S_IMODE(p.lstat().st_mode) for p in [data, *data.rglob("*")]}
+    assert modes["data"] == 0o700 and modes["zookeeper.sqlite3"] == 0o600, modes
+    assert all(not mode & 0o077 for mode in modes.values()), modes
