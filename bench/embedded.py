@@ -26,7 +26,9 @@ def free_port() -> int:
 
 def cartpole_zoo(max_models: int, models: list[tuple[str, str, str]], workers: dict[str, Any] | None = None) -> str:
     """A zoo of CartPole and `models` (name, example file, class), open on loopback."""
-    lines = ["no_auth: true", f"max_models: {max_models}"]
+    # inspectable: the benchmarks read the server's /proc entries (fds, threads), which a hidden
+    # server keeps from other processes of its user.
+    lines = ["no_auth: true", "server: {inspectable: true}", f"max_models: {max_models}"]
     settings = "".join(f"\n  {key}: {value}" for key, value in (workers or {}).items())
     lines += [f"workers:{settings or ' {}'}", "envs:", "  - name: CartPole", "    type: gymnasium"]
     lines += ["    env_name: CartPole-v1", "models:"]

@@ -124,4 +124,8 @@ def documents_for(config: ZookeeperConfig, data_dir: Path) -> DocumentStore:
     """The server's own DocumentStore and nothing else, for commands that need no workers or buses."""
     from ainimal_zookeeper.bootstrap.ports import _documents  # the very choice the server makes
 
+    if config.backends.documents != "firestore":
+        from ainimal_zookeeper.bootstrap.data_folder import secure_data_folder
+
+        secure_data_folder(data_dir)  # create-admin may be the first to make it
     return _documents(config.backends.documents, data_dir, config.gcp)

@@ -46,10 +46,20 @@ class ControlPlanePorts:
 def control_plane_ports(config: ZookeeperConfig, data_dir: Path) -> ControlPlanePorts:
     """Build every port's adapter for `config`, state under `data_dir` where local."""
     backends, gcp = config.backends, config.gcp
+    if backends.documents != "firestore" or backends.blobs != "gcs":
+        from ainimal_zookeeper.bootstrap.data_folder import secure_data_folder
+
+        secure_data_folder(data_dir)  # 0700, and nothing inside readable by other users
     documents = _documents(backends.documents, data_dir, gcp)
     blobs, blobs_connection = _blobs(backends.blobs, data_dir, gcp)
     commands, events, bus_connection = _buses(backends.bus, gcp)
-    compute = _compute(backends.compute, gcp, config.workers.torch_threads)
+    # Local workers on real Google Cloud ports (not emulators) need credentials to reach them.
+    needs_credentials = (backends.bus == "pubsub" and not os.environ.get("PUBSUB_EMULATOR_HOST")) or (
+        backends.blobs == "gcs" and not os.environ.get("STORAGE_EMULATOR_HOST")
+    )
+    compute = _compute(
+        backends.compute, gcp, config.workers.torch_threads, config.workers.environment, needs_credentials
+    )
     closers = [compute.close, commands.close]
     if events is not commands:
         closers.append(events.close)
@@ -122,7 +132,13 @@ def _buses(kind: str, gcp: GcpSettings) -> tuple[CommandBus, EventBus, dict[str,
     return hub, hub, hub.connection
 
 
-def _compute(kind: str, gcp: GcpSettings, threads_per_worker: int) -> ComputeProvider:
+def _compute(
+    kind: str,
+    gcp: GcpSettings,
+    threads_per_worker: int,
+    environment: list[str] | None = None,
+    cloud_credentials: bool = False,
+) -> ComputeProvider:
     if kind == "gke":
         from ainimal_zookeeper.adapters.gcp.gke_compute import GkeCompute
 
@@ -147,7 +163,9 @@ def _compute(kind: str, gcp: GcpSettings, threads_per_worker: int) -> ComputePro
         )
     from ainimal_zookeeper.adapters.local.process_compute import LocalProcessCompute
 
-    local = LocalProcessCompute(threads_per_worker=threads_per_worker)
+    local = LocalProcessCompute(
+        threads_per_worker=threads_per_worker, environment=environment or (), cloud_credentials=cloud_credentials
+    )
     threading.Thread(target=local.warm_up, name="zk-warm-up", daemon=True).start()
     return local
 

@@ -141,6 +141,9 @@ class ServerSettings(_Strict):
     #: Host names (beyond loopback and `host`) that browsers may reach this server by; "*" any,
     #: "*.example.org" the subdomains. Others are refused (they would allow DNS rebinding).
     allowed_hosts: list[Text] = Field(default_factory=list)
+    #: Whether other processes of the server's user (model code in workers included) may read
+    #: its environment and memory (/proc, ptrace: profilers, core dumps). Off: secrets stay hidden.
+    inspectable: bool = False
 
 
 class WorkerSettings(_Strict):
@@ -169,6 +172,11 @@ class WorkerSettings(_Strict):
     takeover_hold_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
     takeover_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 5.0
     max_input_age_seconds: Annotated[float, Field(gt=0, le=3600)] = 1.0
+    # Names of environment variables passed to local workers beyond the allow-list of what
+    # they need to run (PATH, HOME, locale, caches, GPUs...): model code can read them.
+    environment: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]] = Field(
+        default_factory=list, max_length=256
+    )
 
     @model_validator(mode="after")
     def _retry_within_heartbeat(self) -> WorkerSettings:

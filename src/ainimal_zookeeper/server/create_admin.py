@@ -41,6 +41,7 @@ def create_admin_main(argv: list[str]) -> int:
     args = _parse(argv)
     from ainimal_zookeeper.auth import Authenticator
     from ainimal_zookeeper.bootstrap.access import build_access, documents_for
+    from ainimal_zookeeper.bootstrap.data_folder import use_private_umask
     from ainimal_zookeeper.config import load_config, load_environment
     from ainimal_zookeeper.server.examples import bundled_config_path
 
@@ -55,6 +56,7 @@ def create_admin_main(argv: list[str]) -> int:
         username = args.username or environ.get(USERNAME_VAR, "").strip() or _ask("admin username: ")
         password = _password(environ)
         data_dir = Path(args.data or config.server.data_dir or "zookeeper-data").resolve()
+        use_private_umask()  # the store it writes is the server's, private to its user
         documents = documents_for(config, data_dir)
         try:
             access = build_access(config, documents)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 from types import FrameType
@@ -9,9 +10,12 @@ from types import FrameType
 import uvicorn
 
 from ainimal_zookeeper.bootstrap import build_embedded
+from ainimal_zookeeper.bootstrap.data_folder import use_private_umask
 from ainimal_zookeeper.config import ZookeeperConfig, open_server_problem
 from ainimal_zookeeper.errors import ConfigError
 from ainimal_zookeeper.server.listening import check_port_free
+from ainimal_zookeeper.server.process_privacy import hide_process
+from ainimal_zookeeper.server.secret_names import without_secrets
 from ainimal_zookeeper.server.side_processes import SideProcesses
 
 
@@ -26,6 +30,10 @@ def serve(
     """Build the embedded zookeeper for `config` and serve it; returns the exit code."""
     from ainimal_zookeeper.client.page import client_routes
 
+    # Everything the server writes (store, checkpoints, recordings, logs) is its user's alone.
+    use_private_umask()
+    if not config.server.inspectable:
+        hide_process()  # model code (same user) cannot read the server's environ or memory
     host = host or config.server.host
     port = port if port is not None else config.server.port
     problem = open_server_problem(config, host)  # --host may differ from the config's server.host
@@ -36,7 +44,10 @@ def serve(
         config = config.model_copy(update={"server": config.server.model_copy(update={"host": host})})
     folder = Path(data_dir or config.server.data_dir or "zookeeper-data").resolve()
     app = build_embedded(config, folder, client_routes=client_routes() if with_client else None)
-    side = SideProcesses([entry.cmd for entry in config.launch_etc])
+    # The operator's side processes get the server's environment without its secrets: their
+    # /proc/<pid>/environ is readable by model code (same user).
+    providers = [*config.authentication_providers, config.authorization_provider]
+    side = SideProcesses([entry.cmd for entry in config.launch_etc], without_secrets(os.environ, providers))
     side.start()
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     print(f"AInimal Zookeeper serving GraphQL at http://{shown}:{port}/graphql (data in {folder})", flush=True)

@@ -6,7 +6,7 @@ import logging
 import os
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -15,8 +15,10 @@ class SideProcesses:
     """Starts each configured command (through the shell, as the operator wrote it) and
     stops the whole process group of each when the server stops."""
 
-    def __init__(self, commands: Sequence[str]) -> None:
+    def __init__(self, commands: Sequence[str], env: Mapping[str, str] | None = None) -> None:
+        """`env`: the commands' environment (the server's when None)."""
         self.commands = list(commands)
+        self.env = dict(env) if env is not None else None
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> None:
@@ -24,7 +26,7 @@ class SideProcesses:
         for command in self.commands:
             try:
                 # The config is the operator's own: its commands may use shell syntax ($VARS).
-                self.processes.append(subprocess.Popen(command, shell=True, start_new_session=True))
+                self.processes.append(subprocess.Popen(command, shell=True, start_new_session=True, env=self.env))
                 log.info("launch_etc: started %r", command)
             except OSError as exc:
                 log.error("launch_etc: could not start %r: %s", command, exc)

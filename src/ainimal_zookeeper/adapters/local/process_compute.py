@@ -25,6 +25,7 @@ from multiprocessing.process import BaseProcess
 
 from ainimal_zookeeper.adapters.compute_support import ExitCallbacks
 from ainimal_zookeeper.adapters.local.fork_server_guard import PARENT_VARIABLE
+from ainimal_zookeeper.adapters.local.worker_environment import spawn_fork_server_with, worker_environment
 from ainimal_zookeeper.ports.compute import ExitCallback, WorkerSpec
 
 log = logging.getLogger(__name__)
@@ -93,11 +94,22 @@ _KEEPER = _ForkServerKeeper()
 class LocalProcessCompute:
     """One worker process per instance, watched by a thread that reports exits."""
 
-    def __init__(self, preload: Sequence[str] = DEFAULT_PRELOAD, threads_per_worker: int = 1) -> None:
+    def __init__(
+        self,
+        preload: Sequence[str] = DEFAULT_PRELOAD,
+        threads_per_worker: int = 1,
+        environment: Sequence[str] = (),
+        cloud_credentials: bool = False,
+    ) -> None:
+        """`environment`: names passed to workers beyond the allow-list (worker_environment.py);
+        `cloud_credentials`: pass Google credentials too (the workers' ports are on Google Cloud)."""
         # Math libraries size their thread pools when first imported, which for workers is in
         # the fork server: set the limits before it starts (many threads per worker thrash).
         for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(variable, str(threads_per_worker))
+        # Workers get an allow-listed environment, read when the fork server is executed.
+        extra = tuple(environment)
+        spawn_fork_server_with(lambda: worker_environment(os.environ, extra, cloud_credentials))
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload([_GUARD, *(name for name in preload if name != _GUARD)])
         self._workers: dict[str, _Worker] = {}
