@@ -90,3 +90,26 @@ def test_a_full_disk_fails_a_blob_write_with_a_storage_error_and_leaves_nothing_
         blobs.get("a/b")  # a missing blob is still NotFound, not a storage error
     blobs.put("a/b", b"bytes")
     assert blobs.get("a/b") == b"bytes"
+
+
+@pytest.mark.parametrize("vendor", ["ServiceUnavailable", "DeadlineExceeded", "InternalServerError"])
+def test_a_firestore_outage_is_a_storage_error_not_an_internal_one(vendor):
+    from google.api_core import exceptions as gexc
+
+    from ainimal_zookeeper.adapters.gcp.firestore_documents import _translated
+
+    with pytest.raises(StorageUnavailable, match="reading instances/x: Firestore did not answer") as raised:
+        with _translated("reading instances/x"):
+            raise getattr(gexc, vendor)("the service is down")
+    assert raised.value.code == "STORAGE_ERROR"
+
+
+def test_a_storage_error_reaches_the_client_with_its_code_and_message():
+    from graphql import GraphQLError
+
+    from ainimal_zookeeper.api.errors import format_error
+
+    failure = StorageUnavailable("could not save: the storage is full")
+    formatted = format_error(GraphQLError(str(failure), path=["launch"], original_error=failure))
+    assert formatted["extensions"]["code"] == "STORAGE_ERROR"
+    assert formatted["message"] == "could not save: the storage is full"
