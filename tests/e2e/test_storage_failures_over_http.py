@@ -21,12 +21,14 @@ def _limit_file_size(pid: int, limit: int) -> None:
     resource.prlimit(pid, resource.RLIMIT_FSIZE, (limit, hard))
 
 
-def test_a_full_disk_gives_a_storage_error_the_server_keeps_answering_and_recovers(tmp_path):
+def test_a_full_disk_fails_launches_and_checkpoints_with_a_storage_error_the_server_keeps_answering_and_recovers(
+    tmp_path,
+):
     data = tmp_path / "data"
     server = ServerProcess(HERE / "zoo.yaml", data)
     try:
         first = server.gql(LAUNCH)["launch"]
-        server.gql(f'mutation {{ terminate(id: "{first["id"]}") {{ status }} }}')
+        save = f'mutation {{ saveCheckpoint(id: "{first["id"]}", tag: "t") {{ id }} }}'
         # No regular file of the server may grow any more (its database and its write-ahead log).
         _limit_file_size(server.process.pid, 1)
         errors = server.errors(LAUNCH)
@@ -39,11 +41,14 @@ def test_a_full_disk_gives_a_storage_error_the_server_keeps_answering_and_recove
         assert server.http.get("/healthz").status_code == 200
         assert first["id"] in [i["id"] for i in server.gql("{ instances { id } }")["instances"]]
         assert server.errors(LAUNCH)[0]["extensions"]["code"] == "STORAGE_ERROR"
+        assert [e["extensions"]["code"] for e in server.errors(save)] == ["STORAGE_ERROR"]
         # The disk has room again: the same request works.
         _limit_file_size(server.process.pid, resource.RLIM_INFINITY)
         again = server.gql(LAUNCH)["launch"]
         assert again["status"] == "RUNNING"
-        server.gql(f'mutation {{ terminate(id: "{again["id"]}") {{ status }} }}')
+        assert server.gql(save)["saveCheckpoint"]["id"]
+        for instance in (first, again):
+            server.gql(f'mutation {{ terminate(id: "{instance["id"]}") {{ status }} }}')
     finally:
         _limit_file_size(server.process.pid, resource.RLIM_INFINITY)
         assert server.stop() == 0, server.log()
