@@ -64,3 +64,12 @@ class ModelError(ZookeeperError):
     """User code (an AInimal, env or plain class) raised or lacks what was asked of it."""
 
     code = "MODEL_ERROR"
+
+
+class StorageUnavailable(Unavailable):
+    """The server's storage refused a read or write (disk full, read-only, I/O error).
+
+    The request may be retried once the storage recovers; the server keeps serving meanwhile.
+    """
+
+    code = "STORAGE_ERROR"

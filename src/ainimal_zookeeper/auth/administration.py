@@ -3,7 +3,8 @@
 Each call is checked against the actor's own rights through the same `Authorizer` as every
 other request: granting on a resource needs `manage` on it; roles and accounts need `manage` on
 the user. The last admin cannot be removed, demoted or disabled, so a server cannot lock its
-operators out.
+operators out. Every username (and grant subject) is folded first, as sign-in folds it, so
+"ＡＤＭＩＮ" names the account "admin" here too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from ainimal_zookeeper.auth.accounts import AccountStore
 from ainimal_zookeeper.auth.grants import ANY, Grant, GrantStore
+from ainimal_zookeeper.auth.usernames import fold_username
 from ainimal_zookeeper.errors import Conflict
 from ainimal_zookeeper.service.authorization import Authorizer, Resource, Viewer, authorize
 
@@ -37,6 +39,7 @@ class Administration:
 
     def set_roles(self, actor: Viewer, username: str, roles: Iterable[str]) -> tuple[str, ...]:
         """Replace someone's roles (manage on that user)."""
+        username = fold_username(username)
         authorize(self._authorizer, actor, "manage", Resource("user", username))
         wanted = tuple(roles)
         if "admin" not in wanted:
@@ -45,6 +48,7 @@ class Administration:
 
     def grant(self, actor: Viewer, subject: str, kind: str, resource: str, actions: Iterable[str]) -> Grant:
         """Let `subject` (a username or "role:<role>") do `actions` to a resource or "*" (manage on it)."""
+        subject = fold_username(subject)
         authorize(self._authorizer, actor, "manage", _resource(kind, resource))
         return self._grants.grant(subject, kind, resource, actions, granted_by=actor.username)
 
@@ -52,6 +56,7 @@ class Administration:
         self, actor: Viewer, subject: str, kind: str, resource: str, actions: Iterable[str] | None = None
     ) -> Grant | None:
         """Take back some (or all) actions of a grant (manage on the resource); returns what is left."""
+        subject = fold_username(subject)
         authorize(self._authorizer, actor, "manage", _resource(kind, resource))
         return self._grants.revoke(subject, kind, resource, actions)
 
@@ -60,7 +65,8 @@ class Administration:
     ) -> list[Grant]:
         """Grants matching the filters: of one kind for who may manage it, all of them for admins."""
         authorize(self._authorizer, actor, "manage", _resource(kind or "user", resource or ANY))
-        return self._grants.list_grants(kind=kind, resource=resource, subject=subject)
+        who = fold_username(subject) if subject is not None else None
+        return self._grants.list_grants(kind=kind, resource=resource, subject=who)
 
     def list_accounts(self, actor: Viewer) -> list[dict[str, Any]]:
         """Every account without password hashes, with its roles (view on users)."""
@@ -69,6 +75,7 @@ class Administration:
 
     def disable_account(self, actor: Viewer, username: str, disabled: bool = True) -> None:
         """Disable (which signs it out everywhere) or re-enable an account (manage on that user)."""
+        username = fold_username(username)
         authorize(self._authorizer, actor, "manage", Resource("user", username))
         if disabled:
             self._keep_an_admin(username)
@@ -77,6 +84,7 @@ class Administration:
 
     def delete_account(self, actor: Viewer, username: str) -> None:
         """Remove an account with its roles and grants, so a later account of that name starts bare."""
+        username = fold_username(username)
         authorize(self._authorizer, actor, "manage", Resource("user", username))
         self._keep_an_admin(username)
         for grant in self._grants.list_grants(subject=username):

@@ -31,7 +31,7 @@ from ainimal_zookeeper.auth.identities import ExternalIdentity
 from ainimal_zookeeper.auth.local_accounts import ADMIN_USERNAME_VAR, LocalAccounts
 from ainimal_zookeeper.auth.sessions import ANONYMOUS, Session
 from ainimal_zookeeper.auth.tokens import TokenService, bearer_token
-from ainimal_zookeeper.auth.usernames import external_username
+from ainimal_zookeeper.auth.usernames import external_username, fold_username
 from ainimal_zookeeper.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from ainimal_zookeeper.service.authorization import Viewer
 
@@ -238,7 +238,7 @@ class Authenticator:
         (GitHub logins, verified Google emails).
         """
         env = os.environ if environ is None else environ
-        wanted = env.get(ADMIN_USERNAME_VAR, "").strip().lower()
+        wanted = fold_username(env.get(ADMIN_USERNAME_VAR, ""))
         if ":" not in wanted:
             if self.local is not None:
                 return self.local.ensure_initial_admin(env)
@@ -333,16 +333,16 @@ class Authenticator:
 
 def _check_allowed(identity: ExternalIdentity, policy: ExternalPolicy) -> None:
     """Refuse identities outside the configured domains or user list."""
-    email = (identity.email or "").lower() if identity.email_verified else ""
+    email = fold_username(identity.email or "") if identity.email_verified else ""
     if policy.allowed_domains:
         domain = email.rpartition("@")[2] if "@" in email else ""
-        if domain not in {d.lower() for d in policy.allowed_domains}:
+        if domain not in {fold_username(d) for d in policy.allowed_domains}:
             raise Forbidden(
                 f"only verified {identity.provider} accounts of {', '.join(policy.allowed_domains)} may sign in here"
             )
     if policy.allowed_users:
         username = identity.username or ""
         trusted = username if "@" not in username or identity.email_verified else ""
-        names = {trusted.lower(), email} - {""}
-        if not names & {u.lower() for u in policy.allowed_users}:
+        names = {fold_username(trusted), email} - {""}
+        if not names & {fold_username(u) for u in policy.allowed_users}:
             raise Forbidden(f"this {identity.provider} account is not on this server's list of allowed users")

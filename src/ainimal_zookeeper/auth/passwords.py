@@ -13,6 +13,7 @@ import secrets
 from argon2 import Parameters, PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ainimal_zookeeper.auth.usernames import fold_username
 from ainimal_zookeeper.errors import InvalidInput
 
 __all__ = ["MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH", "Passwords", "check_password_rules"]
@@ -37,7 +38,7 @@ def check_password_rules(password: str, username: str, min_length: int = MIN_PAS
         raise InvalidInput(f"a password has at most {MAX_PASSWORD_LENGTH} characters")
     if not password.strip():
         raise InvalidInput("a password cannot be only spaces")
-    if password.strip().lower() == username.strip().lower():
+    if fold_username(password) == fold_username(username):
         raise InvalidInput("a password cannot be the username")
 
 

@@ -64,7 +64,7 @@ def external_username(provider: str, suggestion: str | None, subject: str) -> st
     username alphabet (plus '@' and '+'); when nothing usable is left, a short hash of the
     provider's subject is used.
     """
-    folded = _NOT_ALLOWED.sub("-", unicodedata.normalize("NFKC", suggestion or "").lower()).strip("-._")[:64]
+    folded = _NOT_ALLOWED.sub("-", fold_username((suggestion or "")[:256])).strip("-._")[:64]
     if len(folded) < 1:
         folded = "u" + hashlib.sha256(subject.encode()).hexdigest()[:12]
     return f"{provider}:{folded}"

@@ -56,6 +56,9 @@ def serve(
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it; with this handler in place
     # that ends here as for Ctrl-C, so the workers are stopped instead of being orphaned.
     signal.signal(signal.SIGTERM, _interrupt)
+    # A write past the process's file-size limit then fails with an error the request reports
+    # (STORAGE_ERROR) instead of killing the server.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         # Open event streams (a browser watching an instance) never end by themselves: give them
         # a few seconds on shutdown, then close them, instead of waiting for the browser to leave.

@@ -354,6 +354,20 @@ class TestAdministration:
         with pytest.raises(Conflict, match="only admin"):
             administration.disable_account(boss, "boss")
 
+    def test_a_look_alike_spelling_names_the_same_account_for_roles_grants_and_the_last_admin(self, admin):
+        administration, authenticator = admin
+        boss = Viewer("boss", ("admin",))
+        fullwidth_boss = "\uff42\uff4f\uff53\uff53"  # ｂｏｓｓ
+        with pytest.raises(Conflict, match="only admin"):
+            administration.disable_account(boss, fullwidth_boss)
+        with pytest.raises(Conflict, match="only admin"):
+            administration.set_roles(boss, "BOSS", ["user"])
+        authenticator.create_account("otto", PASSWORD, boss)
+        assert administration.set_roles(boss, "\uff2f\uff34\uff34\uff2f", ["operator"]) == ("operator",)  # ＯＴＴＯ
+        administration.grant(boss, "Otto", "model", "m", ["launch"])
+        assert authenticator.roles.roles_of("otto") == ("operator",)
+        assert [g.subject for g in administration.list_grants(boss, subject="OTTO")] == ["otto"]
+
     def test_a_deleted_account_leaves_no_roles_or_grants_behind(self, admin):
         administration, authenticator = admin
         boss = Viewer("boss", ("admin",))

@@ -29,7 +29,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput, NotFound, Unavailable
+from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput, NotFound, StorageUnavailable, Unavailable
 from ainimal_zookeeper.ports.documents import DocumentStore, Where
 
 __all__ = ["FirestoreDocumentStore"]
@@ -135,7 +135,7 @@ def _translated(what: str) -> Iterator[None]:
     except (gexc.PermissionDenied, gexc.Unauthenticated) as exc:
         raise ConfigError(f"{what}: the credentials may not use Firestore: {exc.message}") from exc
     except (gexc.GoogleAPICallError, gexc.RetryError) as exc:
-        raise Unavailable(f"{what}: Firestore did not answer ({exc}); retry later") from exc
+        raise StorageUnavailable(f"{what}: Firestore did not answer ({exc}); retry later") from exc
 
 
 def _connect(project: str | None, database: str) -> firestore.Client:

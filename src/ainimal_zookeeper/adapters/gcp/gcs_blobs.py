@@ -27,7 +27,7 @@ from google.cloud.storage import exceptions as media_errors
 from google.cloud.storage.fileio import BlobReader
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from ainimal_zookeeper.errors import ConfigError, InvalidInput, NotFound, Unavailable
+from ainimal_zookeeper.errors import ConfigError, InvalidInput, NotFound, StorageUnavailable, Unavailable
 
 __all__ = ["GcsBlobStore"]
 
@@ -240,7 +240,7 @@ class GcsBlobStore:
         except api_errors.NotFound as exc:
             raise NotFound(f"no blob stored under {key!r} in {self._where()}") from exc
         except _VENDOR_ERRORS as exc:
-            raise Unavailable(f"Cloud Storage failed for {key!r} in {self._where()}: {exc}") from exc
+            raise StorageUnavailable(f"Cloud Storage failed for {key!r} in {self._where()}: {exc}") from exc
 
 
 class _TranslatedReader(io.BufferedIOBase):

@@ -6,10 +6,27 @@ import errno
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from ainimal_zookeeper.adapters.local.storage_errors import from_os
 from ainimal_zookeeper.errors import InvalidInput, NotFound
+
+_WRITE = "store data"
+_READ = "read stored data"
+
+
+@contextmanager
+def _storage(what: str) -> Iterator[None]:
+    """A failing disk (full, read-only, I/O error) as `StorageUnavailable`; a missing file stays NotFound."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise from_os(exc, what) from None
 
 
 class LocalBlobStore:
@@ -21,19 +38,21 @@ class LocalBlobStore:
 
     def put(self, key: str, data: bytes | memoryview) -> None:
         target = self._path(key)
-        with self._atomic_writer(target) as handle:
+        with _storage(_WRITE), self._atomic_writer(target) as handle:
             handle.write(data)
 
     def put_file(self, key: str, path: Path, move: bool = False) -> None:
         target = self._path(key)
-        if move and self._adopt(Path(path), target):
-            return
-        with open(path, "rb") as source, self._atomic_writer(target) as handle:
-            shutil.copyfileobj(source, handle, length=1 << 20)
+        with _storage(_WRITE):
+            if move and self._adopt(Path(path), target):
+                return
+            with open(path, "rb") as source, self._atomic_writer(target) as handle:
+                shutil.copyfileobj(source, handle, length=1 << 20)
 
     def open(self, key: str) -> BinaryIO:
         try:
-            return open(self._path(key), "rb")  # the caller closes it
+            with _storage(_READ):
+                return open(self._path(key), "rb")  # the caller closes it
         except FileNotFoundError as exc:
             raise NotFound(f"no blob stored under {key!r}") from exc
 
@@ -52,13 +71,15 @@ class LocalBlobStore:
 
     def get(self, key: str) -> bytes:
         try:
-            return self._path(key).read_bytes()
+            with _storage(_READ):
+                return self._path(key).read_bytes()
         except FileNotFoundError as exc:
             raise NotFound(f"no blob stored under {key!r}") from exc
 
     def get_file(self, key: str, path: Path) -> None:
         try:
-            shutil.copyfile(self._path(key), path)
+            with _storage(_READ):
+                shutil.copyfile(self._path(key), path)
         except FileNotFoundError as exc:
             raise NotFound(f"no blob stored under {key!r}") from exc
 
@@ -84,7 +105,8 @@ class LocalBlobStore:
         return sorted(k for k in keys if k.startswith(prefix))
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        with _storage(_WRITE):
+            self._path(key).unlink(missing_ok=True)
 
     def _path(self, key: str) -> Path:
         # Keys may come from requests: refuse anything that could leave the root.
@@ -112,10 +134,12 @@ class _AtomicFile:
 
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001  # context-manager protocol
         try:
-            if exc_type is None:
-                self._handle.flush()
-                os.fsync(self._handle.fileno())
-            self._handle.close()
+            try:
+                if exc_type is None:
+                    self._handle.flush()
+                    os.fsync(self._handle.fileno())
+            finally:
+                self._handle.close()  # also when a full disk failed the flush
             if exc_type is None:
                 os.replace(self._tmp, self._target)
         finally:

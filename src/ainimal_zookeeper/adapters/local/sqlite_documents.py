@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -10,7 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound
+from ainimal_zookeeper.adapters.local.storage_errors import from_sqlite
+from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput, NotFound
 from ainimal_zookeeper.ports.documents import DocumentStore, Where
 
 T = TypeVar("T")
@@ -48,22 +50,33 @@ class SqliteDocumentStore:
     def __init__(self, path: Path | str) -> None:
         self._path = str(path)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(_SCHEMA)
-        self._conn.execute(_INSTANCE_INDEX)
         self._in_transaction = False
+        _check_files(Path(self._path))
+        try:
+            self._conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute(_SCHEMA)
+            self._conn.execute(_INSTANCE_INDEX)
+            # A real write at start: a database that cannot be written is refused here, with its
+            # path, rather than failing every launch later.
+            self._conn.execute("INSERT OR REPLACE INTO documents VALUES ('_storage', 'probe', '{}')")
+            self._conn.execute("DELETE FROM documents WHERE collection='_storage'")
+        except sqlite3.Error as exc:
+            raise ConfigError(
+                f"the database {self._path} cannot be opened for writing ({exc}): make its folder and "
+                "files writable by the server's user, free some disk space, or point --data elsewhere"
+            ) from exc
 
     def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
-        with self._lock:
+        with self._lock, self._guard("read the server's state"):
             row = self._conn.execute(
                 "SELECT body FROM documents WHERE collection=? AND id=?", (collection, doc_id)
             ).fetchone()
         return json.loads(row[0]) if row else None
 
     def create(self, collection: str, doc_id: str, doc: dict[str, Any]) -> None:
-        with self._lock:
+        with self._lock, self._guard("save the server's state"):
             try:
                 self._conn.execute(
                     "INSERT INTO documents(collection, id, body) VALUES (?, ?, ?)",
@@ -73,7 +86,7 @@ class SqliteDocumentStore:
                 raise Conflict(f"{collection}/{doc_id} exists already") from exc
 
     def put(self, collection: str, doc_id: str, doc: dict[str, Any]) -> None:
-        with self._lock:
+        with self._lock, self._guard("save the server's state"):
             self._conn.execute(
                 "INSERT OR REPLACE INTO documents(collection, id, body) VALUES (?, ?, ?)",
                 (collection, doc_id, json.dumps(doc)),
@@ -89,7 +102,7 @@ class SqliteDocumentStore:
             return doc
 
     def delete(self, collection: str, doc_id: str) -> None:
-        with self._lock:
+        with self._lock, self._guard("save the server's state"):
             self._conn.execute("DELETE FROM documents WHERE collection=? AND id=?", (collection, doc_id))
 
     def find(
@@ -104,7 +117,7 @@ class SqliteDocumentStore:
             sql += f" ORDER BY {_field_sql(order_by)}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        with self._lock:
+        with self._lock, self._guard("read the server's state"):
             rows = self._conn.execute(sql, args).fetchall()
         return [json.loads(body) for (body,) in rows]
 
@@ -135,20 +148,61 @@ class SqliteDocumentStore:
         return sql, args
 
     @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        """Turn SQLite's failures (disk full, read-only, I/O error) into `StorageUnavailable`."""
+        try:
+            yield
+        except sqlite3.IntegrityError:
+            raise  # a constraint, not the storage: `create` turns it into Conflict
+        except sqlite3.Error as exc:
+            raise from_sqlite(exc, what) from None
+
+    @contextmanager
     def _write(self) -> Iterator[None]:
         """Hold the lock inside one SQLite write transaction (nested calls join it)."""
         with self._lock:
             if self._in_transaction:
                 yield
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
+            with self._guard("save the server's state"):
+                self._conn.execute("BEGIN IMMEDIATE")
             self._in_transaction = True
             try:
                 yield
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             else:
-                self._conn.execute("COMMIT")
+                try:
+                    with self._guard("save the server's state"):
+                        self._conn.execute("COMMIT")
+                except BaseException:
+                    self._rollback()  # a failed COMMIT may leave the transaction open
+                    raise
             finally:
                 self._in_transaction = False
+
+    def _rollback(self) -> None:
+        # After an I/O error SQLite may have rolled back already; the next call must start clean.
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the store is already failing; the error being raised says so
+
+
+def _check_files(path: Path) -> None:
+    """Refuse a data folder or database files the server cannot write, with the fix.
+
+    SQLite maps the `-shm` file into memory in WAL mode: one that is not a writable regular file
+    could kill the process when touched, so it is checked before SQLite opens it.
+    """
+    folder = path.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"the data folder {folder} is not a writable folder: create it or make it writable")
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists() and (not file.is_file() or not os.access(file, os.R_OK | os.W_OK)):
+            raise ConfigError(
+                f"{file} is not a regular file the server can read and write: fix its permissions "
+                "(or remove it while the server is stopped)"
+            )
