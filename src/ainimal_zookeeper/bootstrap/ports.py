@@ -50,6 +50,7 @@ def control_plane_ports(config: ZookeeperConfig, data_dir: Path) -> ControlPlane
     blobs, blobs_connection = _blobs(backends.blobs, data_dir, gcp)
     commands, events, bus_connection = _buses(backends.bus, gcp)
     compute = _compute(backends.compute, gcp, config.workers.torch_threads)
+    compute = _with_bus_credentials(compute, commands)
     closers = [compute.close, commands.close]
     if events is not commands:
         closers.append(events.close)
@@ -122,6 +123,18 @@ def _buses(kind: str, gcp: GcpSettings) -> tuple[CommandBus, EventBus, dict[str,
     return hub, hub, hub.connection
 
 
+def _with_bus_credentials(compute: ComputeProvider, commands: CommandBus) -> ComputeProvider:
+    """Each worker gets bus credentials of its own (the local hub's CURVE keys)."""
+    from ainimal_zookeeper.adapters.worker_credentials import CredentialedCompute
+
+    if type(commands).__name__ == "LocalBusHub":  # not isinstance: that would import zmq for Pub/Sub
+        from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub
+
+        assert isinstance(commands, LocalBusHub)
+        return CredentialedCompute(compute, commands.worker_connection, commands.revoke)
+    return compute
+
+
 def _compute(kind: str, gcp: GcpSettings, threads_per_worker: int) -> ComputeProvider:
     if kind == "gke":
         from ainimal_zookeeper.adapters.gcp.gke_compute import GkeCompute
@@ -178,7 +191,7 @@ def worker_log_outbox(connection: dict[str, Any]) -> EventOutbox:
         return PubSubEventOutbox(bus["project"], prefix=bus["prefix"])
     from ainimal_zookeeper.adapters.local.zmq_bus import LocalEventOutbox
 
-    return LocalEventOutbox(bus["events"])
+    return LocalEventOutbox(bus["events"], bus)
 
 
 def _worker_buses(bus: dict[str, Any], instance_id: str) -> tuple[CommandInbox, EventOutbox]:
@@ -192,7 +205,7 @@ def _worker_buses(bus: dict[str, Any], instance_id: str) -> tuple[CommandInbox, 
     if bus["type"] == "local":
         from ainimal_zookeeper.adapters.local.zmq_bus import LocalCommandInbox, LocalEventOutbox
 
-        return LocalCommandInbox(bus["commands"], instance_id), LocalEventOutbox(bus["events"])
+        return LocalCommandInbox(bus["commands"], instance_id, bus), LocalEventOutbox(bus["events"], bus)
     raise ConfigError(f"worker connection: bus type {bus['type']!r} is not supported; expected 'local' or 'pubsub'")
 
 
