@@ -50,7 +50,7 @@ def control_plane_ports(config: ZookeeperConfig, data_dir: Path) -> ControlPlane
     blobs, blobs_connection = _blobs(backends.blobs, data_dir, gcp)
     commands, events, bus_connection = _buses(backends.bus, gcp)
     compute = _compute(backends.compute, gcp, config.workers.torch_threads)
-    compute = _with_bus_credentials(compute, commands)
+    compute = _with_bus_credentials(compute, commands, gcp)
     closers = [compute.close, commands.close]
     if events is not commands:
         closers.append(events.close)
@@ -114,7 +114,7 @@ def _buses(kind: str, gcp: GcpSettings) -> tuple[CommandBus, EventBus, dict[str,
         project = _project(gcp)
         return (
             PubSubCommandBus(project, prefix=gcp.prefix),
-            PubSubEventBus(project, prefix=gcp.prefix),
+            PubSubEventBus(project, prefix=gcp.prefix, signing_secret=gcp.bus_signing_secret),
             {"type": "pubsub", "project": project, "prefix": gcp.prefix},
         )
     from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub
@@ -123,9 +123,20 @@ def _buses(kind: str, gcp: GcpSettings) -> tuple[CommandBus, EventBus, dict[str,
     return hub, hub, hub.connection
 
 
-def _with_bus_credentials(compute: ComputeProvider, commands: CommandBus) -> ComputeProvider:
-    """Each worker gets bus credentials of its own (the local hub's CURVE keys)."""
+def _with_bus_credentials(compute: ComputeProvider, commands: CommandBus, gcp: GcpSettings) -> ComputeProvider:
+    """Each worker gets bus credentials of its own (the local hub's CURVE keys, a Pub/Sub signing key)."""
     from ainimal_zookeeper.adapters.worker_credentials import CredentialedCompute
+
+    if type(commands).__name__ == "PubSubCommandBus" and gcp.bus_signing_secret:
+        from ainimal_zookeeper.adapters.gcp.event_signing import worker_key
+
+        secret = gcp.bus_signing_secret
+
+        def issue(instance_id: str) -> dict[str, Any]:
+            bus = {"type": "pubsub", "project": _project(gcp), "prefix": gcp.prefix}
+            return {**bus, "signing_key": worker_key(secret, instance_id)}
+
+        return CredentialedCompute(compute, issue, lambda _instance_id: None)
 
     if type(commands).__name__ == "LocalBusHub":  # not isinstance: that would import zmq for Pub/Sub
         from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub
@@ -188,7 +199,7 @@ def worker_log_outbox(connection: dict[str, Any]) -> EventOutbox:
     if bus["type"] == "pubsub":
         from ainimal_zookeeper.adapters.gcp.pubsub_bus import PubSubEventOutbox
 
-        return PubSubEventOutbox(bus["project"], prefix=bus["prefix"])
+        return PubSubEventOutbox(bus["project"], prefix=bus["prefix"], signing_key=bus.get("signing_key"))
     from ainimal_zookeeper.adapters.local.zmq_bus import LocalEventOutbox
 
     return LocalEventOutbox(bus["events"], bus)
@@ -200,7 +211,7 @@ def _worker_buses(bus: dict[str, Any], instance_id: str) -> tuple[CommandInbox, 
 
         return (
             PubSubCommandInbox(bus["project"], instance_id, prefix=bus["prefix"]),
-            PubSubEventOutbox(bus["project"], prefix=bus["prefix"]),
+            PubSubEventOutbox(bus["project"], prefix=bus["prefix"], signing_key=bus.get("signing_key")),
         )
     if bus["type"] == "local":
         from ainimal_zookeeper.adapters.local.zmq_bus import LocalCommandInbox, LocalEventOutbox
