@@ -6,6 +6,7 @@ Google client libraries and a worker loads only what its connection names.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from ainimal_zookeeper.ports import (
     EventBus,
     EventOutbox,
 )
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.adapters.worker_paths import WorkerPaths
@@ -137,6 +140,11 @@ def _with_bus_credentials(compute: ComputeProvider, commands: CommandBus, gcp: G
             return {**bus, "signing_key": worker_key(secret, instance_id)}
 
         return CredentialedCompute(compute, issue, lambda _instance_id: None)
+    if type(commands).__name__ == "PubSubCommandBus":
+        _log.warning(
+            "gcp.bus_signing_secret is not set: events on Pub/Sub are believed whoever sent them; "
+            "set it (or ZK_BUS_SIGNING_SECRET) so that a worker is believed only about its own instance"
+        )
 
     if type(commands).__name__ == "LocalBusHub":  # not isinstance: that would import zmq for Pub/Sub
         from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub
