@@ -29,7 +29,8 @@ class CredentialedCompute:
         inner.on_exit(lambda instance_id, _code: revoke(instance_id))
 
     def start(self, spec: WorkerSpec) -> None:
-        bus = self._issue(spec.instance_id)
+        # The issued entries (keys) join the bus connection every worker gets.
+        bus = {**spec.connection.get("bus", {}), **self._issue(spec.instance_id)}
         try:
             self._inner.start(dataclasses.replace(spec, connection={**spec.connection, "bus": bus}))
         except BaseException:

@@ -136,8 +136,7 @@ def _with_bus_credentials(compute: ComputeProvider, commands: CommandBus, gcp: G
         secret = gcp.bus_signing_secret
 
         def issue(instance_id: str) -> dict[str, Any]:
-            bus = {"type": "pubsub", "project": _project(gcp), "prefix": gcp.prefix}
-            return {**bus, "signing_key": worker_key(secret, instance_id)}
+            return {"signing_key": worker_key(secret, instance_id)}
 
         return CredentialedCompute(compute, issue, lambda _instance_id: None)
     if type(commands).__name__ == "PubSubCommandBus":
