@@ -63,7 +63,8 @@ class WorkerBench:
         """Start a worker for `model` on CartPole; returns its instance id once it started."""
         instance_id = uuid.uuid4().hex[:8]
         env = {"name": "CartPole", "type": "gymnasium", "env_name": "CartPole-v1"}
-        connection = {"bus": self.bus_connection, "blobs": {"type": "local", "root": str(self.blobs.root)}}
+        bus = self._owned_hub.worker_connection(instance_id) if self._owned_hub else self.bus_connection
+        connection = {"bus": bus, "blobs": {"type": "local", "root": str(self.blobs.root)}}
         self.compute.start(WorkerSpec(instance_id, model, env, {}, {}, mode, connection, seed=1))
         self.wait_for(lambda e: isinstance(e, ev.WorkerStarted) and e.instance_id == instance_id, 60)
         return instance_id

@@ -44,7 +44,10 @@ class TestLocalProcessCompute(ComputeContract):
             init_params={},
             env_init_params={},
             mode="INFER",
-            connection={"bus": self.hub.connection, "blobs": {"type": "local", "root": str(self.blobs_root)}},
+            connection={
+                "bus": self.hub.worker_connection(instance_id),
+                "blobs": {"type": "local", "root": str(self.blobs_root)},
+            },
             seed=1,
         )
 

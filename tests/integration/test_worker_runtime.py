@@ -51,8 +51,9 @@ def test_a_checkpoint_command_delivered_twice_is_applied_once(tmp_path):
         connection={},
         seed=1,
     )
-    inbox = LocalCommandInbox(hub.connection["commands"], "w1")
-    outbox = LocalEventOutbox(hub.connection["events"])
+    bus = hub.worker_connection("w1")
+    inbox = LocalCommandInbox(bus["commands"], "w1", bus)
+    outbox = LocalEventOutbox(bus["events"], bus)
     runtime = WorkerRuntime(spec, inbox, outbox, LocalBlobStore(tmp_path / "blobs"))
     codes: list[int] = []
     thread = threading.Thread(target=lambda: codes.append(runtime.run()))

@@ -12,10 +12,12 @@ class TestLocalZmqBus(BusContract):
         return LocalBusHub()
 
     def make_inbox(self, control_plane, instance_id):
-        return LocalCommandInbox(control_plane.connection["commands"], instance_id)
+        bus = control_plane.worker_connection(instance_id)
+        return LocalCommandInbox(bus["commands"], instance_id, bus)
 
     def make_outbox(self, control_plane, instance_id):
-        return LocalEventOutbox(control_plane.connection["events"])
+        bus = control_plane.worker_connection(instance_id)
+        return LocalEventOutbox(bus["events"], bus)
 
 
 def test_commands_sent_from_many_short_lived_threads_leave_no_sockets_behind():

@@ -6,6 +6,7 @@ Google client libraries and a worker loads only what its connection names.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from ainimal_zookeeper.ports import (
     EventBus,
     EventOutbox,
 )
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.adapters.worker_paths import WorkerPaths
@@ -60,6 +63,7 @@ def control_plane_ports(config: ZookeeperConfig, data_dir: Path) -> ControlPlane
     compute = _compute(
         backends.compute, gcp, config.workers.torch_threads, config.workers.environment, needs_credentials
     )
+    compute = _with_bus_credentials(compute, commands, gcp)
     closers = [compute.close, commands.close]
     if events is not commands:
         closers.append(events.close)
@@ -123,13 +127,40 @@ def _buses(kind: str, gcp: GcpSettings) -> tuple[CommandBus, EventBus, dict[str,
         project = _project(gcp)
         return (
             PubSubCommandBus(project, prefix=gcp.prefix),
-            PubSubEventBus(project, prefix=gcp.prefix),
+            PubSubEventBus(project, prefix=gcp.prefix, signing_secret=gcp.bus_signing_secret),
             {"type": "pubsub", "project": project, "prefix": gcp.prefix},
         )
     from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub
 
     hub = LocalBusHub()
     return hub, hub, hub.connection
+
+
+def _with_bus_credentials(compute: ComputeProvider, commands: CommandBus, gcp: GcpSettings) -> ComputeProvider:
+    """Each worker gets bus credentials of its own (the local hub's CURVE keys, a Pub/Sub signing key)."""
+    from ainimal_zookeeper.adapters.worker_credentials import CredentialedCompute
+
+    if type(commands).__name__ == "PubSubCommandBus" and gcp.bus_signing_secret:
+        from ainimal_zookeeper.adapters.gcp.event_signing import worker_key
+
+        secret = gcp.bus_signing_secret
+
+        def issue(instance_id: str) -> dict[str, Any]:
+            return {"signing_key": worker_key(secret, instance_id)}
+
+        return CredentialedCompute(compute, issue, lambda _instance_id: None)
+    if type(commands).__name__ == "PubSubCommandBus":
+        _log.warning(
+            "gcp.bus_signing_secret is not set: events on Pub/Sub are believed whoever sent them; "
+            "set it (or ZK_BUS_SIGNING_SECRET) so that a worker is believed only about its own instance"
+        )
+
+    if type(commands).__name__ == "LocalBusHub":  # not isinstance: that would import zmq for Pub/Sub
+        from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub
+
+        assert isinstance(commands, LocalBusHub)
+        return CredentialedCompute(compute, commands.worker_connection, commands.revoke)
+    return compute
 
 
 def _compute(
@@ -193,10 +224,10 @@ def worker_log_outbox(connection: dict[str, Any]) -> EventOutbox:
     if bus["type"] == "pubsub":
         from ainimal_zookeeper.adapters.gcp.pubsub_bus import PubSubEventOutbox
 
-        return PubSubEventOutbox(bus["project"], prefix=bus["prefix"])
+        return PubSubEventOutbox(bus["project"], prefix=bus["prefix"], signing_key=bus.get("signing_key"))
     from ainimal_zookeeper.adapters.local.zmq_bus import LocalEventOutbox
 
-    return LocalEventOutbox(bus["events"])
+    return LocalEventOutbox(bus["events"], bus)
 
 
 def _worker_buses(bus: dict[str, Any], instance_id: str) -> tuple[CommandInbox, EventOutbox]:
@@ -205,12 +236,12 @@ def _worker_buses(bus: dict[str, Any], instance_id: str) -> tuple[CommandInbox, 
 
         return (
             PubSubCommandInbox(bus["project"], instance_id, prefix=bus["prefix"]),
-            PubSubEventOutbox(bus["project"], prefix=bus["prefix"]),
+            PubSubEventOutbox(bus["project"], prefix=bus["prefix"], signing_key=bus.get("signing_key")),
         )
     if bus["type"] == "local":
         from ainimal_zookeeper.adapters.local.zmq_bus import LocalCommandInbox, LocalEventOutbox
 
-        return LocalCommandInbox(bus["commands"], instance_id), LocalEventOutbox(bus["events"])
+        return LocalCommandInbox(bus["commands"], instance_id, bus), LocalEventOutbox(bus["events"], bus)
     raise ConfigError(f"worker connection: bus type {bus['type']!r} is not supported; expected 'local' or 'pubsub'")
 
 

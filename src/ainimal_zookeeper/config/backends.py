@@ -56,6 +56,9 @@ class GcpSettings(BaseModel):
     project: str | None = None
     #: Prefix of Firestore collections, Pub/Sub topics and subscriptions, and blob names.
     prefix: str = "zk-"
+    # Signs each worker's Pub/Sub events with a key of its own derived from this secret, so an
+    # event about instance X counts only from X's worker (set it from Secret Manager / ${env.X}).
+    bus_signing_secret: str | None = Field(default_factory=_from_env("ZK_BUS_SIGNING_SECRET"))
     bucket: str | None = None
     #: Where recordings and exports go; unset means `bucket` (env ZK_RECORDINGS_BUCKET).
     recordings_bucket: str | None = Field(default_factory=_from_env("ZK_RECORDINGS_BUCKET"))

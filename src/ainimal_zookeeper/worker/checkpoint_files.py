@@ -26,10 +26,14 @@ FORMAT_VERSION = 2
 _FILES = "checkpoints/files/sha256"
 
 
-def store_checkpoint(blobs: BlobStore, folder: Path, harness: dict[str, Any]) -> tuple[str, int]:
+def store_checkpoint(
+    blobs: BlobStore, folder: Path, harness: dict[str, Any], prefix: str = "checkpoints/"
+) -> tuple[str, int]:
     """Store `folder` (the `model/` files) plus the harness state; returns (key, size in bytes).
 
-    `folder` is consumed: its files are moved into the store where it can take them.
+    `folder` is consumed: its files are moved into the store where it can take them. The
+    manifest goes under `prefix` (a worker's is its instance's: the control plane accepts from
+    a worker only checkpoint keys under it); the files are shared by every checkpoint.
     """
     (folder / HARNESS_FILE).write_text(json.dumps({"format": FORMAT_VERSION, **harness}, sort_keys=True))
     entries: list[dict[str, Any]] = []
@@ -42,7 +46,7 @@ def store_checkpoint(blobs: BlobStore, folder: Path, harness: dict[str, Any]) ->
         entries.append({"path": path.relative_to(folder).as_posix(), "sha256": digest, "size": size})
     shutil.rmtree(folder, ignore_errors=True)
     manifest = json.dumps({"format": FORMAT_VERSION, "files": entries}, sort_keys=True).encode()
-    key = f"checkpoints/sha256/{hashlib.sha256(manifest).hexdigest()}.json"
+    key = f"{prefix}sha256/{hashlib.sha256(manifest).hexdigest()}.json"
     blobs.put(key, manifest)
     return key, sum(int(e["size"]) for e in entries) + len(manifest)
 

@@ -34,6 +34,7 @@ import numpy as np
 from ainimal_zookeeper.catalog.factory import build_agent, build_env
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain import events as ev
+from ainimal_zookeeper.domain.event_origin import checkpoint_prefix
 from ainimal_zookeeper.domain.instance import InstanceStatus, RunMode
 from ainimal_zookeeper.domain.streams import StreamSelection, check_recordable, parse_streams
 from ainimal_zookeeper.errors import Conflict, InvalidInput, ZookeeperError
@@ -817,7 +818,9 @@ class WorkerRuntime:
             folder = scratch / "content"
             (folder / MODEL_DIR).mkdir(parents=True)
             self.agent.save(str(folder / MODEL_DIR))
-            key, size = store_checkpoint(self.blobs, folder, self._harness_state())
+            key, size = store_checkpoint(
+                self.blobs, folder, self._harness_state(), checkpoint_prefix(self.spec.instance_id)
+            )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         self.outbox.publish(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent import futures
@@ -18,6 +19,7 @@ from google.cloud.pubsub_v1.subscriber.scheduler import ThreadScheduler
 from google.protobuf import duration_pb2
 
 from ainimal_zookeeper import wire
+from ainimal_zookeeper.adapters.gcp.event_signing import SIGNATURE_ATTRIBUTE, sign, signed_by
 from ainimal_zookeeper.adapters.gcp.pubsub_bus import (
     DEFAULT_PREFIX,
     RETRY,
@@ -29,6 +31,7 @@ from ainimal_zookeeper.adapters.gcp.pubsub_bus import (
     make_subscriber,
     subscription_request,
 )
+from ainimal_zookeeper.domain.event_origin import refusal
 from ainimal_zookeeper.domain.events import Event, event_from_dict
 from ainimal_zookeeper.errors import InvalidInput, ZookeeperError
 
@@ -39,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: Pub/Sub's least message retention: a stream's subscription serves live events only.
 STREAM_RETENTION_SECONDS = 10 * 60
+#: At most one warning about refused events per stream per this many seconds (the rest are counted).
+_WARN_EVERY_SECONDS = 10.0
 
 
 def stream_subscription_request(name: str, topic: str) -> dict[str, Any]:
@@ -75,8 +80,11 @@ class PubSubEventBus:
         subscriber: pubsub_v1.SubscriberClient | None = None,
         publisher: pubsub_v1.PublisherClient | None = None,
         max_outstanding: int = 1000,
+        signing_secret: str | None = None,
     ) -> None:
         self.names = PubSubNames(project, prefix)
+        # With a secret, only events signed by their own instance's worker count (event_signing.py).
+        self._signing_secret = signing_secret
         self._topic = self.names.events_topic()
         self._own_subscriber = subscriber is None
         self._subscriber = subscriber or make_subscriber()
@@ -112,7 +120,7 @@ class PubSubEventBus:
                 return lambda: None
             reserved, self._reserved = self._reserved, None
         name, owned = reserved if reserved is not None else (self._create(), True)
-        stream = _Stream(self._subscriber, name, handler, owned, self._max_outstanding)
+        stream = _Stream(self._subscriber, name, handler, owned, self._max_outstanding, self._signing_secret)
         with self._lock:
             closed = self._closed
             if not closed:
@@ -179,8 +187,12 @@ class _Stream:
         handler: Callable[[Event], None],
         owned: bool,
         max_outstanding: int,
+        signing_secret: str | None = None,
     ) -> None:
         self.name, self.owned = name, owned
+        self._signing_secret = signing_secret
+        self.refused = 0
+        self._last_warning = 0.0
         self._subscriber, self._handler = subscriber, handler
         self._max_outstanding = max_outstanding
         self._thread_prefix = f"zk-events-{uuid.uuid4().hex[:8]}"
@@ -216,6 +228,11 @@ class _Stream:
             return  # unsubscribed: neither handled nor acked (the subscription is going away)
         try:
             event = event_from_dict(wire.loads(message.data))
+            reason = self._refusal(message, event)
+            if reason is not None:
+                self._refused(reason)
+                message.ack()
+                return
         except (ValueError, InvalidInput) as exc:
             # Redelivering a malformed event would not mend it: drop it, as the local bus does.
             log.warning("dropped a malformed event from %s: %s", message.attributes.get("instance_id", "?"), exc)
@@ -226,6 +243,24 @@ class _Stream:
         except Exception:  # a failing subscriber must not stop its own stream either
             log.exception("event handler failed on %s", event.kind)
         message.ack()
+
+    def _refusal(self, message: Any, event: Event) -> str | None:
+        """Why the event does not count: unsigned or not signed by its instance's worker, or not its to say."""
+        if self._signing_secret is None:
+            return None
+        sender = str(message.attributes.get("instance_id", ""))
+        signature = str(message.attributes.get(SIGNATURE_ATTRIBUTE, ""))
+        if not signature or not signed_by(self._signing_secret, sender, message.data, signature):
+            return f"an event for {sender[:64]!r} without its worker's signature"
+        return refusal(sender, event)
+
+    def _refused(self, what: str) -> None:
+        """Count refused events; warn at most once per `_WARN_EVERY_SECONDS`."""
+        self.refused += 1
+        now = time.monotonic()
+        if now - self._last_warning >= _WARN_EVERY_SECONDS:
+            self._last_warning = now
+            log.warning("event bus refused %s (%d refused so far)", what, self.refused)
 
     def _on_pull_done(self, future: Any) -> None:
         if not self._stopped and not future.cancelled() and future.exception() is not None:
@@ -247,8 +282,10 @@ class PubSubEventOutbox:
         publisher: pubsub_v1.PublisherClient | None = None,
         max_buffered: int = 10_000,
         flush_timeout: float = 2.0,
+        signing_key: str | None = None,
     ) -> None:
         self.names = PubSubNames(project, prefix)
+        self._signing_key = signing_key  # this worker's (event_signing.py); None: unsigned
         self._topic = self.names.events_topic()
         self._own_publisher = publisher is None
         self._publisher = publisher or make_publisher(
@@ -275,13 +312,16 @@ class PubSubEventOutbox:
         if self._closed:
             self._count_drop()
             return
+        data = wire.dumps(event.to_dict())
+        signature = {SIGNATURE_ATTRIBUTE: sign(self._signing_key, data)} if self._signing_key else {}
         try:
             future = self._publisher.publish(
                 self._topic,
-                wire.dumps(event.to_dict()),
+                data,
                 ordering_key=event.instance_id,
                 instance_id=event.instance_id,
                 kind=event.kind,
+                **signature,
             )
         except (RuntimeError, ValueError) as exc:  # stopped publisher, message too large
             log.warning("dropped a %s event: %s", event.kind, exc)

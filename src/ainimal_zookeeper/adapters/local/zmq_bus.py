@@ -6,6 +6,16 @@ events, and an inproc PULL through which any thread hands it commands to send. C
 stay queued until the worker acknowledges them and are sent again when a worker says HELLO
 (at start, after a reconnect, and every second), which gives Pub/Sub's at-least-once
 delivery; workers drop command ids they have already applied.
+
+Only workers speak on it (ZeroMQ CURVE): the hub makes a server keypair at start and a client
+keypair per worker (`worker_connection`, handed to the worker in its spec, never through a
+file or the environment of other processes), and its ZAP handler accepts a connection only
+with a current worker's public key, naming the connection after that worker's instance. Each
+event then carries its sender's instance (the message's `User-Id`), and an event a worker may
+not send (about another instance, a checkpoint key not its own: `domain/event_origin.py`) is
+dropped with a rate-limited warning. CURVE rather than a signature per message: the
+encryption runs in libzmq's I/O threads, so the worker's Python loop does no more work per
+event, and it hides the traffic (checkpoint keys, overrides) from other local users too.
 """
 
 from __future__ import annotations
@@ -19,9 +29,11 @@ from collections.abc import Callable
 from typing import Any
 
 import zmq
+from zmq.utils import z85
 
 from ainimal_zookeeper import wire
 from ainimal_zookeeper.domain.commands import Command, command_from_dict
+from ainimal_zookeeper.domain.event_origin import refusal
 from ainimal_zookeeper.domain.events import Event, event_from_dict
 
 log = logging.getLogger(__name__)
@@ -29,6 +41,11 @@ log = logging.getLogger(__name__)
 HELLO = b"HELLO"
 ACK = b"ACK"
 _HELLO_EVERY_SECONDS = 1.0
+#: ZeroMQ's fixed address for the authentication (ZAP) handler of a context.
+_ZAP_ADDRESS = "inproc://zeromq.zap.01"
+_ZAP_DOMAIN = "zookeeper"
+#: At most one warning about refused traffic per this many seconds (the rest are counted).
+_WARN_EVERY_SECONDS = 10.0
 
 
 class LocalBusHub:
@@ -36,11 +53,20 @@ class LocalBusHub:
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self._ctx = zmq.Context()
-        self._router = self._ctx.socket(zmq.ROUTER)
+        # The ZAP handler is bound before anything can connect: without one, libzmq lets in
+        # any client that knows the server's public key.
+        self._zap = self._ctx.socket(zmq.REP)
+        self._zap.bind(_ZAP_ADDRESS)
+        self._public_key, self._secret_key = zmq.curve_keypair()
+        self._workers_by_key: dict[bytes, str] = {}
+        self._keys_lock = threading.Lock()
+        self.refused = 0
+        self._last_warning = 0.0
+        self._router = self._curve_server(zmq.ROUTER)
         # Raise instead of silently dropping a message to a worker that is not connected.
         self._router.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self._router.bind(f"tcp://{host}:*")
-        self._events = self._ctx.socket(zmq.PULL)
+        self._events = self._curve_server(zmq.PULL)
         self._events.bind(f"tcp://{host}:*")
         self._inproc_address = f"inproc://zk-outbox-{uuid.uuid4().hex}"
         self._outbox = self._ctx.socket(zmq.PULL)
@@ -66,11 +92,30 @@ class LocalBusHub:
             "events": self._events.getsockopt_string(zmq.LAST_ENDPOINT),
         }
 
+    def worker_connection(self, instance_id: str) -> dict[str, Any]:
+        """`connection` plus a new client keypair for `instance_id`'s worker, accepted until revoked."""
+        public, secret = zmq.curve_keypair()
+        with self._keys_lock:
+            self._workers_by_key[public] = instance_id
+        return {
+            **self.connection,
+            "server_key": self._public_key.decode(),
+            "public_key": public.decode(),
+            "secret_key": secret.decode(),
+        }
+
+    def revoke(self, instance_id: str) -> None:
+        """Refuse new connections with `instance_id`'s keys (open ones end with their worker)."""
+        with self._keys_lock:
+            for key in [k for k, owner in self._workers_by_key.items() if owner == instance_id]:
+                del self._workers_by_key[key]
+
     # CommandBus
     def send(self, command: Command) -> None:
         self._hand_over([b"SEND", wire.dumps(command.to_dict())])
 
     def forget(self, instance_id: str) -> None:
+        self.revoke(instance_id)
         self._hand_over([b"FORGET", instance_id.encode()])
 
     # EventBus
@@ -85,36 +130,69 @@ class LocalBusHub:
             self._sender.close(linger=0)
         self._ctx.destroy(linger=0)
 
+    def _curve_server(self, kind: int) -> zmq.Socket[bytes]:
+        sock = self._ctx.socket(kind)
+        sock.curve_server = True
+        sock.curve_publickey = self._public_key
+        sock.curve_secretkey = self._secret_key
+        sock.zap_domain = _ZAP_DOMAIN.encode()
+        return sock
+
     def _hand_over(self, frames: list[bytes]) -> None:
         with self._sender_lock:
             self._sender.send_multipart(frames)
 
     def _run(self) -> None:
         poller = zmq.Poller()
-        for sock in (self._router, self._events, self._outbox):
+        for sock in (self._zap, self._router, self._events, self._outbox):
             poller.register(sock, zmq.POLLIN)
         while not self._stop.is_set():
             ready = dict(poller.poll(timeout=100))
+            if self._zap in ready:
+                self._drain(self._zap, self._on_zap)
             if self._outbox in ready:
                 self._drain(self._outbox, self._on_outbox)
             if self._router in ready:
                 self._drain(self._router, self._on_worker)
             if self._events in ready:
                 self._drain(self._events, self._on_event)
-        for sock in (self._router, self._events, self._outbox):
+        for sock in (self._zap, self._router, self._events, self._outbox):
             sock.close(linger=0)
 
     @staticmethod
-    def _drain(sock: zmq.Socket[bytes], handle: Callable[[list[bytes]], None]) -> None:
+    def _drain(sock: zmq.Socket[bytes], handle: Callable[[list[zmq.Frame]], None]) -> None:
         while True:
             try:
-                frames = sock.recv_multipart(zmq.NOBLOCK)
+                # Frames, not bytes: a frame carries its connection's User-Id (the sender's instance).
+                frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return
             handle(frames)
 
-    def _on_outbox(self, frames: list[bytes]) -> None:
-        verb, body = frames
+    def _on_zap(self, frames: list[zmq.Frame]) -> None:
+        """A connection's handshake: accept a current worker's key, named after its instance."""
+        parts = [f.bytes for f in frames]
+        version, request_id, domain, mechanism = parts[0], parts[1], parts[2], parts[5]
+        owner = None
+        if mechanism == b"CURVE" and domain == _ZAP_DOMAIN.encode() and len(parts) > 6:
+            with self._keys_lock:
+                owner = self._workers_by_key.get(z85.encode(parts[6]))
+        if owner is None:
+            self._refused(f"a connection from {parts[3].decode(errors='replace')} without a current worker's key")
+            self._zap.send_multipart([version, request_id, b"400", b"not a worker of this zookeeper", b"", b""])
+        else:
+            self._zap.send_multipart([version, request_id, b"200", b"OK", owner.encode(), b""])
+
+    def _refused(self, what: str) -> None:
+        """Count refused traffic; warn at most once per `_WARN_EVERY_SECONDS`, whatever an attacker sends."""
+        self.refused += 1
+        now = time.monotonic()
+        if now - self._last_warning >= _WARN_EVERY_SECONDS:
+            self._last_warning = now
+            log.warning("local bus refused %s (%d refused so far)", what, self.refused)
+
+    def _on_outbox(self, frames: list[zmq.Frame]) -> None:
+        verb, body = (f.bytes for f in frames)
         if verb == b"FORGET":
             self._pending.pop(body, None)
             self._connected.discard(body)
@@ -125,8 +203,12 @@ class LocalBusHub:
         if target in self._connected:
             self._deliver(target, body)
 
-    def _on_worker(self, frames: list[bytes]) -> None:
-        identity, verb, *rest = frames
+    def _on_worker(self, frames: list[zmq.Frame]) -> None:
+        identity, verb, *rest = (f.bytes for f in frames)
+        if frames[-1].get("User-Id") != identity.decode(errors="replace"):
+            # A worker under another instance's name: it gets none of that instance's commands.
+            self._refused(f"a worker calling itself {identity[:64]!r}")
+            return
         if verb == HELLO:
             self._connected.add(identity)
             for body in list(self._pending.get(identity, {}).values()):
@@ -141,11 +223,16 @@ class LocalBusHub:
             # Gone or not yet connected: it stays pending until the worker's next HELLO.
             self._connected.discard(identity)
 
-    def _on_event(self, frames: list[bytes]) -> None:
+    def _on_event(self, frames: list[zmq.Frame]) -> None:
+        sender = str(frames[0].get("User-Id"))
         try:
-            event = event_from_dict(wire.loads(frames[0]))
-        except Exception:  # a malformed event must not stop the hub
-            log.exception("dropped a malformed event")
+            event = event_from_dict(wire.loads(frames[0].bytes))
+        except Exception:  # noqa: BLE001  # a malformed event must not stop the hub
+            self._refused(f"a malformed event from instance {sender}'s worker")
+            return
+        reason = refusal(sender, event)
+        if reason is not None:
+            self._refused(f"an event: {reason}")
             return
         for handler in list(self._handlers):
             try:
@@ -157,9 +244,10 @@ class LocalBusHub:
 class LocalCommandInbox:
     """Worker side of the command bus: a DEALER named after the instance."""
 
-    def __init__(self, endpoint: str, instance_id: str) -> None:
+    def __init__(self, endpoint: str, instance_id: str, keys: dict[str, Any]) -> None:
         self._ctx = zmq.Context()
         self._sock = self._ctx.socket(zmq.DEALER)
+        _curve_client(self._sock, keys)
         self._sock.setsockopt(zmq.ROUTING_ID, instance_id.encode())
         self._sock.setsockopt(zmq.LINGER, 500)
         self._sock.connect(endpoint)
@@ -197,9 +285,10 @@ class LocalCommandInbox:
 class LocalEventOutbox:
     """Worker side of the event bus: a PUSH that never blocks the agent's loop."""
 
-    def __init__(self, endpoint: str) -> None:
+    def __init__(self, endpoint: str, keys: dict[str, Any]) -> None:
         self._ctx = zmq.Context()
         self._sock = self._ctx.socket(zmq.PUSH)
+        _curve_client(self._sock, keys)
         self._sock.setsockopt(zmq.SNDHWM, 10_000)
         self._sock.setsockopt(zmq.LINGER, 2000)
         self._sock.connect(endpoint)
@@ -215,3 +304,10 @@ class LocalEventOutbox:
     def close(self) -> None:
         self._sock.close()
         self._ctx.term()  # waits out LINGER, so the final events leave before the process does
+
+
+def _curve_client(sock: zmq.Socket[bytes], keys: dict[str, Any]) -> None:
+    """Make `sock` a CURVE client with the worker's keys (a bus connection from `worker_connection`)."""
+    sock.curve_serverkey = keys["server_key"].encode()
+    sock.curve_publickey = keys["public_key"].encode()
+    sock.curve_secretkey = keys["secret_key"].encode()
