@@ -55,8 +55,9 @@ locals {
   # Secret Manager secrets exposed to the function as environment variables.
   function_secrets = merge(
     {
-      ZK_JWT_SECRET     = google_secret_manager_secret.app["jwt"].secret_id
-      ZK_ADMIN_PASSWORD = google_secret_manager_secret.app["admin_password"].secret_id
+      ZK_JWT_SECRET         = google_secret_manager_secret.app["jwt"].secret_id
+      ZK_ADMIN_PASSWORD     = google_secret_manager_secret.app["admin_password"].secret_id
+      ZK_BUS_SIGNING_SECRET = google_secret_manager_secret.app["bus_signing"].secret_id
     },
     { for name, secret in google_secret_manager_secret.oauth_client : "ZK_OAUTH_${upper(replace(name, "-", "_"))}_CLIENT_SECRET" => secret.secret_id },
   )

@@ -2,12 +2,14 @@
 # Terraform state. Add versions out of band (README: "Secrets"), e.g.
 #   openssl rand -base64 48 | tr -d '\n' | gcloud secrets versions add ainimal-zookeeper-jwt --data-file=-
 
-# The API's own secrets: the JWT signing key, and the first admin's password (used once, at the
-# first start, to create the account named by var.initial_admin_username).
+# The API's own secrets: the JWT signing key, the first admin's password (used once, at the
+# first start, to create the account named by var.initial_admin_username), and the key workers'
+# Pub/Sub event signing keys are derived from (an event counts only from its instance's worker).
 resource "google_secret_manager_secret" "app" {
   for_each = {
     jwt            = var.jwt_secret_id
     admin_password = var.admin_password_secret_id
+    bus_signing    = var.bus_signing_secret_id
   }
 
   secret_id = each.value

@@ -104,6 +104,17 @@ variable "admin_password_secret_id" {
   }
 }
 
+variable "bus_signing_secret_id" {
+  description = "Secret Manager secret id holding the key each worker's Pub/Sub event signing key is derived from (ZK_BUS_SIGNING_SECRET): the API believes an event about an instance only from that instance's worker. Terraform creates the secret without a value; add a version with gcloud (see docs/deploy.md)."
+  type        = string
+  default     = "ainimal-zookeeper-bus-signing"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,255}$", var.bus_signing_secret_id))
+    error_message = "bus_signing_secret_id may hold letters, digits, '_' and '-' (1-255 characters)."
+  }
+}
+
 variable "initial_admin_username" {
   description = "Username of the first admin account, made at the function's first start (ZK_ADMIN_USERNAME) with the password in admin_password_secret_id. Ignored once an admin exists."
   type        = string

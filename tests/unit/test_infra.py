@@ -171,6 +171,7 @@ def test_cloudbuild_substitution_defaults_match_the_terraform_variable_defaults(
         "_JWT_SECRET": "jwt_secret_id",
         "_ADMIN_PASSWORD_SECRET": "admin_password_secret_id",
         "_ADMIN_USERNAME": "initial_admin_username",
+        "_BUS_SIGNING_SECRET": "bus_signing_secret_id",
         "_WORKER_NAMESPACE": "worker_namespace",
         "_WORKER_KSA": "worker_ksa",
         "_MAX_INSTANCES": "function_max_instances",
