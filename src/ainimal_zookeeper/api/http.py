@@ -32,11 +32,12 @@ from starlette.routing import BaseRoute, Route
 from ainimal_zookeeper.api.context import RequestContext, SignIn
 from ainimal_zookeeper.api.downloads import RecordingDownloads
 from ainimal_zookeeper.api.errors import format_error, request_error
-from ainimal_zookeeper.api.executor import MAX_QUERY_BYTES, DocumentsBusy, Executor, GraphQLRequest
+from ainimal_zookeeper.api.executor import MAX_QUERY_BYTES, DocumentsBusy, Executor, GraphQLRequest, PreparedDocument
 from ainimal_zookeeper.api.http_common import client_address, load_json, unauthenticated_response
+from ainimal_zookeeper.api.media_types import EVENT_STREAM, GRAPHQL_RESPONSE, JSON, acceptable, graphql_json_response
 from ainimal_zookeeper.api.sign_in_routes import SignInRoutes
 from ainimal_zookeeper.api.sse import SSE_HEADERS as _SSE_HEADERS
-from ainimal_zookeeper.api.sse import sse_events
+from ainimal_zookeeper.api.sse import result_body, single_result, sse_events
 from ainimal_zookeeper.api.stream_caps import StreamCaps, released_after
 from ainimal_zookeeper.auth.authenticator import AUTH_PATH_PREFIX
 from ainimal_zookeeper.auth.open_access import OpenAuthenticator
@@ -91,6 +92,10 @@ class GraphQLEndpoint:
             viewer = await self.authenticate(request)
         except Unauthenticated as exc:
             return unauthenticated_response(str(exc))
+        media = acceptable(request.headers.get("accept"))
+        if not media:
+            message = f"the response can be {GRAPHQL_RESPONSE}, {JSON} or {EVENT_STREAM}: accept one of them"
+            return JSONResponse(request_error(message, "NOT_ACCEPTABLE"), status_code=406)
         try:
             parsed = await self._read(request)
         except _RequestRefused as refused:
@@ -100,42 +105,54 @@ class GraphQLEndpoint:
         except DocumentsBusy as busy:
             headers = {"Retry-After": str(busy.retry_after)}
             return JSONResponse(request_error(str(busy), "SERVER_BUSY"), status_code=503, headers=headers)
-        if prepared.document is None:
-            return JSONResponse({"errors": [format_error(e) for e in prepared.errors]}, status_code=400)
         operation = self.executor.operation_of(prepared, parsed)
+        # graphql-sse: a subscription streams when the client accepts a stream at all; a query
+        # or mutation streams only when the stream is what the client prefers.
+        streamed = EVENT_STREAM in media and (operation is OperationType.SUBSCRIPTION or media[0] == EVENT_STREAM)
+        json_media = next((m for m in media if m != EVENT_STREAM), JSON)
+        if prepared.document is None and (not streamed or _unparsed(prepared)):
+            body = {"errors": [format_error(e) for e in prepared.errors]}
+            if streamed:  # no stream to tell it in: graphql-sse answers a document that does not parse with 400
+                return JSONResponse(body, status_code=400)
+            return graphql_json_response(400, body, json_media)
         if request.method == "GET" and operation not in (None, OperationType.QUERY):
-            return JSONResponse(
-                request_error("only queries may be sent with GET; POST mutations as JSON"), status_code=405
-            )
+            message = "only queries may be sent with GET; POST mutations as JSON"
+            return JSONResponse(request_error(message), status_code=405, headers={"Allow": "POST"})
         context = RequestContext(viewer, self.zookeeper, self.sign_in, self.administration, client_address(request))
-        if operation is OperationType.SUBSCRIPTION:
-            if "text/event-stream" not in request.headers.get("accept", ""):
+        if operation is OperationType.SUBSCRIPTION or (streamed and prepared.document is None):
+            if not streamed:
                 message = "subscriptions are served as Server-Sent Events: send the header Accept: text/event-stream"
-                return JSONResponse(request_error(message), status_code=406)
-            # Signed-in viewers are capped by name, everyone by address (the open server's
-            # local operator is everyone on loopback: only the address cap applies to it).
-            signed_in = viewer.username if request.headers.get("authorization") else None
-            try:
-                release = self.stream_caps.open(signed_in, client_address(request))
-            except LimitReached as full:
-                return JSONResponse(request_error(str(full), full.code), status_code=429)
-            started = await self.executor.subscribe(parsed, context, prepared)
-            if isinstance(started, tuple):
-                release()
-                return JSONResponse(started[1], status_code=started[0])
-            results = released_after(
-                self._while_signed_in(started, request.headers.get("authorization"), viewer), release
-            )
-            return StreamingResponse(
-                sse_events(results),
-                media_type="text/event-stream",
-                headers=_SSE_HEADERS,
-                background=BackgroundTask(release),
-            )
+                return JSONResponse(request_error(message, "NOT_ACCEPTABLE"), status_code=406)
+            return await self._subscription(request, viewer, parsed, context, prepared)
         # Mutations wait for workers to confirm and some queries read recordings or ask a worker
         # for a frame: every operation runs off the event loop, which keeps streaming meanwhile.
         status, body = await run_in_threadpool(self.executor.run, parsed, context, prepared)
-        return JSONResponse(body, status_code=status, headers=_retry_after(body))
+        if streamed:
+            return _event_stream(single_result(body))
+        return graphql_json_response(status, body, json_media, _retry_after(body))
+
+    async def _subscription(
+        self,
+        request: Request,
+        viewer: Viewer,
+        parsed: GraphQLRequest,
+        context: RequestContext,
+        prepared: PreparedDocument,
+    ) -> Response:
+        """A subscription in distinct connections mode: its stream, errors before it started included."""
+        # Signed-in viewers are capped by name, everyone by address (the open server's
+        # local operator is everyone on loopback: only the address cap applies to it).
+        signed_in = viewer.username if request.headers.get("authorization") else None
+        try:
+            release = self.stream_caps.open(signed_in, client_address(request))
+        except LimitReached as full:
+            return JSONResponse(request_error(str(full), full.code), status_code=429)
+        started = await self.executor.subscribe(parsed, context, prepared)
+        if isinstance(started, ExecutionResult):
+            release()
+            return _event_stream(single_result(result_body(started)))
+        results = released_after(self._while_signed_in(started, request.headers.get("authorization"), viewer), release)
+        return _event_stream(sse_events(results), BackgroundTask(release))
 
     def _while_signed_in(
         self, results: AsyncIterator[ExecutionResult], header: str | None, viewer: Viewer
@@ -222,6 +239,15 @@ def _graphql_request(payload: Any) -> GraphQLRequest:
     if operation_name is not None and not isinstance(operation_name, str):
         raise _RequestRefused(400, "'operationName' must be a string")
     return GraphQLRequest(query, variables, operation_name)
+
+
+def _unparsed(prepared: PreparedDocument) -> bool:
+    """Whether the document did not even parse (its errors point at no node)."""
+    return not any(error.nodes for error in prepared.errors)
+
+
+def _event_stream(events: AsyncIterator[str], background: BackgroundTask | None = None) -> Response:
+    return StreamingResponse(events, media_type=EVENT_STREAM, headers=_SSE_HEADERS, background=background)
 
 
 def _retry_after(body: dict[str, Any]) -> dict[str, str] | None:
