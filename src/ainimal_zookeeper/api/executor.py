@@ -169,6 +169,7 @@ class GraphQLRequest:
     query: str
     variables: dict[str, Any] | None = None
     operation_name: str | None = None
+    extensions: dict[str, Any] | None = None
 
 
 class Executor:

@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from ainimal_zookeeper.api.context import RequestContext, SignIn
@@ -38,10 +38,11 @@ from ainimal_zookeeper.api.media_types import EVENT_STREAM, GRAPHQL_RESPONSE, JS
 from ainimal_zookeeper.api.sign_in_routes import SignInRoutes
 from ainimal_zookeeper.api.sse import SSE_HEADERS as _SSE_HEADERS
 from ainimal_zookeeper.api.sse import result_body, single_result, sse_events
+from ainimal_zookeeper.api.sse_reservations import MAX_OPERATION_ID, TOKEN_HEADER, Reservation, Reservations
 from ainimal_zookeeper.api.stream_caps import StreamCaps, released_after
 from ainimal_zookeeper.auth.authenticator import AUTH_PATH_PREFIX
 from ainimal_zookeeper.auth.open_access import OpenAuthenticator
-from ainimal_zookeeper.errors import LimitReached, Unauthenticated
+from ainimal_zookeeper.errors import Conflict, LimitReached, Unauthenticated
 from ainimal_zookeeper.service.authorization import Viewer
 from ainimal_zookeeper.service.stream_guard import GuardedStream
 from ainimal_zookeeper.service.zookeeper import Zookeeper
@@ -74,6 +75,7 @@ class GraphQLEndpoint:
         self.administration = administration
         self.max_body_bytes = max_body_bytes
         self.stream_caps = StreamCaps()
+        self.reservations = Reservations()
 
     async def authenticate(self, request: Request) -> Viewer:
         """The request's viewer.
@@ -92,6 +94,8 @@ class GraphQLEndpoint:
             viewer = await self.authenticate(request)
         except Unauthenticated as exc:
             return unauthenticated_response(str(exc))
+        if request.method in ("PUT", "DELETE") or _stream_token(request) is not None:
+            return await self._single_connection(request, viewer)
         media = acceptable(request.headers.get("accept"))
         if not media:
             message = f"the response can be {GRAPHQL_RESPONSE}, {JSON} or {EVENT_STREAM}: accept one of them"
@@ -154,6 +158,79 @@ class GraphQLEndpoint:
         results = released_after(self._while_signed_in(started, request.headers.get("authorization"), viewer), release)
         return _event_stream(sse_events(results), BackgroundTask(release))
 
+    async def _single_connection(self, request: Request, viewer: Viewer) -> Response:
+        """graphql-sse's single connection mode (see `sse_reservations`)."""
+        owner = (viewer, request.headers.get("authorization"))
+        if request.method == "PUT":
+            signed_in = viewer.username if request.headers.get("authorization") else None
+            try:
+                release = self.stream_caps.open(signed_in, client_address(request))
+            except LimitReached as full:
+                return JSONResponse(request_error(str(full), full.code), status_code=429)
+            made = self.reservations.reserve(owner, release)
+            return PlainTextResponse(made.token, status_code=201)
+        reservation = self.reservations.find(_stream_token(request), owner)
+        if reservation is None:
+            message = f"no such stream reservation: PUT /graphql for a token, then send it in {TOKEN_HEADER}"
+            return JSONResponse(request_error(message, "NOT_FOUND"), status_code=404)
+        if request.method == "DELETE":
+            operation_id = request.query_params.get("operationId")
+            if not operation_id:
+                return JSONResponse(request_error("DELETE needs ?operationId=<the operation's id>"), status_code=400)
+            self.reservations.stop(reservation, operation_id)
+            return Response(status_code=200)
+        media = acceptable(request.headers.get("accept"))
+        if media and media[0] == EVENT_STREAM:
+            try:
+                events = await self.reservations.events(reservation)
+            except Conflict as taken:
+                return JSONResponse(request_error(str(taken), taken.code), status_code=409)
+            return _event_stream(events)
+        return await self._operation_on(request, viewer, reservation, media[0] if media else JSON)
+
+    async def _operation_on(self, request: Request, viewer: Viewer, reservation: Reservation, media: str) -> Response:
+        """Start an operation whose results go to a reservation's stream (202)."""
+        try:
+            parsed = await self._read(request)
+        except _RequestRefused as refused:
+            return JSONResponse(request_error(refused.message, refused.code), status_code=refused.status)
+        operation_id = (parsed.extensions or {}).get("operationId")
+        if not isinstance(operation_id, str) or not 0 < len(operation_id) <= MAX_OPERATION_ID:
+            message = (
+                f"send extensions.operationId: a string of 1 to {MAX_OPERATION_ID} characters naming the operation"
+            )
+            return JSONResponse(request_error(message), status_code=400)
+        try:
+            prepared = await self.executor.prepare(parsed)
+        except DocumentsBusy as busy:
+            headers = {"Retry-After": str(busy.retry_after)}
+            return JSONResponse(request_error(str(busy), "SERVER_BUSY"), status_code=503, headers=headers)
+        if prepared.document is None:
+            body = {"errors": [format_error(e) for e in prepared.errors]}
+            return graphql_json_response(400, body, media if media != EVENT_STREAM else JSON)
+        operation = self.executor.operation_of(prepared, parsed)
+        if request.method == "GET" and operation not in (None, OperationType.QUERY):
+            message = "only queries may be sent with GET; POST mutations as JSON"
+            return JSONResponse(request_error(message), status_code=405, headers={"Allow": "POST"})
+        context = RequestContext(viewer, self.zookeeper, self.sign_in, self.administration, client_address(request))
+        try:
+            if operation is OperationType.SUBSCRIPTION:
+                signed_in = viewer.username if request.headers.get("authorization") else None
+                release = self.stream_caps.open(signed_in, client_address(request))
+                started = await self.executor.subscribe(parsed, context, prepared)
+                if isinstance(started, ExecutionResult):
+                    self.reservations.start(reservation, operation_id, result_body(started), release)
+                else:
+                    guarded = self._while_signed_in(started, request.headers.get("authorization"), viewer)
+                    self.reservations.start(reservation, operation_id, guarded, release)
+            else:
+                _status, body = await run_in_threadpool(self.executor.run, parsed, context, prepared)
+                self.reservations.start(reservation, operation_id, body)
+        except (LimitReached, Conflict) as refused:
+            status = 429 if isinstance(refused, LimitReached) else 409
+            return JSONResponse(request_error(str(refused), refused.code), status_code=status)
+        return Response(status_code=202)
+
     def _while_signed_in(
         self, results: AsyncIterator[ExecutionResult], header: str | None, viewer: Viewer
     ) -> AsyncIterator[ExecutionResult]:
@@ -178,6 +255,7 @@ class GraphQLEndpoint:
                     "query": params.get("query"),
                     "variables": _json_param(params.get("variables")),
                     "operationName": params.get("operationName"),
+                    "extensions": _json_param(params.get("extensions")),
                 }
             )
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -238,7 +316,15 @@ def _graphql_request(payload: Any) -> GraphQLRequest:
     operation_name = payload.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise _RequestRefused(400, "'operationName' must be a string")
-    return GraphQLRequest(query, variables, operation_name)
+    extensions = payload.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise _RequestRefused(400, "'extensions' must be a JSON object")
+    return GraphQLRequest(query, variables, operation_name, extensions)
+
+
+def _stream_token(request: Request) -> str | None:
+    """graphql-sse's reservation token: its header, or `?token=` (an EventSource sends no headers)."""
+    return request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
 
 
 def _unparsed(prepared: PreparedDocument) -> bool:
@@ -277,7 +363,8 @@ def build_http_app(
     downloads = RecordingDownloads(endpoint)
     sign_in = SignInRoutes(endpoint)
     routes: list[BaseRoute] = [
-        Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+        # PUT and DELETE: graphql-sse's single connection mode (reserve a stream, stop an operation).
+        Route("/graphql", endpoint.handle, methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/recordings/{recording_id}/{kind}", downloads.handle),
         Route(f"{AUTH_PATH_PREFIX}/{{provider}}/authorize", sign_in.authorize),
         Route(f"{AUTH_PATH_PREFIX}/{{provider}}/callback", sign_in.callback),
@@ -290,8 +377,8 @@ def build_http_app(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", "Accept"],
+                allow_methods=["GET", "POST", "PUT", "DELETE"],
+                allow_headers=["Authorization", "Content-Type", "Accept", TOKEN_HEADER],
                 expose_headers=["Content-Disposition", "Retry-After", "WWW-Authenticate"],
                 max_age=600,
             )
