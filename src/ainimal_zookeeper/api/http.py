@@ -11,6 +11,11 @@ Requests are refused before execution when:
 
 A subscription checks its viewer again every few seconds while it streams, so a revoked
 token, a disabled account or a changed role ends it.
+
+Media types and statuses follow GraphQL over HTTP (`media_types`): request errors are 400 in
+`application/graphql-response+json` and 200 in `application/json`; execution errors are 200.
+Subscriptions are graphql-sse, distinct connections (`sse`) or single connection (PUT, DELETE
+and the reservation token: `sse_reservations`). docs/api.md has the whole mapping.
 """
 
 from __future__ import annotations
