@@ -51,7 +51,9 @@ class ServerProcess:
         log_dir.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "w")  # closed in stop()
         self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO, env=env)
-        self.http = httpx.Client(base_url=self.url, timeout=60)
+        # What a client following GraphQL over HTTP sends (request errors are then 4xx).
+        accept = "application/graphql-response+json, application/json;q=0.9"
+        self.http = httpx.Client(base_url=self.url, timeout=60, headers={"Accept": accept})
         self._wait_until_ready()
 
     def _wait_until_ready(self, timeout: float = 60) -> None:

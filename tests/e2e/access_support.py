@@ -99,6 +99,17 @@ class Subscription:
                 return message["data"]
         return None
 
+    def refused_code(self) -> str | None:
+        """The code of the error the stream was refused with (graphql-sse: a `next` holding the
+        error, then `complete`), or None when its first result is data."""
+        try:
+            self.next()
+        except GraphQLError as refused:
+            code: str = refused.args[0][0]["extensions"]["code"]
+            assert self.next() is None, "a refused stream completes"
+            return code
+        return None
+
     def close(self) -> None:
         self._context.__exit__(None, None, None)
 

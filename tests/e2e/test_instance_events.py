@@ -53,21 +53,36 @@ def test_a_subscriber_sees_pause_resume_and_termination_of_its_instance(server):
     assert events[-1]["kind"] == "TERMINATED" and events[-1]["dropped"] == 0
 
 
+def stream_of(server, body):
+    """The parsed events of a whole (short) SSE response."""
+    response = server.http.post("/graphql", json=body, headers={"accept": "text/event-stream"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    events, kind = [], None
+    for line in response.text.splitlines():
+        if line.startswith("event: "):
+            kind = line[len("event: ") :]
+        elif line.startswith("data:"):
+            data = line[len("data:") :].strip()
+            events.append((kind, json.loads(data) if data else None))
+    return events
+
+
 def test_subscriptions_need_an_event_stream_and_a_visible_instance(server):
     response = server.post(SUBSCRIPTION, {"id": "nope"})
     assert response.status_code == 406 and "text/event-stream" in response.json()["errors"][0]["message"]
-    response = server.http.post(
-        "/graphql", json={"query": SUBSCRIPTION, "variables": {"id": "nope"}}, headers={"accept": "text/event-stream"}
-    )
-    assert response.status_code == 400 and response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    # graphql-sse: an error before the stream starts is told inside it, then the stream completes.
+    (kind, payload), (end, _) = stream_of(server, {"query": SUBSCRIPTION, "variables": {"id": "nope"}})
+    assert (kind, end) == ("next", "complete")
+    assert payload["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
-def test_telemetry_of_an_unknown_instance_is_refused_before_streaming(server):
-    response = server.http.post(
-        "/graphql",
-        json={"query": 'subscription { telemetry(id: "x") { step } }'},
-        headers={"accept": "text/event-stream"},
-    )
-    error = response.json()["errors"][0]
-    assert response.status_code == 400 and error["extensions"]["code"] == "NOT_FOUND"
-    assert "unknown instance 'x'" in error["message"]
+def test_telemetry_of_an_unknown_instance_is_refused_inside_the_stream(server):
+    (kind, payload), (end, _) = stream_of(server, {"query": 'subscription { telemetry(id: "x") { step } }'})
+    assert (kind, end) == ("next", "complete")
+    error = payload["errors"][0]
+    assert error["extensions"]["code"] == "NOT_FOUND" and "unknown instance 'x'" in error["message"]
+
+
+def test_a_document_that_does_not_parse_is_a_400_even_for_a_stream(server):
+    response = server.http.post("/graphql", json={"query": "subscription {"}, headers={"accept": "text/event-stream"})
+    assert response.status_code == 400 and response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"

@@ -169,6 +169,7 @@ class GraphQLRequest:
     query: str
     variables: dict[str, Any] | None = None
     operation_name: str | None = None
+    extensions: dict[str, Any] | None = None
 
 
 class Executor:
@@ -239,21 +240,29 @@ class Executor:
             )
         except GraphQLError as error:  # variable coercion fails before execution starts
             return 400, {"errors": [format_error(error)]}
+        if is_request_error(result):
+            # Variables that do not fit or an operation that cannot be chosen: nothing ran, so
+            # the response has no `data` (GraphQL over HTTP: a request error).
+            return 400, {"errors": [format_error(e) for e in result.errors or ()]}
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [_with_retry_after(e) for e in result.errors]
         if result.data is None and any("retryAfter" in e["extensions"] for e in body.get("errors", ())):
             return 429, body  # e.g. too many failed logins: Too Many Requests, and when to retry
-        # Variable errors stop execution before any data: that is the client's request at fault.
-        return (400 if result.data is None and result.errors else 200), body
+        # Execution ran: field errors (an unknown model, a forbidden instance) are a partial result.
+        return 200, body
 
     async def subscribe(
         self, request: GraphQLRequest, context: Any, prepared: PreparedDocument | None = None
-    ) -> AsyncIterator[ExecutionResult] | tuple[int, dict[str, Any]]:
-        """Start a subscription: its stream of results, or (HTTP status, body) when it cannot start."""
+    ) -> AsyncIterator[ExecutionResult] | ExecutionResult:
+        """Start a subscription: its stream of results, or the result saying why it cannot start.
+
+        graphql-sse sends that result inside the stream (a `next`, then `complete`): a document
+        that does not validate, variables that do not fit, an instance that is unknown or hidden.
+        """
         prepared = prepared or await self.prepare(request)
         if prepared.document is None:
-            return 400, {"errors": [format_error(e) for e in prepared.errors]}
+            return ExecutionResult(None, list(prepared.errors))
         try:
             result = subscribe(
                 self.schema,
@@ -266,10 +275,17 @@ class Executor:
             if isawaitable(result):
                 result = await result
         except GraphQLError as error:
-            return 400, {"errors": [format_error(error)]}
-        if isinstance(result, ExecutionResult):
-            return 400, {"data": result.data, "errors": [format_error(e) for e in result.errors or []]}
+            return ExecutionResult(None, [error])
         return result
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Whether `result` failed before execution (no data, and no error has a path).
+
+    Field errors always carry the path of their field; variable coercion and operation
+    selection errors carry none.
+    """
+    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or ())
 
 
 def _with_retry_after(error: GraphQLError) -> dict[str, Any]:

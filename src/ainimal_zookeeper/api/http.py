@@ -11,6 +11,11 @@ Requests are refused before execution when:
 
 A subscription checks its viewer again every few seconds while it streams, so a revoked
 token, a disabled account or a changed role ends it.
+
+Media types and statuses follow GraphQL over HTTP (`media_types`): request errors are 400 in
+`application/graphql-response+json` and 200 in `application/json`; execution errors are 200.
+Subscriptions are graphql-sse, distinct connections (`sse`) or single connection (PUT, DELETE
+and the reservation token: `sse_reservations`). docs/api.md has the whole mapping.
 """
 
 from __future__ import annotations
@@ -26,22 +31,24 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from ainimal_zookeeper.api.browser_guards import LOOPBACK_NAMES, BrowserGuard, BrowserPolicy, HostAllowList
 from ainimal_zookeeper.api.context import RequestContext, SignIn
 from ainimal_zookeeper.api.downloads import RecordingDownloads
 from ainimal_zookeeper.api.errors import format_error, request_error
-from ainimal_zookeeper.api.executor import MAX_QUERY_BYTES, DocumentsBusy, Executor, GraphQLRequest
+from ainimal_zookeeper.api.executor import MAX_QUERY_BYTES, DocumentsBusy, Executor, GraphQLRequest, PreparedDocument
 from ainimal_zookeeper.api.http_common import client_address, load_json, unauthenticated_response
+from ainimal_zookeeper.api.media_types import EVENT_STREAM, GRAPHQL_RESPONSE, JSON, acceptable, graphql_json_response
 from ainimal_zookeeper.api.sign_in_routes import SignInRoutes
 from ainimal_zookeeper.api.sse import SSE_HEADERS as _SSE_HEADERS
-from ainimal_zookeeper.api.sse import sse_events
+from ainimal_zookeeper.api.sse import result_body, single_result, sse_events
+from ainimal_zookeeper.api.sse_reservations import MAX_OPERATION_ID, TOKEN_HEADER, Reservation, Reservations
 from ainimal_zookeeper.api.stream_caps import StreamCaps, released_after
 from ainimal_zookeeper.auth.authenticator import AUTH_PATH_PREFIX
 from ainimal_zookeeper.auth.open_access import OpenAuthenticator
-from ainimal_zookeeper.errors import LimitReached, Unauthenticated
+from ainimal_zookeeper.errors import Conflict, LimitReached, Unauthenticated
 from ainimal_zookeeper.service.authorization import Viewer
 from ainimal_zookeeper.service.stream_guard import GuardedStream
 from ainimal_zookeeper.service.zookeeper import Zookeeper
@@ -74,6 +81,7 @@ class GraphQLEndpoint:
         self.administration = administration
         self.max_body_bytes = max_body_bytes
         self.stream_caps = StreamCaps()
+        self.reservations = Reservations()
 
     async def authenticate(self, request: Request) -> Viewer:
         """The request's viewer.
@@ -92,6 +100,12 @@ class GraphQLEndpoint:
             viewer = await self.authenticate(request)
         except Unauthenticated as exc:
             return unauthenticated_response(str(exc))
+        if request.method in ("PUT", "DELETE") or _stream_token(request) is not None:
+            return await self._single_connection(request, viewer)
+        media = acceptable(request.headers.get("accept"))
+        if not media:
+            message = f"the response can be {GRAPHQL_RESPONSE}, {JSON} or {EVENT_STREAM}: accept one of them"
+            return JSONResponse(request_error(message, "NOT_ACCEPTABLE"), status_code=406)
         try:
             parsed = await self._read(request)
         except _RequestRefused as refused:
@@ -101,42 +115,127 @@ class GraphQLEndpoint:
         except DocumentsBusy as busy:
             headers = {"Retry-After": str(busy.retry_after)}
             return JSONResponse(request_error(str(busy), "SERVER_BUSY"), status_code=503, headers=headers)
-        if prepared.document is None:
-            return JSONResponse({"errors": [format_error(e) for e in prepared.errors]}, status_code=400)
         operation = self.executor.operation_of(prepared, parsed)
+        # graphql-sse: a subscription streams when the client accepts a stream at all; a query
+        # or mutation streams only when the stream is what the client prefers.
+        streamed = EVENT_STREAM in media and (operation is OperationType.SUBSCRIPTION or media[0] == EVENT_STREAM)
+        json_media = next((m for m in media if m != EVENT_STREAM), JSON)
+        if prepared.document is None and (not streamed or _unparsed(prepared)):
+            body = {"errors": [format_error(e) for e in prepared.errors]}
+            if streamed:  # no stream to tell it in: graphql-sse answers a document that does not parse with 400
+                return JSONResponse(body, status_code=400)
+            return graphql_json_response(400, body, json_media)
         if request.method == "GET" and operation not in (None, OperationType.QUERY):
-            return JSONResponse(
-                request_error("only queries may be sent with GET; POST mutations as JSON"), status_code=405
-            )
+            message = "only queries may be sent with GET; POST mutations as JSON"
+            return JSONResponse(request_error(message), status_code=405, headers={"Allow": "POST"})
         context = RequestContext(viewer, self.zookeeper, self.sign_in, self.administration, client_address(request))
-        if operation is OperationType.SUBSCRIPTION:
-            if "text/event-stream" not in request.headers.get("accept", ""):
+        if operation is OperationType.SUBSCRIPTION or (streamed and prepared.document is None):
+            if not streamed:
                 message = "subscriptions are served as Server-Sent Events: send the header Accept: text/event-stream"
-                return JSONResponse(request_error(message), status_code=406)
-            # Signed-in viewers are capped by name, everyone by address (the open server's
-            # local operator is everyone on loopback: only the address cap applies to it).
+                return JSONResponse(request_error(message, "NOT_ACCEPTABLE"), status_code=406)
+            return await self._subscription(request, viewer, parsed, context, prepared)
+        # Mutations wait for workers to confirm and some queries read recordings or ask a worker
+        # for a frame: every operation runs off the event loop, which keeps streaming meanwhile.
+        status, body = await run_in_threadpool(self.executor.run, parsed, context, prepared)
+        if streamed:
+            return _event_stream(single_result(body))
+        return graphql_json_response(status, body, json_media, _retry_after(body))
+
+    async def _subscription(
+        self,
+        request: Request,
+        viewer: Viewer,
+        parsed: GraphQLRequest,
+        context: RequestContext,
+        prepared: PreparedDocument,
+    ) -> Response:
+        """A subscription in distinct connections mode: its stream, errors before it started included."""
+        # Signed-in viewers are capped by name, everyone by address (the open server's
+        # local operator is everyone on loopback: only the address cap applies to it).
+        signed_in = viewer.username if request.headers.get("authorization") else None
+        try:
+            release = self.stream_caps.open(signed_in, client_address(request))
+        except LimitReached as full:
+            return JSONResponse(request_error(str(full), full.code), status_code=429)
+        started = await self.executor.subscribe(parsed, context, prepared)
+        if isinstance(started, ExecutionResult):
+            release()
+            return _event_stream(single_result(result_body(started)))
+        results = released_after(self._while_signed_in(started, request.headers.get("authorization"), viewer), release)
+        return _event_stream(sse_events(results), BackgroundTask(release))
+
+    async def _single_connection(self, request: Request, viewer: Viewer) -> Response:
+        """graphql-sse's single connection mode (see `sse_reservations`)."""
+        owner = (viewer, request.headers.get("authorization"))
+        if request.method == "PUT":
             signed_in = viewer.username if request.headers.get("authorization") else None
             try:
                 release = self.stream_caps.open(signed_in, client_address(request))
             except LimitReached as full:
                 return JSONResponse(request_error(str(full), full.code), status_code=429)
-            started = await self.executor.subscribe(parsed, context, prepared)
-            if isinstance(started, tuple):
-                release()
-                return JSONResponse(started[1], status_code=started[0])
-            results = released_after(
-                self._while_signed_in(started, request.headers.get("authorization"), viewer), release
+            made = self.reservations.reserve(owner, release)
+            return PlainTextResponse(made.token, status_code=201)
+        reservation = self.reservations.find(_stream_token(request), owner)
+        if reservation is None:
+            message = f"no such stream reservation: PUT /graphql for a token, then send it in {TOKEN_HEADER}"
+            return JSONResponse(request_error(message, "NOT_FOUND"), status_code=404)
+        if request.method == "DELETE":
+            operation_id = request.query_params.get("operationId")
+            if not operation_id:
+                return JSONResponse(request_error("DELETE needs ?operationId=<the operation's id>"), status_code=400)
+            self.reservations.stop(reservation, operation_id)
+            return Response(status_code=200)
+        media = acceptable(request.headers.get("accept"))
+        if media and media[0] == EVENT_STREAM:
+            try:
+                events = await self.reservations.events(reservation)
+            except Conflict as taken:
+                return JSONResponse(request_error(str(taken), taken.code), status_code=409)
+            return _event_stream(events)
+        return await self._operation_on(request, viewer, reservation, media[0] if media else JSON)
+
+    async def _operation_on(self, request: Request, viewer: Viewer, reservation: Reservation, media: str) -> Response:
+        """Start an operation whose results go to a reservation's stream (202)."""
+        try:
+            parsed = await self._read(request)
+        except _RequestRefused as refused:
+            return JSONResponse(request_error(refused.message, refused.code), status_code=refused.status)
+        operation_id = (parsed.extensions or {}).get("operationId")
+        if not isinstance(operation_id, str) or not 0 < len(operation_id) <= MAX_OPERATION_ID:
+            message = (
+                f"send extensions.operationId: a string of 1 to {MAX_OPERATION_ID} characters naming the operation"
             )
-            return StreamingResponse(
-                sse_events(results),
-                media_type="text/event-stream",
-                headers=_SSE_HEADERS,
-                background=BackgroundTask(release),
-            )
-        # Mutations wait for workers to confirm and some queries read recordings or ask a worker
-        # for a frame: every operation runs off the event loop, which keeps streaming meanwhile.
-        status, body = await run_in_threadpool(self.executor.run, parsed, context, prepared)
-        return JSONResponse(body, status_code=status, headers=_retry_after(body))
+            return JSONResponse(request_error(message), status_code=400)
+        try:
+            prepared = await self.executor.prepare(parsed)
+        except DocumentsBusy as busy:
+            headers = {"Retry-After": str(busy.retry_after)}
+            return JSONResponse(request_error(str(busy), "SERVER_BUSY"), status_code=503, headers=headers)
+        if prepared.document is None:
+            body = {"errors": [format_error(e) for e in prepared.errors]}
+            return graphql_json_response(400, body, media if media != EVENT_STREAM else JSON)
+        operation = self.executor.operation_of(prepared, parsed)
+        if request.method == "GET" and operation not in (None, OperationType.QUERY):
+            message = "only queries may be sent with GET; POST mutations as JSON"
+            return JSONResponse(request_error(message), status_code=405, headers={"Allow": "POST"})
+        context = RequestContext(viewer, self.zookeeper, self.sign_in, self.administration, client_address(request))
+        try:
+            if operation is OperationType.SUBSCRIPTION:
+                signed_in = viewer.username if request.headers.get("authorization") else None
+                release = self.stream_caps.open(signed_in, client_address(request))
+                started = await self.executor.subscribe(parsed, context, prepared)
+                if isinstance(started, ExecutionResult):
+                    self.reservations.start(reservation, operation_id, result_body(started), release)
+                else:
+                    guarded = self._while_signed_in(started, request.headers.get("authorization"), viewer)
+                    self.reservations.start(reservation, operation_id, guarded, release)
+            else:
+                _status, body = await run_in_threadpool(self.executor.run, parsed, context, prepared)
+                self.reservations.start(reservation, operation_id, body)
+        except (LimitReached, Conflict) as refused:
+            status = 429 if isinstance(refused, LimitReached) else 409
+            return JSONResponse(request_error(str(refused), refused.code), status_code=status)
+        return Response(status_code=202)
 
     def _while_signed_in(
         self, results: AsyncIterator[ExecutionResult], header: str | None, viewer: Viewer
@@ -162,6 +261,7 @@ class GraphQLEndpoint:
                     "query": params.get("query"),
                     "variables": _json_param(params.get("variables")),
                     "operationName": params.get("operationName"),
+                    "extensions": _json_param(params.get("extensions")),
                 }
             )
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -222,7 +322,24 @@ def _graphql_request(payload: Any) -> GraphQLRequest:
     operation_name = payload.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise _RequestRefused(400, "'operationName' must be a string")
-    return GraphQLRequest(query, variables, operation_name)
+    extensions = payload.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise _RequestRefused(400, "'extensions' must be a JSON object")
+    return GraphQLRequest(query, variables, operation_name, extensions)
+
+
+def _stream_token(request: Request) -> str | None:
+    """graphql-sse's reservation token: its header, or `?token=` (an EventSource sends no headers)."""
+    return request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
+
+
+def _unparsed(prepared: PreparedDocument) -> bool:
+    """Whether the document did not even parse (its errors point at no node)."""
+    return not any(error.nodes for error in prepared.errors)
+
+
+def _event_stream(events: AsyncIterator[str], background: BackgroundTask | None = None) -> Response:
+    return StreamingResponse(events, media_type=EVENT_STREAM, headers=_SSE_HEADERS, background=background)
 
 
 def _retry_after(body: dict[str, Any]) -> dict[str, str] | None:
@@ -256,7 +373,8 @@ def build_http_app(
     downloads = RecordingDownloads(endpoint)
     sign_in = SignInRoutes(endpoint)
     routes: list[BaseRoute] = [
-        Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+        # PUT and DELETE: graphql-sse's single connection mode (reserve a stream, stop an operation).
+        Route("/graphql", endpoint.handle, methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/recordings/{recording_id}/{kind}", downloads.handle),
         Route(f"{AUTH_PATH_PREFIX}/{{provider}}/authorize", sign_in.authorize),
         Route(f"{AUTH_PATH_PREFIX}/{{provider}}/callback", sign_in.callback),
@@ -272,8 +390,8 @@ def build_http_app(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", "Accept"],
+                allow_methods=["GET", "POST", "PUT", "DELETE"],
+                allow_headers=["Authorization", "Content-Type", "Accept", TOKEN_HEADER],
                 expose_headers=["Content-Disposition", "Retry-After", "WWW-Authenticate"],
                 max_age=600,
             )

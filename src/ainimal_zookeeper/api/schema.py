@@ -7,6 +7,7 @@ from importlib import resources
 
 from graphql import GraphQLObjectType, GraphQLSchema, build_schema, extend_schema, parse
 
+from ainimal_zookeeper.api.arguments import check_arguments
 from ainimal_zookeeper.api.resolvers import RESOLVERS, SUBSCRIPTIONS
 
 
@@ -32,4 +33,5 @@ def build_executable_schema() -> GraphQLSchema:
     for field_name, (source, payload) in SUBSCRIPTIONS.items():
         subscription.fields[field_name].subscribe = source
         subscription.fields[field_name].resolve = payload
+    check_arguments(schema)
     return schema
