@@ -93,6 +93,28 @@ describe("subscribeSSE", () => {
     expect(states.at(-1)).toMatchObject({ state: "failed", status: 401, message: "token expired" });
   });
 
+  it("fails, saying why, when the stream carries only an error before it completes", async () => {
+    const states: StreamStatus[] = [];
+    let calls = 0;
+    subscribeSSE({
+      url: "u",
+      body: "{}",
+      headers: () => ({}),
+      onNext: () => undefined,
+      onStatus: (s) => states.push(s),
+      fetchImpl: (async () => {
+        calls += 1;
+        return sseResponse([
+          'event: next\ndata: {"data": null, "errors": [{"message": "unknown instance \'x\'"}]}\n\n',
+          "event: complete\ndata:\n\n",
+        ]);
+      }) as unknown as typeof fetch,
+    });
+    await until(() => states.some((s) => s.state === "failed"));
+    expect(calls).toBe(1); // not retried
+    expect(states.at(-1)).toMatchObject({ state: "failed", message: "unknown instance 'x'" });
+  });
+
   it("stops reading when unsubscribed", async () => {
     let aborted = false;
     const stop = subscribeSSE({

@@ -175,15 +175,25 @@ async function stream(
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   const parser = new SSEParser();
   const idle = options.idleTimeoutMs ?? 45_000;
+  // A stream the server refuses after accepting the request (unknown instance, no right to it)
+  // says why in a `next` with errors and no data, then `complete`: that is a failure, not an end.
+  let refusal: string | null = null;
   try {
     for (;;) {
       const { value, done } = idle > 0 ? await readWithin(reader, idle) : await reader.read();
       if (done) return false;
       for (const event of parser.push(value)) {
-        if (event.event === "complete") return true;
+        if (event.event === "complete") {
+          if (refusal !== null) throw new Fatal(refusal);
+          return true;
+        }
         if (event.event !== "next") continue;
         onEvent();
-        options.onNext(JSON.parse(event.data) as GraphQLPayload);
+        const payload = JSON.parse(event.data) as GraphQLPayload;
+        if (payload.errors?.length && (payload.data === null || payload.data === undefined)) {
+          refusal = payload.errors[0]!.message;
+        }
+        options.onNext(payload);
       }
     }
   } finally {
