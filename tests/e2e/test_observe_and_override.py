@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import time
 from pathlib import Path
 
@@ -226,8 +227,13 @@ def test_telemetry_errors_are_clear(server):
             json={"query": TELEMETRY, "variables": {"id": instance["id"], "streams": streams, "hz": hz}},
             headers={"accept": "text/event-stream"},
         )
-        error = response.json()["errors"][0]
-        assert error["extensions"]["code"] == code and message in error["message"], error
+        # Refused after the request was accepted: inside the stream, one `next` with the error,
+        # then `complete` (graphql-sse).
+        assert response.status_code == 200 and "event: complete" in response.text, response.text
+        first = next(line for line in response.text.splitlines() if line.startswith("data: {"))
+        body = json.loads(first.removeprefix("data: "))
+        error = body["errors"][0]
+        assert body["data"] is None and error["extensions"]["code"] == code and message in error["message"], error
     with pytest.raises(GraphQLError, match="TERMINATED"):
         server.gql(f'{{ latestFrame(id: "{instance["id"]}") {{ step }} }}')
 

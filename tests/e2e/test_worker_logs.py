@@ -126,6 +126,6 @@ def test_only_viewers_who_may_inspect_an_instance_read_its_logs(tmp_path):
         for client in (zoo.viewer, zoo.other_user, zoo.anonymous):
             assert client.code(LOGS, variables) in {"NOT_FOUND", "UNAUTHENTICATED"}
         with zoo.viewer.subscribe(LIVE, {"id": instance}) as stream:
-            assert stream.code == "NOT_FOUND"
+            assert stream.refused_code() == "NOT_FOUND"
     finally:
         assert zoo.stop() == 0

@@ -42,7 +42,9 @@ def test_the_control_plane_and_its_workers_route_recordings_to_the_recordings_bu
     assert isinstance(ports.blobs, PrefixRoutedBlobStore)
     connection = ports.worker_connection["blobs"]
     assert connection["recordings_bucket"] == f"zk-rec-{unique}" and connection["bucket"] == f"zk-ck-{unique}"
-    inbox, outbox, worker_blobs = worker_ports(ports.worker_connection, "i1")
+    # The worker's own bus keys, as the compute provider gives each worker (CURVE on the local bus).
+    connection = {**ports.worker_connection, "bus": ports.commands.worker_connection("i1")}
+    inbox, outbox, worker_blobs = worker_ports(connection, "i1")
     try:
         worker_blobs.put("recordings/r1/chunk-0", b"frames")
         worker_blobs.put("checkpoints/sha256/m.json", b"{}")
