@@ -57,12 +57,17 @@ MODEL_TYPE_ALIASES: dict[str, str] = {
     "torch": "torch",
     "torch.nn.module": "torch",
     "nn.module": "torch",
+    # model files: the file's format is the type
+    "onnx": "onnx",
+    ".onnx": "onnx",
 }
 #: Model hub types this build can scan; other types parse but the loader rejects them.
 SUPPORTED_HUB_TYPES: tuple[str, ...] = ("local_filesystem",)
 
 EnvType = Literal["gymnasium", "dm_env", "python_class", "ainimal"]
-ModelType = Literal["ainimal", "python_class", "torch"]
+ModelType = Literal["ainimal", "python_class", "torch", "onnx"]
+#: Model types that name a file (path) rather than a class: class_name is not used.
+MODEL_FILE_TYPES: tuple[str, ...] = ("onnx",)
 
 
 def _reject_bool(value: Any) -> Any:
@@ -261,7 +266,7 @@ class ModelConfig(_Entry):
 
     type: ModelType = "ainimal"
     path: Text  # type: ignore[assignment]  # required for every model type
-    class_name: Text  # type: ignore[assignment]
+    class_name: Text | None = None  # required, except for model files (MODEL_FILE_TYPES)
     # Method names used for type python_class; the other types keep the defaults.
     act_func: Text = "act"
     train_func: Text = "train"
@@ -278,6 +283,10 @@ class ModelConfig(_Entry):
     @model_validator(mode="after")
     def _check_method_names(self) -> ModelConfig:
         self._only_for_type("python_class", _METHOD_DEFAULTS)
+        if self.class_name is None and self.type not in MODEL_FILE_TYPES:
+            raise ValueError(f"type {self.type} needs path and class_name; missing class_name")
+        if self.class_name is not None and self.type in MODEL_FILE_TYPES:
+            raise ValueError(f"type {self.type} reads the model from the file at path; class_name does not apply")
         return self
 
 

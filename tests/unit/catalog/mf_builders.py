@@ -1,0 +1,34 @@
+"""Small model files made on the spot for the model-file tests (no network, no downloads)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def cartpole_onnx(path: Path, obs: int = 4, hidden: int = 8, actions: int = 2, seed: int = 0) -> Path:
+    """A two-layer MLP policy (obs -> hidden -> logits) as an ONNX file, built with onnx.helper."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    w1 = numpy_helper.from_array(rng.normal(size=(obs, hidden)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(rng.normal(size=(hidden, actions)).astype(np.float32), "w2")
+    nodes = [
+        helper.make_node("MatMul", ["observation", "w1"], ["hidden"], name="fc1"),
+        helper.make_node("Relu", ["hidden"], ["hidden_relu"], name="relu"),
+        helper.make_node("MatMul", ["hidden_relu", "w2"], ["logits"], name="fc2"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "policy",
+        [helper.make_tensor_value_info("observation", TensorProto.FLOAT, ["batch", obs])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", actions])],
+        initializer=[w1, w2],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
