@@ -98,3 +98,27 @@ def test_a_missing_or_broken_file_is_a_catalog_error_not_a_crash(tmp_path):
     assert "onnxruntime cannot load" in catalog.model("broken").spec["error"]
     with pytest.raises(ModelError, match="no such file"):
         capabilities(_entry(tmp_path / "missing.onnx"))
+
+
+EXAMPLES = Path(__file__).parents[3] / "examples"
+
+
+def test_the_example_onnx_policy_is_what_its_script_makes_and_balances_cartpole(tmp_path):
+    import gymnasium
+
+    from ainimal_zookeeper.config.loader import load_config
+
+    remade = __import__("runpy").run_path(str(EXAMPLES / "make_onnx_policy.py"))["build"](tmp_path / "p.onnx")
+    assert remade.read_bytes() == (EXAMPLES / "cartpole_policy.onnx").read_bytes()
+    entry = next(m for m in load_config(EXAMPLES / "zoo.yaml").models if m.name == "OnnxBalancer")
+    agent = build_agent(entry.model_dump(), {})
+    agent.discrete_actions = True
+    env = gymnasium.make("CartPole-v1")
+    obs, _ = env.reset(seed=0)
+    total = 0.0
+    for _ in range(500):
+        obs, reward, terminated, truncated, _ = env.step(agent.forward({"observation": obs})["action"])
+        total += float(reward)
+        if terminated or truncated:
+            break
+    assert total == 500.0
