@@ -60,14 +60,18 @@ MODEL_TYPE_ALIASES: dict[str, str] = {
     # model files: the file's format is the type
     "onnx": "onnx",
     ".onnx": "onnx",
+    "keras": "keras",
+    ".keras": "keras",
+    ".h5": "keras",
+    "h5": "keras",
 }
 #: Model hub types this build can scan; other types parse but the loader rejects them.
 SUPPORTED_HUB_TYPES: tuple[str, ...] = ("local_filesystem",)
 
 EnvType = Literal["gymnasium", "dm_env", "python_class", "ainimal"]
-ModelType = Literal["ainimal", "python_class", "torch", "onnx"]
+ModelType = Literal["ainimal", "python_class", "torch", "onnx", "keras"]
 #: Model types that name a file (path) rather than a class: class_name is not used.
-MODEL_FILE_TYPES: tuple[str, ...] = ("onnx",)
+MODEL_FILE_TYPES: tuple[str, ...] = ("onnx", "keras")
 
 
 def _reject_bool(value: Any) -> Any:

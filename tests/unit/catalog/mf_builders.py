@@ -32,3 +32,22 @@ def cartpole_onnx(path: Path, obs: int = 4, hidden: int = 8, actions: int = 2, s
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
     return path
+
+
+def cartpole_keras(path: Path, obs: int = 4, hidden: int = 8, actions: int = 2, seed: int = 0) -> Path:
+    """A two-layer Keras policy saved to `path` (.keras, or legacy .h5), on the torch backend."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(obs,), name="observation"),
+            keras.layers.Dense(hidden, activation="relu", name="hidden"),
+            keras.layers.Dense(actions, name="logits"),
+        ]
+    )
+    model.save(str(path))
+    return path

@@ -18,6 +18,7 @@ from ainimal_zookeeper.sdk.ainimal import AInimal
 #: Model type -> (loader module, the extra that brings its runtime, the modules that runtime needs).
 FILE_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "onnx": ("onnx_file", "onnx", ("onnxruntime",)),
+    "keras": ("keras_file", "keras", ("keras", "h5py")),
 }
 
 

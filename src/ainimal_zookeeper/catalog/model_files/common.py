@@ -83,10 +83,10 @@ class FileModelAInimal(AInimal):
     @property
     def state(self) -> dict[str, Any]:
         """The last outputs (and intermediate values, where the runtime exposes them), small ones whole."""
-        return {name: _summary(value) for name, value in self._last.items()}
+        return {name: summary(value) for name, value in self._last.items()}
 
 
-def _summary(value: Any) -> Any:
+def summary(value: Any) -> Any:
     arr = np.asarray(value)
     if arr.size <= 256:
         return arr.tolist()
