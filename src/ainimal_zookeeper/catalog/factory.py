@@ -69,7 +69,7 @@ def capabilities(model: dict[str, Any]) -> Capabilities:
 def build_agent(model: dict[str, Any], init_params: dict[str, Any]) -> AInimal:
     """Construct the AInimal for a model entry with its init parameters."""
     if is_model_file(model):
-        return build_file_agent(model)
+        return build_file_agent(model, init_params)
     cls = model_class(model)
     kind = _kind_of(cls, model.get("type", "ainimal"))
     target = _construct(cls, init_params, model["name"])

@@ -64,14 +64,25 @@ MODEL_TYPE_ALIASES: dict[str, str] = {
     ".keras": "keras",
     ".h5": "keras",
     "h5": "keras",
+    "torchscript": "torchscript",
+    "torch.jit": "torchscript",
+    "torch_export": "torch_export",
+    "torch.export": "torch_export",
+    ".pt2": "torch_export",
+    # a state dict (.pt / .pth / .pytorch) loaded into the module class path + class_name name
+    "pytorch": "pytorch",
+    ".pytorch": "pytorch",
+    ".pt": "pytorch",
+    ".pth": "pytorch",
+    "state_dict": "pytorch",
 }
 #: Model hub types this build can scan; other types parse but the loader rejects them.
 SUPPORTED_HUB_TYPES: tuple[str, ...] = ("local_filesystem",)
 
 EnvType = Literal["gymnasium", "dm_env", "python_class", "ainimal"]
-ModelType = Literal["ainimal", "python_class", "torch", "onnx", "keras"]
+ModelType = Literal["ainimal", "python_class", "torch", "onnx", "keras", "torchscript", "torch_export", "pytorch"]
 #: Model types that name a file (path) rather than a class: class_name is not used.
-MODEL_FILE_TYPES: tuple[str, ...] = ("onnx", "keras")
+MODEL_FILE_TYPES: tuple[str, ...] = ("onnx", "keras", "torchscript", "torch_export")
 
 
 def _reject_bool(value: Any) -> Any:
@@ -278,11 +289,18 @@ class ModelConfig(_Entry):
     load_func: Text = "load"
     input_modalities_func: Text | None = None
     output_modalities_func: Text | None = None
+    # type pytorch: the state-dict file loaded into the module class that path + class_name name
+    weights: Text | None = None
 
     @field_validator("type", mode="before")
     @classmethod
     def _normalise_type(cls, value: Any) -> Any:
         return _canonical_type(value, MODEL_TYPE_ALIASES, "model")
+
+    @field_validator("weights", mode="after")
+    @classmethod
+    def _resolve_weights(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _absolute(value, info)
 
     @model_validator(mode="after")
     def _check_method_names(self) -> ModelConfig:
@@ -291,6 +309,12 @@ class ModelConfig(_Entry):
             raise ValueError(f"type {self.type} needs path and class_name; missing class_name")
         if self.class_name is not None and self.type in MODEL_FILE_TYPES:
             raise ValueError(f"type {self.type} reads the model from the file at path; class_name does not apply")
+        if (self.weights is None) == (self.type == "pytorch"):
+            raise ValueError(
+                "type pytorch needs weights (the state-dict file) beside path and class_name (its module class)"
+                if self.type == "pytorch"
+                else f"weights applies only to type pytorch, not {self.type}"
+            )
         return self
 
 

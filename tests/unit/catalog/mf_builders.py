@@ -51,3 +51,29 @@ def cartpole_keras(path: Path, obs: int = 4, hidden: int = 8, actions: int = 2, 
     )
     model.save(str(path))
     return path
+
+
+MLP_SOURCE = """
+import torch
+
+
+class Mlp(torch.nn.Module):
+    def __init__(self, obs: int = 4, hidden: int = 8, actions: int = 2) -> None:
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Linear(obs, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, actions))
+
+    def forward(self, x):
+        return self.net(x)
+"""
+
+
+def torch_mlp(folder: Path, seed: int = 0):  # a torch module; torch is optional
+    """The `Mlp` class written to folder/mlp.py and imported from there, and one built with `seed`."""
+    import torch
+
+    from ainimal_zookeeper.catalog.sources import load_class
+
+    source = folder / "mlp.py"
+    source.write_text(MLP_SOURCE)
+    torch.manual_seed(seed)
+    return source, load_class(source, "Mlp")()

@@ -19,6 +19,9 @@ from ainimal_zookeeper.sdk.ainimal import AInimal
 FILE_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "onnx": ("onnx_file", "onnx", ("onnxruntime",)),
     "keras": ("keras_file", "keras", ("keras", "h5py")),
+    "torchscript": ("torch_files", "torch", ("torch",)),
+    "torch_export": ("torch_files", "torch", ("torch",)),
+    "pytorch": ("torch_files", "torch", ("torch",)),
 }
 
 
@@ -47,9 +50,9 @@ def inspect_file(model: dict[str, Any]) -> FileDescription:
     return _loader(model).inspect(model)  # type: ignore[no-any-return]
 
 
-def build_file_agent(model: dict[str, Any]) -> AInimal:
-    """The AInimal that runs a model file."""
-    return _loader(model).build(model)  # type: ignore[no-any-return]
+def build_file_agent(model: dict[str, Any], init_params: dict[str, Any]) -> AInimal:
+    """The AInimal that runs a model file (init parameters go to a state dict's module class)."""
+    return _loader(model).build(model, init_params)  # type: ignore[no-any-return]
 
 
 def _loader(model: dict[str, Any]) -> Any:

@@ -143,6 +143,6 @@ def _numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-def build(model: dict[str, Any]) -> KerasAInimal:
-    """An AInimal running the Keras file of a model entry."""
+def build(model: dict[str, Any], init_params: dict[str, Any] | None = None) -> KerasAInimal:
+    """An AInimal running the Keras file of a model entry (a file takes no init parameters)."""
     return KerasAInimal(model)

@@ -161,6 +161,6 @@ class OnnxAInimal(FileModelAInimal):
         return inspect(self._config).architecture
 
 
-def build(model: dict[str, Any]) -> OnnxAInimal:
-    """An AInimal running the ONNX file of a model entry."""
+def build(model: dict[str, Any], init_params: dict[str, Any] | None = None) -> OnnxAInimal:
+    """An AInimal running the ONNX file of a model entry (a file takes no init parameters)."""
     return OnnxAInimal(model)
