@@ -64,6 +64,9 @@ MODEL_TYPE_ALIASES: dict[str, str] = {
     ".keras": "keras",
     ".h5": "keras",
     "h5": "keras",
+    "tflite": "tflite",
+    ".tflite": "tflite",
+    "litert": "tflite",
     "torchscript": "torchscript",
     "torch.jit": "torchscript",
     "torch_export": "torch_export",
@@ -80,9 +83,11 @@ MODEL_TYPE_ALIASES: dict[str, str] = {
 SUPPORTED_HUB_TYPES: tuple[str, ...] = ("local_filesystem",)
 
 EnvType = Literal["gymnasium", "dm_env", "python_class", "ainimal"]
-ModelType = Literal["ainimal", "python_class", "torch", "onnx", "keras", "torchscript", "torch_export", "pytorch"]
+ModelType = Literal[
+    "ainimal", "python_class", "torch", "onnx", "keras", "torchscript", "torch_export", "pytorch", "tflite"
+]
 #: Model types that name a file (path) rather than a class: class_name is not used.
-MODEL_FILE_TYPES: tuple[str, ...] = ("onnx", "keras", "torchscript", "torch_export")
+MODEL_FILE_TYPES: tuple[str, ...] = ("onnx", "keras", "torchscript", "torch_export", "tflite")
 
 
 def _reject_bool(value: Any) -> Any:

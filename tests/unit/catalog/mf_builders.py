@@ -77,3 +77,58 @@ def torch_mlp(folder: Path, seed: int = 0):  # a torch module; torch is optional
     source.write_text(MLP_SOURCE)
     torch.manual_seed(seed)
     return source, load_class(source, "Mlp")()
+
+
+def tiny_tflite(path: Path, obs: int = 4, actions: int = 2, seed: int = 0) -> Path:
+    """A one-layer policy (FULLY_CONNECTED, then RELU) as a TFLite flatbuffer, written with the
+    schema classes ai-edge-litert ships (no TensorFlow converter needed)."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as s
+
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(size=(actions, obs)).astype(np.float32)
+    bias = rng.normal(size=(actions,)).astype(np.float32)
+
+    def tensor(name: str, shape: list[int], buffer: int) -> object:
+        t = s.TensorT()
+        t.name, t.shape, t.type, t.buffer = name, shape, s.TensorType.FLOAT32, buffer
+        return t
+
+    def buffer(data: bytes | None = None) -> object:
+        b = s.BufferT()
+        b.data = list(data) if data else None
+        return b
+
+    def op(code: int, inputs: list[int], outputs: list[int], options_type: int = 0, options: object = None) -> object:
+        o = s.OperatorT()
+        o.opcodeIndex, o.inputs, o.outputs = code, inputs, outputs
+        o.builtinOptionsType, o.builtinOptions = options_type, options
+        return o
+
+    codes = []
+    for builtin in (s.BuiltinOperator.FULLY_CONNECTED, s.BuiltinOperator.RELU):
+        c = s.OperatorCodeT()
+        c.builtinCode, c.deprecatedBuiltinCode, c.version = builtin, builtin, 1
+        codes.append(c)
+    graph = s.SubGraphT()
+    graph.tensors = [
+        tensor("observation", [1, obs], 0),
+        tensor("weights", [actions, obs], 1),
+        tensor("bias", [actions], 2),
+        tensor("dense", [1, actions], 0),
+        tensor("logits", [1, actions], 0),
+    ]
+    graph.inputs, graph.outputs = [0], [4]
+    graph.operators = [
+        op(0, [0, 1, 2], [3], s.BuiltinOptions.FullyConnectedOptions, s.FullyConnectedOptionsT()),
+        op(1, [3], [4]),
+    ]
+    graph.name = "policy"
+    model = s.ModelT()
+    model.version, model.operatorCodes, model.subgraphs = 3, codes, [graph]
+    model.buffers = [buffer(), buffer(weights.tobytes()), buffer(bias.tobytes())]
+    model.description = "ainimal-zookeeper test policy"
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    path.write_bytes(bytes(builder.Output()))
+    return path

@@ -19,6 +19,7 @@ from ainimal_zookeeper.sdk.ainimal import AInimal
 FILE_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "onnx": ("onnx_file", "onnx", ("onnxruntime",)),
     "keras": ("keras_file", "keras", ("keras", "h5py")),
+    "tflite": ("tflite_file", "litert", ("ai_edge_litert",)),
     "torchscript": ("torch_files", "torch", ("torch",)),
     "torch_export": ("torch_files", "torch", ("torch",)),
     "pytorch": ("torch_files", "torch", ("torch",)),
