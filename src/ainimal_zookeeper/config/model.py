@@ -67,6 +67,9 @@ MODEL_TYPE_ALIASES: dict[str, str] = {
     "tflite": "tflite",
     ".tflite": "tflite",
     "litert": "tflite",
+    "tensorflow": "tensorflow",
+    ".tensorflow": "tensorflow",
+    "saved_model": "tensorflow",
     "torchscript": "torchscript",
     "torch.jit": "torchscript",
     "torch_export": "torch_export",
@@ -84,10 +87,19 @@ SUPPORTED_HUB_TYPES: tuple[str, ...] = ("local_filesystem",)
 
 EnvType = Literal["gymnasium", "dm_env", "python_class", "ainimal"]
 ModelType = Literal[
-    "ainimal", "python_class", "torch", "onnx", "keras", "torchscript", "torch_export", "pytorch", "tflite"
+    "ainimal",
+    "python_class",
+    "torch",
+    "onnx",
+    "keras",
+    "torchscript",
+    "torch_export",
+    "pytorch",
+    "tflite",
+    "tensorflow",
 ]
 #: Model types that name a file (path) rather than a class: class_name is not used.
-MODEL_FILE_TYPES: tuple[str, ...] = ("onnx", "keras", "torchscript", "torch_export", "tflite")
+MODEL_FILE_TYPES: tuple[str, ...] = ("onnx", "keras", "torchscript", "torch_export", "tflite", "tensorflow")
 
 
 def _reject_bool(value: Any) -> Any:

@@ -122,3 +122,18 @@ def test_the_example_onnx_policy_is_what_its_script_makes_and_balances_cartpole(
         if terminated or truncated:
             break
     assert total == 500.0
+
+
+def test_a_tensorflow_saved_model_is_listed_with_why_it_cannot_run_and_what_to_do(tmp_path):
+    (tmp_path / "saved").mkdir()
+    entry = ModelConfig(name="tf", type=".tensorflow", path=str(tmp_path / "saved")).model_dump()
+    error = Catalog([entry], [], []).model("tf").spec["error"]
+    assert "need TensorFlow" in error and "tf2onnx" in error
+
+
+def test_a_missing_runtime_names_the_extra_to_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if the onnx extra were not installed
+    error = Catalog([_entry(cartpole_onnx(tmp_path / "p.onnx"))], [], []).model("onnx-policy").spec["error"]
+    assert "(.onnx) needs the onnx extra" in error and "pip install 'ainimal-zookeeper[onnx]'" in error

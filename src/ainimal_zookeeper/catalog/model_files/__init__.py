@@ -20,6 +20,8 @@ FILE_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "onnx": ("onnx_file", "onnx", ("onnxruntime",)),
     "keras": ("keras_file", "keras", ("keras", "h5py")),
     "tflite": ("tflite_file", "litert", ("ai_edge_litert",)),
+    # No loader: TensorFlow is a large install and not part of this build (see _NOT_SUPPORTED).
+    "tensorflow": ("", "tensorflow", ()),
     "torchscript": ("torch_files", "torch", ("torch",)),
     "torch_export": ("torch_files", "torch", ("torch",)),
     "pytorch": ("torch_files", "torch", ("torch",)),
@@ -56,8 +58,19 @@ def build_file_agent(model: dict[str, Any], init_params: dict[str, Any]) -> AIni
     return _loader(model).build(model, init_params)  # type: ignore[no-any-return]
 
 
+#: Formats named in the config that this build cannot run, and what to do instead.
+_NOT_SUPPORTED = {
+    "tensorflow": (
+        "TensorFlow SavedModels need TensorFlow, which this build does not install (no tensorflow extra); "
+        "convert the model to ONNX (tf2onnx) or TFLite and use type onnx or tflite"
+    ),
+}
+
+
 def _loader(model: dict[str, Any]) -> Any:
     kind = model["type"]
+    if kind in _NOT_SUPPORTED:
+        raise ModelError(f"model {model['name']!r}: {_NOT_SUPPORTED[kind]}")
     module_name, extra, needs = FILE_TYPES[kind]
     path = Path(model["path"])
     if not path.exists():
