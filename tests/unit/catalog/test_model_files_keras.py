@@ -80,3 +80,18 @@ def test_a_keras_file_with_python_code_in_it_is_refused(tmp_path):
     model.save(str(path))
     spec = Catalog([_entry(path)], [], []).model("keras-policy").spec
     assert "Keras cannot load" in spec["error"] and "safe_mode" in spec["error"]
+
+
+def test_a_server_without_keras_backend_set_reads_keras_files_on_torch(tmp_path):
+    import subprocess
+    import sys
+
+    path = cartpole_keras(tmp_path / "p.keras")
+    code = (
+        "from ainimal_zookeeper.catalog.catalog import Catalog\n"
+        f"spec = Catalog([{{'name': 'k', 'type': 'keras', 'path': {str(path)!r}}}], [], []).model('k').spec\n"
+        "print(spec['error'], spec['architecture']['backend'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=100)
+    assert result.stdout.strip().splitlines()[-1] == "None torch", result.stderr

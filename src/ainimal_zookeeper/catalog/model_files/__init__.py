@@ -8,6 +8,7 @@ imported only when a model of theirs is inspected or built.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,9 @@ def _loader(model: dict[str, Any]) -> Any:
     if kind in _NOT_SUPPORTED:
         raise ModelError(f"model {model['name']!r}: {_NOT_SUPPORTED[kind]}")
     module_name, extra, needs = FILE_TYPES[kind]
+    if kind == "keras":
+        # Keras picks its backend at its first import: torch, so that no TensorFlow is needed.
+        os.environ.setdefault("KERAS_BACKEND", "torch")
     path = Path(model["path"])
     if not path.exists():
         raise ModelError(f"model {model['name']!r}: no such file {path}")
