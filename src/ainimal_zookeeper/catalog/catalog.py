@@ -13,6 +13,7 @@ from typing import Any
 
 from ainimal_zookeeper.catalog.factory import build_env, capabilities
 from ainimal_zookeeper.catalog.hubs import scan_local_folder
+from ainimal_zookeeper.catalog.model_files.fit import check_file_fits_env
 from ainimal_zookeeper.config import resolve_params
 from ainimal_zookeeper.errors import InvalidInput, NotFound, ZookeeperError
 from ainimal_zookeeper.sdk.parameters import Parameter, parse_parameters, validate_values
@@ -94,6 +95,8 @@ class Catalog:
         for entry in (model_entry, env_entry):
             if entry is not None and entry.error:
                 raise InvalidInput(f"{entry.name!r} cannot be launched: {entry.error}")
+        if env_entry is not None:
+            check_file_fits_env(model_entry.spec, env_entry.spec)
         values = validate_values(model_entry.parameters, parameters, f"model {model!r}")
         env_values = (
             validate_values(env_entry.parameters, env_parameters, f"environment {environment!r}") if env_entry else {}
@@ -134,6 +137,9 @@ def _inspect_model(config: dict[str, Any]) -> CatalogEntry:
     spec.update(kind=caps.kind, description=caps.description, modes=list(caps.modes))
     spec.update(trainable="TRAIN" in caps.modes, checkpointable=caps.checkpointable)
     spec["parameters"] = [{**p.to_api(), "display": p.display} for p in parameters]
+    if caps.file is not None:  # a model file says what it takes and gives before any launch
+        spec.update(inputModalities=caps.file.input_modalities, outputModalities=caps.file.output_modalities)
+        spec["architecture"] = caps.file.architecture
     return CatalogEntry(config, spec, parameters)
 
 

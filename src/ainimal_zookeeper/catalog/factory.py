@@ -11,6 +11,7 @@ import gymnasium
 from gymnasium.envs.registration import load_env_creator
 
 from ainimal_zookeeper.catalog.env_adapters import DmEnvAdapter, PythonClassEnv
+from ainimal_zookeeper.catalog.model_files import FileDescription, build_file_agent, inspect_file, is_model_file
 from ainimal_zookeeper.catalog.sources import load_class
 from ainimal_zookeeper.catalog.wrappers import PlainClassAInimal, TorchModuleAInimal, plain_methods
 from ainimal_zookeeper.errors import ModelError
@@ -26,6 +27,8 @@ class Capabilities:
     checkpointable: bool
     declared_parameters: tuple[dict[str, Any], ...]
     description: str | None
+    #: For a model file: its modalities and architecture (`FileDescription`), read from the file.
+    file: FileDescription | None = None
 
 
 def model_class(model: dict[str, Any]) -> type:
@@ -39,6 +42,11 @@ def capabilities(model: dict[str, Any]) -> Capabilities:
     Raises:
         ModelError: the class cannot be loaded or does not fit the entry's type.
     """
+    if is_model_file(model):
+        described = inspect_file(model)
+        return Capabilities(
+            model["type"], described.modes, described.checkpointable, (), model.get("description"), described
+        )
     cls = model_class(model)
     kind = _kind_of(cls, model.get("type", "ainimal"))
     if kind == "ainimal":
@@ -60,6 +68,8 @@ def capabilities(model: dict[str, Any]) -> Capabilities:
 
 def build_agent(model: dict[str, Any], init_params: dict[str, Any]) -> AInimal:
     """Construct the AInimal for a model entry with its init parameters."""
+    if is_model_file(model):
+        return build_file_agent(model, init_params)
     cls = model_class(model)
     kind = _kind_of(cls, model.get("type", "ainimal"))
     target = _construct(cls, init_params, model["name"])

@@ -60,12 +60,49 @@ MODEL_TYPE_ALIASES: dict[str, str] = {
     "torch": "torch",
     "torch.nn.module": "torch",
     "nn.module": "torch",
+    # model files: the file's format is the type
+    "onnx": "onnx",
+    ".onnx": "onnx",
+    "keras": "keras",
+    ".keras": "keras",
+    ".h5": "keras",
+    "h5": "keras",
+    "tflite": "tflite",
+    ".tflite": "tflite",
+    "litert": "tflite",
+    "tensorflow": "tensorflow",
+    ".tensorflow": "tensorflow",
+    "saved_model": "tensorflow",
+    "torchscript": "torchscript",
+    "torch.jit": "torchscript",
+    "torch_export": "torch_export",
+    "torch.export": "torch_export",
+    ".pt2": "torch_export",
+    # a state dict (.pt / .pth / .pytorch) loaded into the module class path + class_name name
+    "pytorch": "pytorch",
+    ".pytorch": "pytorch",
+    ".pt": "pytorch",
+    ".pth": "pytorch",
+    "state_dict": "pytorch",
 }
 #: Model hub types this build can scan; other types parse but the loader rejects them.
 SUPPORTED_HUB_TYPES: tuple[str, ...] = ("local_filesystem",)
 
 EnvType = Literal["gymnasium", "dm_env", "python_class", "ainimal"]
-ModelType = Literal["ainimal", "python_class", "torch"]
+ModelType = Literal[
+    "ainimal",
+    "python_class",
+    "torch",
+    "onnx",
+    "keras",
+    "torchscript",
+    "torch_export",
+    "pytorch",
+    "tflite",
+    "tensorflow",
+]
+#: Model types that name a file (path) rather than a class: class_name is not used.
+MODEL_FILE_TYPES: tuple[str, ...] = ("onnx", "keras", "torchscript", "torch_export", "tflite", "tensorflow")
 
 
 def _reject_bool(value: Any) -> Any:
@@ -278,7 +315,7 @@ class ModelConfig(_Entry):
 
     type: ModelType = "ainimal"
     path: Text  # type: ignore[assignment]  # required for every model type
-    class_name: Text  # type: ignore[assignment]
+    class_name: Text | None = None  # required, except for model files (MODEL_FILE_TYPES)
     # Method names used for type python_class; the other types keep the defaults.
     act_func: Text = "act"
     train_func: Text = "train"
@@ -286,15 +323,32 @@ class ModelConfig(_Entry):
     load_func: Text = "load"
     input_modalities_func: Text | None = None
     output_modalities_func: Text | None = None
+    # type pytorch: the state-dict file loaded into the module class that path + class_name name
+    weights: Text | None = None
 
     @field_validator("type", mode="before")
     @classmethod
     def _normalise_type(cls, value: Any) -> Any:
         return _canonical_type(value, MODEL_TYPE_ALIASES, "model")
 
+    @field_validator("weights", mode="after")
+    @classmethod
+    def _resolve_weights(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _absolute(value, info)
+
     @model_validator(mode="after")
     def _check_method_names(self) -> ModelConfig:
         self._only_for_type("python_class", _METHOD_DEFAULTS)
+        if self.class_name is None and self.type not in MODEL_FILE_TYPES:
+            raise ValueError(f"type {self.type} needs path and class_name; missing class_name")
+        if self.class_name is not None and self.type in MODEL_FILE_TYPES:
+            raise ValueError(f"type {self.type} reads the model from the file at path; class_name does not apply")
+        if (self.weights is None) == (self.type == "pytorch"):
+            raise ValueError(
+                "type pytorch needs weights (the state-dict file) beside path and class_name (its module class)"
+                if self.type == "pytorch"
+                else f"weights applies only to type pytorch, not {self.type}"
+            )
         return self
 
 
