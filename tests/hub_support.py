@@ -116,3 +116,58 @@ class ModelHubContract:
         with pytest.raises(Unavailable, match="model hub") as caught:
             hub.list_models()
         assert hub.label in str(caught.value)
+
+
+class StandInServer:
+    """A local HTTP server answering a few routes, counting requests: the stand-in for a hub's API.
+
+    `routes` maps a path (without the query) to a function of the query dict returning
+    (status, body, headers); other paths answer 404.
+    """
+
+    def __init__(self, routes: dict[str, Callable[[dict[str, str]], tuple[int, bytes, dict[str, str]]]]) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qsl, urlsplit
+
+        self.routes = routes
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self, with_body: bool) -> None:
+                parts = urlsplit(self.path)
+                server.requests.append(self.path)
+                route = server.routes.get(parts.path)
+                status, body, headers = route(dict(parse_qsl(parts.query))) if route else (404, b"{}", {})
+                self.send_response(status)
+                for key, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if with_body:
+                    self.wfile.write(body)
+
+            def do_GET(self) -> None:  # the name http.server calls
+                self._answer(True)
+
+            def do_HEAD(self) -> None:
+                self._answer(False)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def json_answer(data: object, status: int = 200) -> tuple[int, bytes, dict[str, str]]:
+    import json
+
+    return status, json.dumps(data).encode(), {}

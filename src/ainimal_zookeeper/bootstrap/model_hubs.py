@@ -59,4 +59,37 @@ def _build(entry: ModelHubConfig, cache_root: Path, environment: dict[str, str])
         from ainimal_zookeeper.adapters.hubs.git_repo import GitRepoHub
 
         return GitRepoHub(settings.url, cache(settings.url), name=settings.name, revision=settings.revision)
+    if isinstance(settings, hs.GitHubHub):
+        from ainimal_zookeeper.adapters.hubs.github import GitHubHub
+
+        return GitHubHub(
+            cache(settings.api_url),
+            owner=settings.owner,
+            search=settings.search,
+            repos=settings.repos,
+            api_url=settings.api_url,
+            token=environment.get(settings.token_env) or None,
+            max_models=settings.max_models,
+        )
+    if isinstance(settings, hs.GcloudBucketHub):
+        from ainimal_zookeeper.adapters.hubs.gcs_bucket import GcsBucketHub
+
+        return GcsBucketHub(
+            settings.bucket,
+            cache(f"{settings.bucket}/{settings.prefix}"),
+            prefix=settings.prefix,
+            project=settings.project,
+            max_models=settings.max_models,
+        )
+    if isinstance(settings, hs.AwsS3Hub):
+        from ainimal_zookeeper.adapters.hubs.s3_bucket import S3BucketHub
+
+        return S3BucketHub(
+            settings.bucket,
+            cache(f"{settings.endpoint_url}/{settings.bucket}/{settings.prefix}"),
+            prefix=settings.prefix,
+            region=settings.region,
+            endpoint_url=settings.endpoint_url,
+            max_models=settings.max_models,
+        )
     raise NotImplementedError(entry.type)

@@ -42,8 +42,9 @@ def repo_name(url: str) -> str:
 class GitClient:
     """Runs git with no prompts, no extra transports and a time limit."""
 
-    def __init__(self, timeout: float = 120.0) -> None:
+    def __init__(self, timeout: float = 120.0, extra_env: dict[str, str] | None = None) -> None:
         self.timeout = timeout
+        self.extra_env = dict(extra_env or {})  # credentials, kept out of the command line
         self.calls = 0  # network operations run (ls-remote, clone): tests count cache hits by it
 
     def run(self, args: list[str], cwd: Path | None = None, what: str = "git") -> str:
@@ -52,6 +53,7 @@ class GitClient:
             "GIT_TERMINAL_PROMPT": "0",
             "GIT_ALLOW_PROTOCOL": _ALLOWED_PROTOCOLS,
             "GIT_CONFIG_NOSYSTEM": "1",
+            **self.extra_env,
         }
         try:
             done = subprocess.run(
