@@ -131,6 +131,8 @@ class StandInServer:
         from urllib.parse import parse_qsl, urlsplit
 
         self.routes = routes
+        #: Answers paths no route names (a function of path and query), else 404.
+        self.fallback: Callable[[str, dict[str, str]], tuple[int, bytes, dict[str, str]]] | None = None
         self.requests: list[str] = []
         server = self
 
@@ -139,7 +141,13 @@ class StandInServer:
                 parts = urlsplit(self.path)
                 server.requests.append(self.path)
                 route = server.routes.get(parts.path)
-                status, body, headers = route(dict(parse_qsl(parts.query))) if route else (404, b"{}", {})
+                query = dict(parse_qsl(parts.query))
+                if route:
+                    status, body, headers = route(query)
+                elif server.fallback:
+                    status, body, headers = server.fallback(parts.path, query)
+                else:
+                    status, body, headers = 404, b"{}", {}
                 self.send_response(status)
                 for key, value in {"Content-Type": "application/json", **headers}.items():
                     self.send_header(key, value)
@@ -159,7 +167,7 @@ class StandInServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def close(self) -> None:

@@ -92,4 +92,21 @@ def _build(entry: ModelHubConfig, cache_root: Path, environment: dict[str, str])
             endpoint_url=settings.endpoint_url,
             max_models=settings.max_models,
         )
-    raise NotImplementedError(entry.type)
+    if isinstance(settings, hs.HuggingFaceHub):
+        from ainimal_zookeeper.adapters.hubs.huggingface import HuggingFaceHub
+
+        return HuggingFaceHub(
+            cache(settings.base_url),
+            endpoint=settings.base_url,
+            author=settings.view_qualifier.owner or settings.account,
+            filter=settings.filter,
+            search=settings.search,
+            models=settings.models,
+            token=environment.get(settings.token_env) or None,
+            max_models=settings.max_models,
+        )
+    if isinstance(settings, hs.PytorchHubHub):
+        from ainimal_zookeeper.adapters.hubs.pytorch_hub import PytorchHubRepo
+
+        return PytorchHubRepo(Path(settings.root), cache(settings.root), max_models=settings.max_models)
+    raise AssertionError(f"no adapter for hub type {entry.type!r}")  # every type of HUB_SETTINGS is built above
