@@ -51,3 +51,24 @@ def test_a_hub_whose_client_library_is_missing_is_unavailable_with_the_extra_to_
     assert isinstance(hub, UnavailableHub)
     with pytest.raises(Unavailable, match=r"model_hubs\[0\] \(aws_s3\): .*boto3.*ainimal-zookeeper\[s3\]"):
         hub.list_models()
+
+
+def test_a_local_folder_hub_behind_the_port_still_offers_every_ainimal_and_env_in_its_files(tmp_path):
+    from ainimal_zookeeper.catalog.catalog import Catalog
+
+    (tmp_path / "zoo").mkdir()
+    (tmp_path / "zoo" / "zoo_agent.py").write_text(
+        "from ainimal_zookeeper import AInimal, Env\n"
+        "import gymnasium\n"
+        "class HubAgent(AInimal):\n    def forward(self, inputs):\n        return {'action': 0}\n"
+        "class HubEnv(Env):\n"
+        "    observation_space = gymnasium.spaces.Discrete(2)\n    action_space = gymnasium.spaces.Discrete(2)\n"
+        "    def reset(self, *, seed=None, options=None):\n        super().reset(seed=seed)\n        return 0, {}\n"
+        "    def step(self, action):\n        return 0, 0.0, True, False, {}\n"
+    )
+    config = config_from_dict({"model_hubs": [{"type": "local_filesystem", "root": str(tmp_path / "zoo")}]})
+    catalog = Catalog([], [], [], model_hubs=build_model_hubs(config, tmp_path / "data"))
+    assert [e.name for e in catalog.models()] == ["HubAgent"]
+    assert [e.name for e in catalog.environments()] == ["HubEnv"]
+    assert catalog.model("HubAgent").spec["source"] == f"local_filesystem:{tmp_path / 'zoo'}#zoo@working-tree"
+    assert not (tmp_path / "data" / "hubs").exists()  # a local folder is used in place
