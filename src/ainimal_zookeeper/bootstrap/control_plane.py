@@ -67,6 +67,7 @@ def build_control_plane(
     from ainimal_zookeeper.api.executor import Executor
     from ainimal_zookeeper.api.http import GraphQLEndpoint, build_http_app
     from ainimal_zookeeper.api.schema import build_executable_schema
+    from ainimal_zookeeper.bootstrap.model_hubs import build_model_hubs
     from ainimal_zookeeper.catalog.catalog import Catalog
     from ainimal_zookeeper.config import load_environment
     from ainimal_zookeeper.service.event_stream import EventFanout
@@ -96,7 +97,8 @@ def build_control_plane(
     catalog = Catalog(
         models=[m.model_dump() for m in config.models],
         envs=[e.model_dump() for e in config.envs],
-        hubs=[h.model_dump() for h in config.model_hubs],
+        hubs=[],
+        model_hubs=build_model_hubs(config, data_dir),  # every hub, local folders included
     )
     zookeeper = Zookeeper(
         catalog=catalog,

@@ -8,14 +8,17 @@ its error, and launching it says why it cannot start.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ainimal_zookeeper.catalog.factory import build_env, capabilities
+from ainimal_zookeeper.catalog.hub_entries import HubListing, HubOrigin, list_hubs
 from ainimal_zookeeper.catalog.hubs import scan_local_folder
 from ainimal_zookeeper.catalog.model_files.fit import check_file_fits_env
 from ainimal_zookeeper.config import resolve_params
 from ainimal_zookeeper.errors import InvalidInput, NotFound, ZookeeperError
+from ainimal_zookeeper.ports.model_hubs import ModelHub
 from ainimal_zookeeper.sdk.parameters import Parameter, parse_parameters, validate_values
 
 
@@ -26,6 +29,7 @@ class CatalogEntry:
     config: dict[str, Any]
     spec: dict[str, Any]
     parameters: list[Parameter] = field(default_factory=list)
+    origin: HubOrigin | None = None  # the model hub it came from; None for the config's own
 
     @property
     def name(self) -> str:
@@ -51,8 +55,16 @@ class LaunchPlan:
 class Catalog:
     """Models and envs from the config and its model hubs, inspected on first use."""
 
-    def __init__(self, models: list[dict[str, Any]], envs: list[dict[str, Any]], hubs: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        models: list[dict[str, Any]],
+        envs: list[dict[str, Any]],
+        hubs: list[dict[str, Any]],
+        model_hubs: Sequence[ModelHub] = (),
+    ) -> None:
         self._model_configs, self._env_configs, self._hubs = models, envs, hubs
+        self._model_hubs = list(model_hubs)
+        self.hub_problems: dict[str, str] = {}  # hub label -> why it could not be listed
         self._models: dict[str, CatalogEntry] | None = None
         self._envs: dict[str, CatalogEntry] | None = None
         self._lock = threading.Lock()
@@ -92,6 +104,8 @@ class Catalog:
         """
         model_entry = self.model(model)
         env_entry = self.environment(environment) if environment else None
+        if model_entry.origin is not None:
+            _refetch(model_entry)
         for entry in (model_entry, env_entry):
             if entry is not None and entry.error:
                 raise InvalidInput(f"{entry.name!r} cannot be launched: {entry.error}")
@@ -119,8 +133,15 @@ class Catalog:
                 hub_models, hub_envs = scan_local_folder(hub["root"])
                 models += hub_models
                 envs += hub_envs
+            listing = list_hubs(self._model_hubs) if self._model_hubs else None
+            if listing is not None:
+                models += listing.models
+                envs += listing.envs
+                self.hub_problems = dict(listing.problems)
             self._envs = {c["name"]: _inspect_env(c) for c in envs}
             self._models = {c["name"]: _inspect_model(c) for c in models}
+            if listing is not None:
+                _mark_hub_models(self._models, listing)
 
 
 def _inspect_model(config: dict[str, Any]) -> CatalogEntry:
@@ -179,3 +200,27 @@ def _lookup(entries: dict[str, CatalogEntry], name: str, what: str) -> CatalogEn
     if name not in entries:
         raise NotFound(f"unknown {what} {name!r}; known: {', '.join(sorted(entries)) or 'none'}")
     return entries[name]
+
+
+def _mark_hub_models(models: dict[str, CatalogEntry], listing: HubListing) -> None:
+    """Show each hub model's source, and why one that could not be fetched is unavailable."""
+    for name, why in listing.unavailable.items():
+        if name not in models:
+            spec: dict[str, Any] = {"name": name, "kind": "ainimal", "parameters": [], "description": None}
+            spec.update(trainable=False, modes=["NONE"], checkpointable=False, error=why)
+            spec.update(inputModalities=None, outputModalities=None)
+            models[name] = CatalogEntry({"name": name}, spec)
+    for name, origin in listing.origins.items():
+        entry = models.get(name)
+        if entry is not None:
+            entry.origin = origin
+            entry.spec["source"] = origin.source
+
+
+def _refetch(entry: CatalogEntry) -> None:
+    """Make sure a hub model's files are there before a launch (the cache answers; else a fetch)."""
+    assert entry.origin is not None
+    try:
+        entry.origin.hub.fetch(entry.origin.model, entry.origin.revision)
+    except ZookeeperError as exc:
+        raise InvalidInput(f"{entry.name!r} cannot be launched: {exc}") from None

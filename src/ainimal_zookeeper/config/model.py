@@ -86,7 +86,15 @@ MODEL_TYPE_ALIASES: dict[str, str] = {
     "state_dict": "pytorch",
 }
 #: Model hub types this build can scan; other types parse but the loader rejects them.
-SUPPORTED_HUB_TYPES: tuple[str, ...] = ("local_filesystem",)
+SUPPORTED_HUB_TYPES: tuple[str, ...] = (
+    "local_filesystem",
+    "git",
+    "github",
+    "gcloud_bucket",
+    "aws_s3",
+    "huggingface",
+    "pytorch_hub",
+)
 
 EnvType = Literal["gymnasium", "dm_env", "python_class", "ainimal"]
 ModelType = Literal[
@@ -373,14 +381,14 @@ class ModelHubConfig(BaseModel):
     @field_validator("root", mode="after")
     @classmethod
     def _resolve_root(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("type") != "local_filesystem":
+        if info.data.get("type") not in ("local_filesystem", "pytorch_hub"):
             return value
         return _absolute(value, info)
 
     @model_validator(mode="after")
     def _check_local(self) -> ModelHubConfig:
         if self.type != "local_filesystem":
-            return self
+            return self._check_hub_keys()
         if self.model_extra:
             unknown = ", ".join(map(repr, sorted(self.model_extra)))
             raise ValueError(f"unknown key {unknown} for a local_filesystem hub; expected one of: type, root")
@@ -392,6 +400,28 @@ class ModelHubConfig(BaseModel):
     def supported(self) -> bool:
         """Whether this build can scan a hub of this type."""
         return self.type in SUPPORTED_HUB_TYPES
+
+    def _check_hub_keys(self) -> ModelHubConfig:
+        # Each hub type's keys live in config/hub_settings.py; unknown types are left to the loader.
+        from pydantic import ValidationError
+
+        from ainimal_zookeeper.config.hub_settings import HUB_SETTINGS, hub_settings
+
+        if self.type not in HUB_SETTINGS:
+            return self
+        data = {"type": self.type, **({"root": self.root} if self.root is not None else {}), **(self.model_extra or {})}
+        try:
+            hub_settings(data)
+        except ValidationError as exc:
+            problems = "; ".join(_hub_problem(e) for e in exc.errors(include_url=False))
+            raise ValueError(f"{self.type} hub: {problems}") from None
+        return self
+
+
+def _hub_problem(error: Any) -> str:
+    where = ".".join(map(str, error["loc"]))
+    message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
 
 
 class LaunchEtcConfig(_Strict):

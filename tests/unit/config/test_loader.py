@@ -259,17 +259,22 @@ def test_an_env_and_a_model_may_share_a_name(tmp_path):
 def test_an_unsupported_hub_type_is_an_error_naming_its_index_and_the_supported_types(tmp_path):
     message = error_of(
         tmp_path,
-        "model_hubs: [{type: local_filesystem, root: m}, {type: huggingface, repo: org/zoo}]",
+        "model_hubs: [{type: local_filesystem, root: m}, {type: tfhub, handle: x/y}]",
     )
-    assert (
-        message
-        == f"{tmp_path / 'zoo.yaml'}: model_hubs[1].type 'huggingface' is not supported yet; supported: local_filesystem"
+    assert message == (
+        f"{tmp_path / 'zoo.yaml'}: model_hubs[1].type 'tfhub' is not supported yet; "
+        "supported: local_filesystem, git, github, gcloud_bucket, aws_s3, huggingface, pytorch_hub"
     )
 
 
 def test_unsupported_hubs_still_parse_into_the_config_model():
-    config = ZookeeperConfig.model_validate({"model_hubs": [{"type": "gcloud_bucket", "bucket": "b"}]})
-    assert [(i, hub.type) for i, hub in config.unsupported_model_hubs()] == [(0, "gcloud_bucket")]
+    config = ZookeeperConfig.model_validate({"model_hubs": [{"type": "tfhub", "handle": "b"}]})
+    assert [(i, hub.type) for i, hub in config.unsupported_model_hubs()] == [(0, "tfhub")]
+
+
+def test_a_supported_hub_with_a_wrong_key_names_the_key(tmp_path):
+    message = error_of(tmp_path, "model_hubs: [{type: huggingface, repo: org/zoo}]")
+    assert "model_hubs[0]: huggingface hub: repo: unknown key" in message
 
 
 def test_a_local_hub_with_an_unknown_key_is_an_error(tmp_path):

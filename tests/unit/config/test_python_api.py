@@ -139,10 +139,9 @@ def test_duplicate_names_are_refused_in_the_python_form_too():
 
 def test_an_unsupported_hub_is_refused_in_the_python_form_too():
     with pytest.raises(ConfigError) as info:
-        Server(model_hubs=[LocalModelHub("m"), {"type": "huggingface", "repo": "org/zoo"}])
-    assert (
-        str(info.value)
-        == "<python>: model_hubs[1].type 'huggingface' is not supported yet; supported: local_filesystem"
+        Server(model_hubs=[LocalModelHub("m"), {"type": "tfhub", "handle": "org/zoo"}])
+    assert str(info.value) == (
+        "<python>: model_hubs[1].type 'tfhub' is not supported yet; supported: local_filesystem, git, github, gcloud_bucket, aws_s3, huggingface, pytorch_hub"
     )
 
 

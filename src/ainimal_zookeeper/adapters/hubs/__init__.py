@@ -1,0 +1,1 @@
+"""Model hub adapters: one module per hub type, chosen in bootstrap/model_hubs.py."""
