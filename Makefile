@@ -57,6 +57,8 @@ lint: $(STAMP)
 	$(PY) -m ruff check src tests examples bench functions worker
 	$(PY) -m ruff format --check src tests examples bench functions worker
 	$(PY) -m mypy
+	# the dependency rule (layers, adapters chosen in bootstrap): .importlinter
+	$(VENV)/bin/lint-imports
 
 # checkov (the Terraform static analyser) pins many packages of its own: it gets its own venv.
 $(CHECKOV):
