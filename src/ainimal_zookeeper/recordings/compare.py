@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from ainimal_zookeeper.errors import InvalidInput
-from ainimal_zookeeper.recordings.format import array_block, column_values
+from ainimal_zookeeper.recordings.chunk_reading import array_block, column_values
 from ainimal_zookeeper.sdk.modalities import to_json
 
 __all__ = ["COMPARED_PREFIXES", "MAX_SHOWN_ELEMENTS", "compare_recordings"]

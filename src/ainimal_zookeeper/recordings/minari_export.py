@@ -25,7 +25,7 @@ import pyarrow as pa
 from gymnasium import spaces
 
 from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput, NotFound
-from ainimal_zookeeper.recordings.format import column_values
+from ainimal_zookeeper.recordings.chunk_reading import column_values
 from ainimal_zookeeper.recordings.spaces import space_from_modality
 from ainimal_zookeeper.sdk.modalities import coerce_value
 

@@ -13,7 +13,7 @@ import pytest
 
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound
 from ainimal_zookeeper.recordings import ChunkBuffer, export_minari, read_recording, zip_dataset
-from ainimal_zookeeper.recordings.format import chunk_key
+from ainimal_zookeeper.recordings.chunk_layout import chunk_key
 
 DATASET_ID = "zoo/cartpole-random-v0"
 TAKEN_OVER = (2, 3)  # rows driven by a person
