@@ -24,6 +24,7 @@ def server(tmp_path_factory):
     cartpole_onnx(folder / "policy.onnx")
     cartpole_onnx(folder / "wide.onnx", obs=5)
     (folder / "zoo.yaml").write_text(
+        "no_auth: true\n"
         "envs:\n  - {name: CartPole, type: gymnasium, env_name: CartPole-v1}\n"
         "models:\n  - {name: OnnxPolicy, type: onnx, path: policy.onnx}\n"
         "  - {name: WideOnnx, type: onnx, path: wide.onnx}\n"
