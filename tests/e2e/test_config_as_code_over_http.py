@@ -106,6 +106,7 @@ def test_server_run_serves_on_port_and_reports_a_side_process_that_exits(tmp_pat
         ]
         assert seen.read_text() == "ros=11311 secret=\n"  # .env.local, but never the server's secrets
         assert f"serving GraphQL at http://localhost:{port}/graphql" in server.log()
+        assert "runs OPEN (no_auth: true)" in server.log()  # said from Python as from the command line
     finally:
         code = server.stop()
     assert code == 0, server.log()

@@ -11,4 +11,4 @@ from ainimal_zookeeper.api.context import RequestContext
 
 def side_processes(_: Any, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
     ctx: RequestContext = info.context
-    return ctx.zookeeper.side_processes.list(ctx.viewer)
+    return ctx.zookeeper.side_processes.list_for(ctx.viewer)

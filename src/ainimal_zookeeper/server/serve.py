@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 from types import FrameType
 
@@ -43,6 +44,8 @@ def serve(
     problem = open_server_problem(config, host)  # --host may differ from the config's server.host
     if problem:
         raise ConfigError(problem)
+    if config.no_auth:  # from the CLI and from Server(...).run() alike
+        warn_open(config.server.open_to_network)
     tls = tls_files(config)  # a certificate that cannot be used stops the start here
     check_port_free(host, port)
     if host != config.server.host:  # what the server listens on is a name it answers to
@@ -90,6 +93,15 @@ def serve(
         app.close()
     print("AInimal Zookeeper stopped", flush=True)
     return 0
+
+
+def warn_open(to_network: bool) -> None:
+    """Say loudly, before anything listens, that everyone who reaches this server may do everything."""
+    from ainimal_zookeeper.bootstrap.access import OPEN_BANNER, OPEN_TO_NETWORK_BANNER
+
+    line = "!" * 100
+    banner = f"{OPEN_BANNER}\n{OPEN_TO_NETWORK_BANNER}" if to_network else OPEN_BANNER
+    print(f"{line}\n{banner}\n{line}", file=sys.stderr, flush=True)
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:

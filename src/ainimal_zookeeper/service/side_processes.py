@@ -53,7 +53,7 @@ class SideProcessBoard:
         """Report the states of `source` from now on (the server calls this once it starts them)."""
         self._source = source
 
-    def list(self, viewer: Viewer) -> list[dict[str, Any]]:
+    def list_for(self, viewer: Viewer) -> list[dict[str, Any]]:
         """Each side process as the API's `SideProcess` (Forbidden unless `viewer` may manage the server)."""
         authorize(self._authorizer, viewer, "manage", SERVER)
         if self._source is None:

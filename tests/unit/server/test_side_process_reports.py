@@ -125,8 +125,25 @@ class _Deny(OpenAuthorizer):
 def test_the_board_lists_side_processes_to_who_may_manage_the_server_only():
     side = SideProcesses(["exit 3"], shown=["exit ${env.X}"])
     board = SideProcessBoard(OpenAuthorizer())
-    assert board.list(LOCAL_OPERATOR) == []  # nothing attached: a server without launch_etc
+    assert board.list_for(LOCAL_OPERATOR) == []  # nothing attached: a server without launch_etc
     board.attach(side)
-    assert board.list(LOCAL_OPERATOR) == [{"cmd": "exit ${env.X}", "status": "NOT_STARTED", "exitCode": None}]
+    assert board.list_for(LOCAL_OPERATOR) == [{"cmd": "exit ${env.X}", "status": "NOT_STARTED", "exitCode": None}]
     with pytest.raises(Forbidden, match="bob may not manage server"):
-        SideProcessBoard(_Deny()).list(Viewer("bob", ("user",)))
+        SideProcessBoard(_Deny()).list_for(Viewer("bob", ("user",)))
+
+
+def test_with_sign_in_only_admins_see_side_processes(tmp_path):
+    from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
+    from ainimal_zookeeper.auth.grants import GrantStore
+    from ainimal_zookeeper.auth.role_authorizer import RoleAuthorizer
+
+    store = SqliteDocumentStore(tmp_path / "state.db")
+    try:
+        board = SideProcessBoard(RoleAuthorizer(GrantStore(store, cache_seconds=0)))
+        board.attach(SideProcesses(["true"]))
+        assert board.list_for(Viewer("ann", ("admin",)))[0]["cmd"] == "true"
+        for role in ("operator", "user", "viewer", "anonymous"):
+            with pytest.raises(Forbidden):
+                board.list_for(Viewer("someone", (role,)))
+    finally:
+        store.close()
