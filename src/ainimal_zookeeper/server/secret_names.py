@@ -88,5 +88,6 @@ def config_secrets(config: ZookeeperConfig) -> tuple[list[Any], set[str], set[st
                 names.add(token_env)
         if hub.type == "aws_s3":
             names.update(_AWS_SECRETS)
-    values = {config.gcp.bus_signing_secret} if config.gcp.bus_signing_secret else set()
+    signing = config.gcp.bus_signing_secret
+    values = {signing} if signing else set()
     return providers, names, values
