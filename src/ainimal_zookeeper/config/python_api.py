@@ -515,7 +515,8 @@ def _entries(items: Sequence[Any], accepted: tuple[type, ...], key: str) -> list
 
 def _shown_name(kind: type) -> str:
     """How an accepted kind is named in messages (the base classes by what they stand for)."""
-    return {
+    names: dict[type, str] = {
         _ModelProvider: "a model provider (LocalModelProvider, GithubModelProvider, ...)",
         _AuthenticationProvider: "an authentication provider (BasicAuthenticationProvider, ...)",
-    }.get(kind, kind.__name__)
+    }
+    return names.get(kind, kind.__name__)
