@@ -143,3 +143,15 @@ def test_a_certificate_that_cannot_serve_stops_the_start_with_the_keys_to_fix(tm
     result = subprocess.run(args + ["--data", str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "server.ssl_certfile" in result.stderr and "cannot serve TLS" in result.stderr
+
+
+def test_the_command_line_listens_on_port_when_no_port_flag_is_given(tmp_path):
+    config = tmp_path / "zoo.yaml"
+    config.write_text("no_auth: true\nserver: {port: 1}\n")  # PORT wins over server.port
+    port = free_port()
+    args = [sys.executable, "-m", "ainimal_zookeeper.server", "--config", str(config), "--data", str(tmp_path / "d")]
+    server = Started(args, tmp_path, {**os.environ, "PORT": str(port)}, f"http://127.0.0.1:{port}", verify=False)
+    try:
+        assert server.gql("{ __typename }") == {"__typename": "Query"}
+    finally:
+        assert server.stop() == 0, server.log()
