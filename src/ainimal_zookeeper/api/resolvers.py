@@ -15,6 +15,7 @@ from graphql import GraphQLResolveInfo
 
 from ainimal_zookeeper.api.access_resolvers import ACCESS_RESOLVERS, inside
 from ainimal_zookeeper.api.context import RequestContext
+from ainimal_zookeeper.api.side_process_resolvers import side_processes
 from ainimal_zookeeper.errors import InvalidInput
 from ainimal_zookeeper.service import instance_logs
 from ainimal_zookeeper.service.metric_history import metric_history as query_metric_history
@@ -335,6 +336,7 @@ _RESOLVERS: dict[str, dict[str, Resolver]] = {
         "compareRecordings": compare_recordings,
         "metricHistory": metric_history,
         "logs": logs,
+        "sideProcesses": side_processes,
     },
     "Mutation": {
         "launch": launch,

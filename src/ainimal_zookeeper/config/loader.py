@@ -62,6 +62,7 @@ def config_from_dict(data: dict[str, Any], source: str = "<python>", base_dir: P
             f"{source}: the top level must be a mapping of keys (server, envs, models, ...); got {_describe(data)}"
         )
     base = Path(base_dir) if base_dir is not None else Path.cwd()
+    written = _launch_etc_as_written(data)
     data = interpolate_env(data, load_environment(base_dir), source)
     try:
         config = ZookeeperConfig.model_validate(data, context={"base_dir": base})
@@ -69,7 +70,19 @@ def config_from_dict(data: dict[str, Any], source: str = "<python>", base_dir: P
         raise ConfigError(_format_errors(exc, source)) from None
     _check_hubs_supported(config, source)
     config.remember_source_dir(Path(base_dir).resolve() if base_dir is not None else None)
+    if written is not None:
+        config.remember_launch_etc_as_written(written)
     return config
+
+
+def _launch_etc_as_written(data: dict[str, Any]) -> list[str] | None:
+    """The `launch_etc` commands before `${env.X}` is filled in (shown by the API), if well-formed."""
+    entries = data.get("launch_etc")
+    if not isinstance(entries, list):
+        return None
+    commands = [entry.get("cmd") if isinstance(entry, dict) else None for entry in entries]
+    texts = [command for command in commands if isinstance(command, str)]
+    return texts if len(texts) == len(commands) else None
 
 
 def _read(path: Path, source: str) -> Any:

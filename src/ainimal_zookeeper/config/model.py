@@ -189,6 +189,27 @@ class ServerSettings(_Strict):
     #: Whether other processes of the server's user (model code in workers included) may read
     #: its environment and memory (/proc, ptrace: profilers, core dumps). Off: secrets stay hidden.
     inspectable: bool = False
+    #: With `https: true`: the PEM certificate (chain) and private key files TLS is served from.
+    ssl_certfile: Text | None = None
+    ssl_keyfile: Text | None = None
+
+    @field_validator("ssl_certfile", "ssl_keyfile", mode="after")
+    @classmethod
+    def _resolve_tls_file(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _absolute(value, info)
+
+    @model_validator(mode="after")
+    def _tls_files_with_https(self) -> ServerSettings:
+        # Either half alone, or files without https, would be silently unused.
+        files = {"ssl_certfile": self.ssl_certfile, "ssl_keyfile": self.ssl_keyfile}
+        missing = [key for key, value in files.items() if value is None]
+        if self.https and missing:
+            raise ValueError(
+                f"https: true needs ssl_certfile and ssl_keyfile (PEM files); missing {' and '.join(missing)}"
+            )
+        if not self.https and len(missing) < 2:
+            raise ValueError("ssl_certfile and ssl_keyfile apply only with https: true")
+        return self
 
 
 class WorkerSettings(_Strict):
@@ -294,6 +315,17 @@ class EnvConfig(_Entry):
             self._require_source(self.type)
         self._only_for_type("gymnasium", {"env_name": None})
         self._only_for_type("python_class", {"step_function": "step", "reset_function": "reset"})
+        return self
+
+    @model_validator(mode="after")
+    def _not_shared(self) -> EnvConfig:
+        # Accepted and ignored, a larger value would promise sharing that does not happen.
+        if self.max_connected != 1:
+            shown = "null (no limit)" if self.max_connected is None else str(self.max_connected)
+            raise ValueError(
+                f"max_connected: {shown}: environments cannot be shared between instances yet (each "
+                "instance runs its own copy of its environment); remove max_connected or set it to 1"
+            )
         return self
 
     def _check_gymnasium_source(self) -> None:
@@ -443,6 +475,8 @@ def _unique_names(entries: list[Any], key: str) -> list[Any]:
 
 #: Where `ZookeeperConfig.source_dir` is kept: not a field name, so pydantic ignores it.
 SOURCE_DIR_KEY = "source dir"
+#: Where `ZookeeperConfig.launch_etc_as_written` is kept (likewise not a field name).
+LAUNCH_ETC_AS_WRITTEN_KEY = "launch_etc as written"
 
 
 class ZookeeperConfig(_Strict):
@@ -479,6 +513,19 @@ class ZookeeperConfig(_Strict):
         """Record where the config was read from (the loader calls this once)."""
         # Kept beside the fields (a key no field can have), so equality and dumps ignore it.
         self.__dict__[SOURCE_DIR_KEY] = folder
+
+    @property
+    def launch_etc_as_written(self) -> list[str]:
+        """Each `launch_etc` command as the config spells it, `${env.X}` not filled in (for display:
+        a filled-in command may hold a secret); the commands themselves when not recorded."""
+        written = self.__dict__.get(LAUNCH_ETC_AS_WRITTEN_KEY)
+        if isinstance(written, list) and len(written) == len(self.launch_etc):
+            return list(written)
+        return [entry.cmd for entry in self.launch_etc]
+
+    def remember_launch_etc_as_written(self, commands: list[str]) -> None:
+        """Record the commands before interpolation (the loader calls this once)."""
+        self.__dict__[LAUNCH_ETC_AS_WRITTEN_KEY] = list(commands)
 
     @model_validator(mode="after")
     def _open_only_on_loopback(self) -> ZookeeperConfig:

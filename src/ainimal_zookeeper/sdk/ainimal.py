@@ -37,6 +37,11 @@ class AInimal:
     #: Set by the harness before each step: one of RUN_MODES. Agents may explore in TRAIN.
     mode: str = "INFER"
 
+    #: The same class under the name the project's idea gives it: `class Pilot(AInimal.Agent)`.
+    Agent: ClassVar[type[AInimal]]
+    #: The environment base class, `ainimal_zookeeper.Env`, reachable from here too.
+    Env: ClassVar[type[Any]]
+
     #: Where `log` puts points; the worker installs its own (`MetricSink`). Until then (say, in
     #: a user's own tests) the first `log` makes a standalone one, so `log` works anywhere.
     metric_sink: MetricSink | None = None
@@ -132,3 +137,6 @@ class AInimal:
     def supports(cls, method: str) -> bool:
         """Whether this class overrides one of the optional methods (train, save, load)."""
         return getattr(cls, method, None) is not getattr(AInimal, method, None)
+
+
+AInimal.Agent = AInimal

@@ -52,8 +52,6 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         config = _load(args.config)
-        if config.no_auth:
-            _warn_open(config.server.open_to_network)
         return serve(
             config,
             host=args.host,
@@ -68,15 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     except PortBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-
-
-def _warn_open(to_network: bool) -> None:
-    """Say loudly, before anything listens, that everyone who reaches this server may do everything."""
-    from ainimal_zookeeper.bootstrap.access import OPEN_BANNER, OPEN_TO_NETWORK_BANNER
-
-    line = "!" * 100
-    banner = f"{OPEN_BANNER}\n{OPEN_TO_NETWORK_BANNER}" if to_network else OPEN_BANNER
-    print(f"{line}\n{banner}\n{line}", file=sys.stderr, flush=True)
 
 
 def _load(path: Path | None):  # ZookeeperConfig, imported lazily

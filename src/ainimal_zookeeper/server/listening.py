@@ -1,9 +1,13 @@
-"""Check the address is free before building anything, so a busy port fails fast and clearly."""
+"""Where to listen: `PORT` from the environment, and a check that the address is free before
+building anything, so a busy port fails fast and clearly."""
 
 from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Mapping
+
+from ainimal_zookeeper.errors import ConfigError
 
 
 class PortBusy(Exception):
@@ -22,3 +26,24 @@ def check_port_free(host: str, port: int) -> None:
                     f"port {port} on {host} is already in use (another zookeeper?); stop it or pass --port"
                 ) from exc
             raise PortBusy(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+#: Where platforms (Cloud Run, Heroku, ...) tell a web server which port to listen on.
+PORT_VARIABLE = "PORT"
+
+
+def port_from_environment(environ: Mapping[str, str]) -> int | None:
+    """The port `PORT` names, None when it is unset or empty.
+
+    Raises:
+        ConfigError: `PORT` is set to something that is not a port number.
+    """
+    text = environ.get(PORT_VARIABLE, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ConfigError(
+            f"the {PORT_VARIABLE} environment variable must be a port number (1-65535); got {text!r}: "
+            f"fix or unset it, or pass --port"
+        )
+    return int(text)

@@ -89,6 +89,7 @@ class Zookeeper:
         from ainimal_zookeeper.service.overrides import OverrideService
         from ainimal_zookeeper.service.recordings import RecordingService
         from ainimal_zookeeper.service.replays import ReplayService
+        from ainimal_zookeeper.service.side_processes import SideProcessBoard
         from ainimal_zookeeper.service.telemetry import TelemetryService
         from ainimal_zookeeper.service.telemetry_hub import TelemetryHub
 
@@ -107,6 +108,7 @@ class Zookeeper:
         self.overrides = OverrideService(self)
         self.recordings = RecordingService(self)
         self.replays = ReplayService(self)
+        self.side_processes = SideProcessBoard(authorizer)  # launch_etc, attached by the entry point
         self.reaper = WorkerReaper(compute, self.timeouts.terminate_grace, on_killed=self._worker_killed)
 
     # queries
