@@ -61,3 +61,23 @@ def test_the_system_clock_reads_and_waits_on_real_time():
     began = time.monotonic()
     assert SYSTEM_CLOCK.wait(threading.Event(), 0.01) is False
     assert time.monotonic() - began >= 0.01
+
+
+def test_a_loop_that_waits_each_period_is_driven_period_by_period():
+    clock = FakeClock()
+    stop = threading.Event()
+    ticks: list[float] = []
+
+    def loop() -> None:
+        while not clock.wait(stop, 5.0):
+            ticks.append(clock.monotonic())
+
+    runner = threading.Thread(target=loop)
+    runner.start()
+    clock.wait_for_sleepers(1)
+    for _ in range(10):
+        clock.advance(5.0)
+        clock.wait_for_sleepers(1)  # back waiting: this period's work is done
+    stop.set()
+    runner.join(10)
+    assert ticks == [1000.0 + 5.0 * n for n in range(1, 11)]

@@ -13,7 +13,8 @@ class FakeClock:
     """Implements `ports.clock.Clock`; `advance(seconds)` moves both clocks and wakes sleepers.
 
     Code under test that sleeps or waits blocks until another thread advances past its
-    deadline (`wait_for_sleepers` tells the test it got there). With `autoadvance`, a sleep or
+    deadline (`wait_for_sleepers` tells the test it got there, or came back there after an
+    advance: a loop that waits each period is driven period by period). With `autoadvance`, a sleep or
     a timed-out wait moves the clock itself instead, for single-threaded tests of code that
     sleeps.
     """
@@ -25,7 +26,7 @@ class FakeClock:
         self._elapsed = 0.0
         self.autoadvance = autoadvance
         self._changed = threading.Condition()
-        self._sleepers = 0
+        self._deadlines: list[float] = []
 
     def time(self) -> float:
         with self._changed:
@@ -54,19 +55,24 @@ class FakeClock:
             if self.autoadvance and not event.is_set() and self._elapsed < deadline:
                 self._elapsed = deadline
                 self._changed.notify_all()
-            self._sleepers += 1
+            self._deadlines.append(deadline)
             try:
                 while not event.is_set() and self._elapsed < deadline:
                     self._changed.wait(_POLL_SECONDS)
             finally:
-                self._sleepers -= 1
+                self._deadlines.remove(deadline)
         return event.is_set()
 
     @property
     def sleepers(self) -> int:
-        """How many threads wait on this clock now."""
+        """How many threads wait on this clock for a time still ahead.
+
+        A waiter whose deadline an `advance` passed no longer counts, even before its thread
+        has run again: so after `advance`, `wait_for_sleepers(n)` returns once the woken
+        threads did their work and came back to wait.
+        """
         with self._changed:
-            return self._sleepers
+            return sum(1 for deadline in self._deadlines if deadline > self._elapsed)
 
     def wait_for_sleepers(self, count: int = 1, timeout: float = 10.0) -> None:
         """Block (real time) until `count` threads wait on this clock; AssertionError after `timeout`."""
