@@ -60,3 +60,18 @@ class TestInMemoryDocumentStore(DocumentStoreContract):
         with pytest.raises(RuntimeError):
             store.run_in_transaction(outer)
         assert store.get("c", "inner") is None and store.rollbacks == 1
+
+
+def test_retried_transactions_run_their_work_twice_and_keep_only_the_last_run():
+    store = InMemoryDocumentStore(retry_transactions=True)
+    store.put("counters", "c", {"n": 0})
+    runs: list[int] = []
+
+    def bump(tx):
+        runs.append(1)  # a side effect outside the store: exactly what a retry repeats
+        n = tx.get("counters", "c")["n"]
+        tx.update("counters", "c", {"n": n + 1})
+        return n + 1
+
+    assert store.run_in_transaction(bump) == 1
+    assert store.get("counters", "c") == {"n": 1} and len(runs) == 2 and store.retries == 1

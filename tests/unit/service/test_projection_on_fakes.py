@@ -53,7 +53,9 @@ class Worker:
 
 @pytest.fixture
 def zoo() -> Zoo:
-    documents, bus, compute, clock = InMemoryDocumentStore(), InMemoryBus(), InMemoryCompute(), FakeClock()
+    # Transactions run twice, as Firestore retries them: the projection must not care.
+    documents = InMemoryDocumentStore(retry_transactions=True)
+    bus, compute, clock = InMemoryBus(), InMemoryCompute(), FakeClock()
     projection = Projection(documents, Notifier(), progress_interval=1.0)
     bus.subscribe(projection.apply)
     compute.on_exit(projection.worker_exited)

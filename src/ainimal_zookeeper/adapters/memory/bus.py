@@ -31,9 +31,6 @@ class InMemoryBus:
     Keeps what went through for tests: `sent` commands, `delivered` events, `refused` count.
     """
 
-    #: What a WorkerSpec's `connection["bus"]` says (the worker must live in this process).
-    connection: dict[str, Any] = {"type": "memory"}
-
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock or SYSTEM_CLOCK
         self._lock = threading.Lock()
@@ -44,6 +41,11 @@ class InMemoryBus:
         self.sent: list[Command] = []
         self.delivered: list[Event] = []
         self.refused = 0
+
+    @property
+    def connection(self) -> dict[str, Any]:
+        """What a WorkerSpec's `connection["bus"]` says (a worker on this bus lives in this process)."""
+        return {"type": "memory"}
 
     # CommandBus
     def send(self, command: Command) -> None:

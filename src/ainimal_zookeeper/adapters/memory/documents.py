@@ -50,13 +50,18 @@ class InMemoryDocumentStore:
     null first), and a clause `== None` matches nothing (SQL's NULL).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, retry_transactions: bool = False) -> None:
+        """`retry_transactions`: run each transaction's work twice, discarding the first run, as
+        Firestore does under contention; work with side effects outside the store shows up."""
+        self.retry_transactions = retry_transactions
         self._collections: dict[str, dict[str, str]] = {}
         self._lock = threading.RLock()
         self._in_transaction = False
-        #: How many transactions committed and rolled back (for tests).
+        self._retrying = False
+        #: How many transactions committed, rolled back and were retried (for tests).
         self.commits = 0
         self.rollbacks = 0
+        self.retries = 0
 
     def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -103,11 +108,20 @@ class InMemoryDocumentStore:
             items = sorted(self._collections.get(collection, {}).items())
         docs = [doc for doc in (json.loads(body) for _, body in items) if matches(doc)]
         if order_by:
-            docs.sort(key=lambda doc: _order_key(_scalar(doc.get(order_by))))
+            key = order_by
+            docs.sort(key=lambda doc: _order_key(_scalar(doc.get(key))))
         return docs if limit is None else docs[: max(0, int(limit))]
 
     def run_in_transaction(self, work: Callable[[DocumentStore], T]) -> T:
         with self._transaction():
+            if self.retry_transactions and not self._retrying:
+                self._retrying = True
+                snapshot = {name: dict(docs) for name, docs in self._collections.items()}
+                try:
+                    work(self)
+                finally:
+                    self._collections, self._retrying = snapshot, False
+                self.retries += 1
             return work(self)
 
     def close(self) -> None:

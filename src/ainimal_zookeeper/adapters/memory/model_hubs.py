@@ -62,9 +62,10 @@ class InMemoryModelHub:
         if cached is not None:
             return cached
         self._call()
-        files = revisions.get(revision)
-        if files is None:
+        found = revisions.get(revision)
+        if found is None:
             raise NotFound(f"model hub {self.label} has no revision {revision!r} of {model!r}")
+        files: dict[str, str] = found
 
         def fill(folder: Path) -> None:
             for name, text in files.items():
