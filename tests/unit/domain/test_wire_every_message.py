@@ -86,7 +86,12 @@ def messages(cls: type) -> st.SearchStrategy[Any]:
     return st.builds(cls, **fields)
 
 
-SETTINGS = settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
 
 
 def test_every_command_and_event_class_is_known_to_the_decoder():
