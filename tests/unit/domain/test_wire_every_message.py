@@ -24,8 +24,8 @@ _INTS = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 _FLOATS = st.floats(allow_nan=False, allow_infinity=False)
 _JSON = st.recursive(
     st.none() | st.booleans() | _INTS | _FLOATS | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=8,
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=6), inner, max_size=2),
+    max_leaves=4,
 )
 
 
@@ -43,12 +43,12 @@ COMMANDS = _subclasses(cmd.Command)
 EVENTS = _subclasses(ev.Event)
 
 
-def _strategy(hint: Any) -> st.SearchStrategy[Any]:
+def _strategy(hint: Any, min_size: int = 0) -> st.SearchStrategy[Any]:
     """Values of a field's type as it can travel in JSON; an unknown type fails the test."""
     if hint is Any:
         return _JSON
     if hint is str:
-        return st.text(max_size=24)
+        return st.text(max_size=16)
     if hint is bool:
         return st.booleans()
     if hint is int:
@@ -59,10 +59,24 @@ def _strategy(hint: Any) -> st.SearchStrategy[Any]:
     if origin in (typing.Union, types.UnionType):
         return st.one_of(*(st.none() if a is type(None) else _strategy(a) for a in args))
     if origin is list:
-        return st.lists(_strategy(args[0]), max_size=3)
+        return st.lists(_strategy(args[0]), min_size=min_size, max_size=3)
     if origin is dict and args[0] is str:
-        return st.dictionaries(st.text(max_size=8), _strategy(args[1]), max_size=3)
+        return st.dictionaries(st.text(max_size=8), _strategy(args[1]), min_size=min_size, max_size=3)
     raise AssertionError(f"no strategy for field type {hint!r}: teach this test how to make one")
+
+
+def _non_default(hint: Any, default: Any) -> st.SearchStrategy[Any]:
+    """Values of `hint` other than `default`, made directly where a filter would reject many."""
+    if default is dataclasses.MISSING:
+        return _strategy(hint)
+    if hint is bool:
+        return st.just(not default)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if default is None and origin in (typing.Union, types.UnionType):
+        return st.one_of(*(_strategy(a) for a in args if a is not type(None)))
+    if default in ([], {}) and origin in (list, dict):
+        return _strategy(hint, min_size=1)
+    return _strategy(hint).filter(lambda value: value != default)
 
 
 def _default(field: dataclasses.Field[Any]) -> Any:
@@ -76,18 +90,11 @@ def _default(field: dataclasses.Field[Any]) -> Any:
 def messages(cls: type) -> st.SearchStrategy[Any]:
     """Instances of `cls` whose every field differs from its default."""
     hints = typing.get_type_hints(cls)
-    fields = {}
-    for field in dataclasses.fields(cls):
-        default = _default(field)
-        strategy = _strategy(hints[field.name])
-        if default is not dataclasses.MISSING:
-            strategy = strategy.filter(lambda value, default=default: value != default)
-        fields[field.name] = strategy
-    return st.builds(cls, **fields)
+    return st.builds(cls, **{f.name: _non_default(hints[f.name], _default(f)) for f in dataclasses.fields(cls)})
 
 
 SETTINGS = settings(
-    max_examples=30,
+    max_examples=15,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
