@@ -11,6 +11,7 @@ def test_a_model_in_a_git_hub_appears_in_the_catalog_with_its_source_and_launche
     url, commit = make_git_repo(tmp_path / "remote", "pusher", MODEL_FILES)
     config = tmp_path / "zoo.yaml"
     config.write_text(
+        "no_auth: true\n"  # open, on loopback: the test drives the API without signing in
         "envs:\n  - {name: CartPole, type: gymnasium, env_name: CartPole-v1}\n"
         f"model_hubs:\n  - {{type: git, url: '{url}'}}\n"
         # A hub nobody can reach: logged, and the rest is served.
