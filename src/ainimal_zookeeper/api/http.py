@@ -35,7 +35,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import BaseRoute, Route
 
 from ainimal_zookeeper.api.browser_guards import LOOPBACK_NAMES, BrowserGuard, BrowserPolicy, HostAllowList
-from ainimal_zookeeper.api.context import RequestContext, SignIn
+from ainimal_zookeeper.api.context import RequestContext
 from ainimal_zookeeper.api.downloads import RecordingDownloads
 from ainimal_zookeeper.api.errors import format_error, request_error
 from ainimal_zookeeper.api.executor import MAX_QUERY_BYTES, DocumentsBusy, Executor, GraphQLRequest, PreparedDocument
@@ -46,10 +46,10 @@ from ainimal_zookeeper.api.sse import SSE_HEADERS as _SSE_HEADERS
 from ainimal_zookeeper.api.sse import result_body, single_result, sse_events
 from ainimal_zookeeper.api.sse_reservations import MAX_OPERATION_ID, TOKEN_HEADER, Reservation, Reservations
 from ainimal_zookeeper.api.stream_caps import StreamCaps, released_after
-from ainimal_zookeeper.auth.authenticator import AUTH_PATH_PREFIX
 from ainimal_zookeeper.auth.open_access import OpenAuthenticator
+from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.errors import Conflict, LimitReached, Unauthenticated
-from ainimal_zookeeper.service.authorization import Viewer
+from ainimal_zookeeper.ports.identity import AUTH_PATH_PREFIX, SignIn
 from ainimal_zookeeper.service.stream_guard import GuardedStream
 from ainimal_zookeeper.service.zookeeper import Zookeeper
 

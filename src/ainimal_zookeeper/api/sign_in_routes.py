@@ -26,9 +26,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from ainimal_zookeeper.api.errors import request_error
 from ainimal_zookeeper.api.http_common import WWW_AUTHENTICATE, unauthenticated_response
-from ainimal_zookeeper.auth.authenticator import AUTH_PATH_PREFIX
-from ainimal_zookeeper.auth.sessions import Session
 from ainimal_zookeeper.errors import Unauthenticated, ZookeeperError
+from ainimal_zookeeper.ports.identity import AUTH_PATH_PREFIX, Session
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.api.http import GraphQLEndpoint

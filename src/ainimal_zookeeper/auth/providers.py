@@ -34,21 +34,22 @@ from pathlib import Path
 from typing import Any
 
 from ainimal_zookeeper.auth.accounts import AccountStore
-from ainimal_zookeeper.auth.authenticator import Authenticator, ExternalPolicy, GoogleVerifier, OAuthFlow
+from ainimal_zookeeper.auth.authenticator import Authenticator, ExternalPolicy
 from ainimal_zookeeper.auth.grants import ASSIGNABLE_ROLES, GrantStore
 from ainimal_zookeeper.auth.json_documents import JsonFileDocumentStore
 from ainimal_zookeeper.auth.local_accounts import LocalAccountPolicy, LocalAccounts
 from ainimal_zookeeper.auth.oauth_state import DocumentStates
 from ainimal_zookeeper.auth.oidc_presets import PLACEHOLDER_DEFAULTS, PRESETS, OAuthEndpoints
-from ainimal_zookeeper.auth.open_access import OpenAuthenticator
+from ainimal_zookeeper.auth.open_access import OpenAuthenticator, OpenAuthorizer
 from ainimal_zookeeper.auth.passwords import MIN_PASSWORD_LENGTH, Passwords
 from ainimal_zookeeper.auth.rate_limit import LoginLimiter
 from ainimal_zookeeper.auth.role_authorizer import RoleAuthorizer, role_actions_from_config
 from ainimal_zookeeper.auth.settings import ProviderSettings
 from ainimal_zookeeper.auth.tokens import TokenService
 from ainimal_zookeeper.errors import ConfigError
+from ainimal_zookeeper.ports.authorization import Authorizer
 from ainimal_zookeeper.ports.documents import DocumentStore
-from ainimal_zookeeper.service.authorization import Authorizer, OpenAuthorizer
+from ainimal_zookeeper.ports.identity import IdTokenVerifier, OAuthFlow
 
 __all__ = ["AUTHENTICATION_TYPES", "build_authentication"]
 
@@ -129,7 +130,7 @@ def build_authentication(
     tokens = TokenService.from_settings(jwt_entry or _session_only(), env)
     accounts = AccountStore(_account_documents(jwt_entry, documents, open_database) if jwt_entry else documents)
     local = _local_accounts(jwt_entry, accounts, grants, tokens, passwords) if jwt_entry else None
-    google: dict[str, GoogleVerifier] = {}
+    google: dict[str, IdTokenVerifier] = {}
     oauth: dict[str, OAuthFlow] = {}
     policies: dict[str, ExternalPolicy] = {}
     states = DocumentStates(documents)
@@ -256,7 +257,7 @@ def _env_name(name: str) -> str:
     return name.upper().replace("-", "_")
 
 
-def _google(settings: ProviderSettings, name: str, request: Any, env: Mapping[str, str]) -> GoogleVerifier:
+def _google(settings: ProviderSettings, name: str, request: Any, env: Mapping[str, str]) -> IdTokenVerifier:
     from ainimal_zookeeper.auth.google import GoogleIdTokens
 
     return GoogleIdTokens(

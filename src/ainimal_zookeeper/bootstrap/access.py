@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ainimal_zookeeper.auth import Administration, Authenticator, OpenAuthenticator, Passwords
     from ainimal_zookeeper.config import ZookeeperConfig
     from ainimal_zookeeper.ports import DocumentStore
-    from ainimal_zookeeper.service.authorization import Authorizer
+    from ainimal_zookeeper.ports.authorization import Authorizer
 
 __all__ = ["OPEN_BANNER", "OPEN_TO_NETWORK_BANNER", "Access", "build_access", "documents_for", "open_database_address"]
 
