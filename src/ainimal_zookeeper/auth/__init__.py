@@ -11,11 +11,9 @@ from ainimal_zookeeper.auth.accounts import Account, AccountStore
 from ainimal_zookeeper.auth.administration import Administration
 from ainimal_zookeeper.auth.authenticator import Authenticator, ExternalPolicy
 from ainimal_zookeeper.auth.grants import ASSIGNABLE_ROLES, KINDS, ROLES, Grant, GrantStore
-from ainimal_zookeeper.auth.json_documents import JsonFileDocumentStore
 from ainimal_zookeeper.auth.local_accounts import LocalAccountPolicy, LocalAccounts
 from ainimal_zookeeper.auth.open_access import OpenAuthenticator, OpenAuthorizer
 from ainimal_zookeeper.auth.passwords import Passwords
-from ainimal_zookeeper.auth.providers import build_authentication
 from ainimal_zookeeper.auth.rate_limit import LoginLimiter, LoginRateLimited
 from ainimal_zookeeper.auth.role_authorizer import RoleAuthorizer
 from ainimal_zookeeper.auth.tokens import TokenPolicy, TokenService, bearer_token
@@ -31,7 +29,6 @@ __all__ = [
     "ExternalPolicy",
     "Grant",
     "GrantStore",
-    "JsonFileDocumentStore",
     "LocalAccountPolicy",
     "LocalAccounts",
     "LoginLimiter",
@@ -43,5 +40,4 @@ __all__ = [
     "TokenPolicy",
     "TokenService",
     "bearer_token",
-    "build_authentication",
 ]

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from ainimal_zookeeper.adapters.auth.json_documents import JsonFileDocumentStore
 from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
 from ainimal_zookeeper.auth.grants import GrantStore
-from ainimal_zookeeper.auth.json_documents import JsonFileDocumentStore
 from ainimal_zookeeper.domain.access import ACTIONS
 from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput
 

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "auth"))  # the OAuth stand-in lives with the auth tests
 from oauth_stand_in import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, StandInProvider
 
+from ainimal_zookeeper.adapters.auth.oidc import OAuthProvider
+from ainimal_zookeeper.adapters.auth.oidc_presets import PRESETS
+from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
 from ainimal_zookeeper.auth.oauth_state import DocumentStates, MemoryStates
-from ainimal_zookeeper.auth.oidc import OAuthProvider
-from ainimal_zookeeper.auth.oidc_presets import PRESETS
 from ainimal_zookeeper.errors import InvalidInput, Unauthenticated, Unavailable
+
+
+@pytest.fixture
+def documents(tmp_path):
+    store = SqliteDocumentStore(tmp_path / "state.db")
+    yield store
+    store.close()
 
 
 @pytest.fixture
@@ -180,7 +192,7 @@ def test_pending_sign_ins_can_live_in_the_document_store(stand_in, documents):
 
 
 def test_abandoned_sign_ins_are_swept(documents):
-    from ainimal_zookeeper.auth.oauth_state import PendingSignIn
+    from ainimal_zookeeper.ports.identity import PendingSignIn
 
     now = [1000.0]
     states = DocumentStates(documents, clock=lambda: now[0])
