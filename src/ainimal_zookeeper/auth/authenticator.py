@@ -32,7 +32,7 @@ from ainimal_zookeeper.auth.tokens import TokenService, bearer_token
 from ainimal_zookeeper.auth.usernames import external_username, fold_username
 from ainimal_zookeeper.domain.access import ANONYMOUS, Viewer
 from ainimal_zookeeper.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from ainimal_zookeeper.ports.identity import AUTH_PATH_PREFIX, ExternalIdentity, IdTokenVerifier, OAuthFlow, Session
+from ainimal_zookeeper.ports.identity import ExternalIdentity, IdTokenVerifier, OAuthFlow, Session
 
 __all__ = ["Authenticator", "ExternalPolicy"]
 
@@ -60,6 +60,7 @@ class Authenticator:
         accounts: AccountStore,
         roles: GrantStore,
         *,
+        authorize_path: Callable[[str], str],
         local: LocalAccounts | None = None,
         google: Mapping[str, IdTokenVerifier] | None = None,
         oauth: Mapping[str, OAuthFlow] | None = None,
@@ -71,6 +72,8 @@ class Authenticator:
         tokens: issues and checks this server's session tokens.
         accounts: every account, local and outside.
         roles: where roles are kept (the authorization store).
+        authorize_path: where the HTTP API starts a provider's code flow (the API's route,
+            told to sign-in screens as `authorizePath`).
         local: username-and-password sign-in, when a `type: jwt` provider is configured.
         google: Google ID token verifiers by provider name (`adapters.auth.google.GoogleIdTokens`).
         oauth: code-flow providers by name (`adapters.auth.oidc.OAuthProvider`).
@@ -80,6 +83,7 @@ class Authenticator:
         self.tokens = tokens
         self.accounts = accounts
         self.roles = roles
+        self._authorize_path = authorize_path
         self.local = local
         self.google: Mapping[str, IdTokenVerifier] = dict(google or {})
         self.oauth: Mapping[str, OAuthFlow] = dict(oauth or {})
@@ -185,13 +189,11 @@ class Authenticator:
         for name, verifier in self.google.items():
             entry: dict[str, Any] = {"type": "google", "name": name, "clientId": verifier.client_ids[0]}
             if name in self.oauth:
-                entry["authorizePath"] = f"{AUTH_PATH_PREFIX}/{name}/authorize"
+                entry["authorizePath"] = self._authorize_path(name)
             entries.append(entry)
         for name, flow in self.oauth.items():
             if name not in self.google:
-                entries.append(
-                    {"type": flow.kind, "name": name, "authorizePath": f"{AUTH_PATH_PREFIX}/{name}/authorize"}
-                )
+                entries.append({"type": flow.kind, "name": name, "authorizePath": self._authorize_path(name)})
         return entries
 
     def ensure_initial_admin(self, environ: Mapping[str, str] | None = None) -> str | None:

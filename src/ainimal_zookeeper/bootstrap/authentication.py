@@ -39,6 +39,7 @@ from typing import Any
 
 from ainimal_zookeeper.adapters.auth.json_documents import JsonFileDocumentStore
 from ainimal_zookeeper.adapters.auth.oidc_presets import PLACEHOLDER_DEFAULTS, PRESETS, OAuthEndpoints
+from ainimal_zookeeper.api.sign_in_routes import authorize_path
 from ainimal_zookeeper.auth.accounts import AccountStore
 from ainimal_zookeeper.auth.authenticator import Authenticator, ExternalPolicy
 from ainimal_zookeeper.auth.grants import ASSIGNABLE_ROLES, GrantStore
@@ -148,7 +149,14 @@ def build_authentication(
         if kind != "google" or settings.has("client_secret") or settings.has("secret"):
             oauth[name] = _oauth(settings, kind, name, states, env)
     authenticator = Authenticator(
-        tokens, accounts, grants, local=local, google=google, oauth=oauth, external_policies=policies
+        tokens,
+        accounts,
+        grants,
+        authorize_path=authorize_path,  # the API's route: the API owns its URLs
+        local=local,
+        google=google,
+        oauth=oauth,
+        external_policies=policies,
     )
     return authenticator, authorizer
 

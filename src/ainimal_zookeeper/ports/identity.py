@@ -18,7 +18,6 @@ from typing import Any, NamedTuple, Protocol
 from ainimal_zookeeper.domain.access import Viewer
 
 __all__ = [
-    "AUTH_PATH_PREFIX",
     "STATE_TTL_SECONDS",
     "ExternalIdentity",
     "IdTokenVerifier",
@@ -29,9 +28,6 @@ __all__ = [
     "SignIn",
 ]
 
-#: Where the HTTP layer serves the code flow: GET {prefix}/<name>/authorize and /<name>/callback.
-#: Here because both sides need it: the API mounts the routes, the authenticator tells clients.
-AUTH_PATH_PREFIX = "/auth"
 #: How long a started code-flow sign-in may take to come back.
 STATE_TTL_SECONDS = 600.0
 
