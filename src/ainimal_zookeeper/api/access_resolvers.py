@@ -17,12 +17,13 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from ainimal_zookeeper.api.context import RequestContext, SignIn
+from ainimal_zookeeper.api.context import RequestContext
 from ainimal_zookeeper.auth.administration import Administration
 from ainimal_zookeeper.auth.grants import Grant
-from ainimal_zookeeper.auth.sessions import Session
+from ainimal_zookeeper.domain.access import ACTIONS, Resource, Viewer, instance_resource
 from ainimal_zookeeper.errors import Forbidden, InvalidInput
-from ainimal_zookeeper.service.authorization import ACTIONS, Resource, Viewer, authorize, instance_resource
+from ainimal_zookeeper.ports.authorization import authorize
+from ainimal_zookeeper.ports.identity import Session, SignIn
 
 __all__ = ["ACCESS_RESOLVERS", "inside"]
 

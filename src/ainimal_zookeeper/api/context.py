@@ -1,71 +1,16 @@
-"""What every resolver receives as `info.context`, and what the API needs of sign-in."""
+"""What every resolver receives as `info.context`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from ainimal_zookeeper.service.authorization import Viewer, instance_resource
+from ainimal_zookeeper.domain.access import Viewer, instance_resource
+from ainimal_zookeeper.ports.identity import SignIn
 from ainimal_zookeeper.service.zookeeper import Zookeeper
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.auth.administration import Administration
-    from ainimal_zookeeper.auth.sessions import Session
-
-
-class SignIn(Protocol):
-    """What the API asks of `auth.Authenticator` (or `auth.OpenAuthenticator` when running open)."""
-
-    def viewer_for(self, authorization_header: str | None) -> Viewer:
-        """The viewer of a request; `Unauthenticated` for a bad header or token."""
-        ...
-
-    def login(self, username: str, password: str, address: str | None = None) -> Session:
-        """A session for a username and password."""
-        ...
-
-    def create_account(
-        self,
-        username: str,
-        password: str,
-        creator: Viewer,
-        roles: Sequence[str] | None = None,
-        address: str | None = None,
-    ) -> Viewer:
-        """A new local account, if the config lets `creator` make one."""
-        ...
-
-    def set_password(self, username: str, password: str) -> None:
-        """Replace a local password, signing the account out everywhere."""
-        ...
-
-    def sign_in_with_google(self, id_token: str, provider: str | None = None) -> Session:
-        """A session for a Google ID token."""
-        ...
-
-    def start_sign_in(self, provider: str, redirect_uri: str | None = None) -> tuple[str, str]:
-        """The provider URL to send a browser to, and the state it comes back with."""
-        ...
-
-    def finish_sign_in(
-        self,
-        provider: str,
-        code: str | None,
-        state: str | None,
-        redirect_uri: str | None = None,
-        error: str | None = None,
-    ) -> Session:
-        """A session at the end of a provider's code flow."""
-        ...
-
-    def redirect_uri_for(self, provider: str) -> str | None:
-        """The callback URL configured for a provider, if one is."""
-        ...
-
-    def providers_for_client(self) -> list[dict[str, Any]]:
-        """What a sign-in screen may offer."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ainimal_zookeeper.api.errors import request_error
 from ainimal_zookeeper.api.http_common import unauthenticated_response
+from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.errors import NotFound, Unauthenticated, ZookeeperError
-from ainimal_zookeeper.service.authorization import Viewer
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.api.http import GraphQLEndpoint

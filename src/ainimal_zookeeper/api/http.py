@@ -35,7 +35,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import BaseRoute, Route
 
 from ainimal_zookeeper.api.browser_guards import LOOPBACK_NAMES, BrowserGuard, BrowserPolicy, HostAllowList
-from ainimal_zookeeper.api.context import RequestContext, SignIn
+from ainimal_zookeeper.api.context import RequestContext
 from ainimal_zookeeper.api.downloads import RecordingDownloads
 from ainimal_zookeeper.api.errors import format_error, request_error
 from ainimal_zookeeper.api.executor import MAX_QUERY_BYTES, DocumentsBusy, Executor, GraphQLRequest, PreparedDocument
@@ -46,10 +46,9 @@ from ainimal_zookeeper.api.sse import SSE_HEADERS as _SSE_HEADERS
 from ainimal_zookeeper.api.sse import result_body, single_result, sse_events
 from ainimal_zookeeper.api.sse_reservations import MAX_OPERATION_ID, TOKEN_HEADER, Reservation, Reservations
 from ainimal_zookeeper.api.stream_caps import StreamCaps, released_after
-from ainimal_zookeeper.auth.authenticator import AUTH_PATH_PREFIX
-from ainimal_zookeeper.auth.open_access import OpenAuthenticator
+from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.errors import Conflict, LimitReached, Unauthenticated
-from ainimal_zookeeper.service.authorization import Viewer
+from ainimal_zookeeper.ports.identity import SignIn
 from ainimal_zookeeper.service.stream_guard import GuardedStream
 from ainimal_zookeeper.service.zookeeper import Zookeeper
 
@@ -70,14 +69,14 @@ class GraphQLEndpoint:
         self,
         zookeeper: Zookeeper,
         executor: Executor,
-        sign_in: SignIn | None = None,
+        sign_in: SignIn,
         administration: Administration | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
-        """`sign_in` is the authenticator (`OpenAuthenticator`, everyone the local operator, when None)."""
+        """`sign_in` is the authenticator the composition root chose (bootstrap/access.py)."""
         self.zookeeper = zookeeper
         self.executor = executor
-        self.sign_in: SignIn = sign_in or OpenAuthenticator()
+        self.sign_in = sign_in
         self.administration = administration
         self.max_body_bytes = max_body_bytes
         self.stream_caps = StreamCaps()
@@ -371,13 +370,11 @@ def build_http_app(
         return JSONResponse({"service": "AInimal Zookeeper", "graphql": "/graphql", "client": "start with --client"})
 
     downloads = RecordingDownloads(endpoint)
-    sign_in = SignInRoutes(endpoint)
     routes: list[BaseRoute] = [
         # PUT and DELETE: graphql-sse's single connection mode (reserve a stream, stop an operation).
         Route("/graphql", endpoint.handle, methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/recordings/{recording_id}/{kind}", downloads.handle),
-        Route(f"{AUTH_PATH_PREFIX}/{{provider}}/authorize", sign_in.authorize),
-        Route(f"{AUTH_PATH_PREFIX}/{{provider}}/callback", sign_in.callback),
+        *SignInRoutes(endpoint).routes(),
         Route("/healthz", health),
         *(client_routes if client_routes is not None else [Route("/", index)]),
     ]

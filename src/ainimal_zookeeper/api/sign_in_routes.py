@@ -1,7 +1,7 @@
 """The OAuth 2 code flow over HTTP: GET /auth/<provider>/authorize and /auth/<provider>/callback.
 
 1. The web client opens `/auth/github/authorize` (a popup or the page itself). The server
-   remembers a fresh `state` (see `auth.oidc`), sets it in a cookie scoped to /auth/github,
+   remembers a fresh `state` (see `adapters/auth/oidc.py`), sets it in a cookie scoped to /auth/github,
    and redirects to the provider.
 2. The provider sends the browser back to `/auth/github/callback?code=...&state=...`. The
    state must equal the cookie's: a callback URL made in another browser (login CSRF: someone
@@ -23,17 +23,27 @@ from typing import TYPE_CHECKING
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from ainimal_zookeeper.api.errors import request_error
 from ainimal_zookeeper.api.http_common import WWW_AUTHENTICATE, unauthenticated_response
-from ainimal_zookeeper.auth.authenticator import AUTH_PATH_PREFIX
-from ainimal_zookeeper.auth.sessions import Session
 from ainimal_zookeeper.errors import Unauthenticated, ZookeeperError
+from ainimal_zookeeper.ports.identity import Session
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.api.http import GraphQLEndpoint
 
-__all__ = ["SESSION_MESSAGE_TYPE", "SESSION_STORAGE_KEY", "STATE_COOKIE", "SignInRoutes"]
+__all__ = [
+    "AUTH_PATH_PREFIX",
+    "SESSION_MESSAGE_TYPE",
+    "SESSION_STORAGE_KEY",
+    "STATE_COOKIE",
+    "SignInRoutes",
+    "authorize_path",
+]
+
+#: Where the code flow is served: GET {prefix}/<provider>/authorize and /<provider>/callback.
+AUTH_PATH_PREFIX = "/auth"
 
 #: The cookie holding the state of the sign-in this browser started.
 STATE_COOKIE = "zk_oauth_state"
@@ -51,11 +61,23 @@ _PRIVATE_HEADERS = {
 }
 
 
+def authorize_path(provider: str) -> str:
+    """Where a sign-in screen sends the browser to sign in with `provider` (its `authorizePath`)."""
+    return f"{AUTH_PATH_PREFIX}/{provider}/authorize"
+
+
 class SignInRoutes:
     """The two routes of the code flow, over the endpoint's authenticator."""
 
     def __init__(self, endpoint: GraphQLEndpoint) -> None:
         self.endpoint = endpoint
+
+    def routes(self) -> list[Route]:
+        """The authorize and callback routes, for the app to mount."""
+        return [
+            Route(f"{AUTH_PATH_PREFIX}/{{provider}}/authorize", self.authorize),
+            Route(f"{AUTH_PATH_PREFIX}/{{provider}}/callback", self.callback),
+        ]
 
     async def authorize(self, request: Request) -> Response:
         """Redirect the browser to the provider, remembering the state in a cookie."""

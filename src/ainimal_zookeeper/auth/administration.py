@@ -15,8 +15,9 @@ from typing import Any
 from ainimal_zookeeper.auth.accounts import AccountStore
 from ainimal_zookeeper.auth.grants import ANY, Grant, GrantStore
 from ainimal_zookeeper.auth.usernames import fold_username
+from ainimal_zookeeper.domain.access import Resource, Viewer
 from ainimal_zookeeper.errors import Conflict
-from ainimal_zookeeper.service.authorization import Authorizer, Resource, Viewer, authorize
+from ainimal_zookeeper.ports.authorization import Authorizer, authorize
 
 __all__ = ["Administration"]
 

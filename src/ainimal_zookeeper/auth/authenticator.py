@@ -23,55 +23,20 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from ainimal_zookeeper.auth.accounts import Account, AccountStore
 from ainimal_zookeeper.auth.grants import GrantStore
-from ainimal_zookeeper.auth.identities import ExternalIdentity
 from ainimal_zookeeper.auth.local_accounts import ADMIN_USERNAME_VAR, LocalAccounts
-from ainimal_zookeeper.auth.sessions import ANONYMOUS, Session
 from ainimal_zookeeper.auth.tokens import TokenService, bearer_token
 from ainimal_zookeeper.auth.usernames import external_username, fold_username
+from ainimal_zookeeper.domain.access import ANONYMOUS, Viewer
 from ainimal_zookeeper.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from ainimal_zookeeper.service.authorization import Viewer
+from ainimal_zookeeper.ports.identity import ExternalIdentity, IdTokenVerifier, OAuthFlow, Session
 
-__all__ = ["AUTH_PATH_PREFIX", "Authenticator", "ExternalPolicy", "GoogleVerifier", "OAuthFlow"]
+__all__ = ["Authenticator", "ExternalPolicy"]
 
 log = logging.getLogger(__name__)
-
-#: Where the HTTP layer serves the code flow: GET {prefix}/<name>/authorize and /<name>/callback.
-AUTH_PATH_PREFIX = "/auth"
-
-
-class GoogleVerifier(Protocol):
-    """What the authenticator needs of `google.GoogleIdTokens` (imported lazily, with google-auth)."""
-
-    client_ids: tuple[str, ...]
-
-    def verify(self, id_token: str) -> ExternalIdentity:
-        """The identity an ID token names."""
-        ...
-
-
-class OAuthFlow(Protocol):
-    """What the authenticator needs of `oidc.OAuthProvider` (imported lazily, with Authlib)."""
-
-    kind: str
-
-    @property
-    def redirect_uri(self) -> str | None:
-        """The callback URL the config fixes, if it does (else the HTTP layer derives one)."""
-        ...
-
-    def authorization_url(self, redirect_uri: str | None = None) -> tuple[str, str]:
-        """The provider URL and state."""
-        ...
-
-    def complete(
-        self, code: str | None, state: str | None, redirect_uri: str | None = None, error: str | None = None
-    ) -> ExternalIdentity:
-        """The identity at the end of the flow."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -95,8 +60,9 @@ class Authenticator:
         accounts: AccountStore,
         roles: GrantStore,
         *,
+        authorize_path: Callable[[str], str],
         local: LocalAccounts | None = None,
-        google: Mapping[str, GoogleVerifier] | None = None,
+        google: Mapping[str, IdTokenVerifier] | None = None,
         oauth: Mapping[str, OAuthFlow] | None = None,
         external_policies: Mapping[str, ExternalPolicy] | None = None,
         account_cache_seconds: float = 10.0,
@@ -106,17 +72,20 @@ class Authenticator:
         tokens: issues and checks this server's session tokens.
         accounts: every account, local and outside.
         roles: where roles are kept (the authorization store).
+        authorize_path: where the HTTP API starts a provider's code flow (the API's route,
+            told to sign-in screens as `authorizePath`).
         local: username-and-password sign-in, when a `type: jwt` provider is configured.
-        google: Google ID token verifiers by provider name (`google.GoogleIdTokens`).
-        oauth: code-flow providers by name (`oidc.OAuthProvider`).
+        google: Google ID token verifiers by provider name (`adapters.auth.google.GoogleIdTokens`).
+        oauth: code-flow providers by name (`adapters.auth.oidc.OAuthProvider`).
         external_policies: per outside provider name, who may sign in.
         account_cache_seconds: how long an account lookup for `viewer_for` is reused.
         """
         self.tokens = tokens
         self.accounts = accounts
         self.roles = roles
+        self._authorize_path = authorize_path
         self.local = local
-        self.google: Mapping[str, GoogleVerifier] = dict(google or {})
+        self.google: Mapping[str, IdTokenVerifier] = dict(google or {})
         self.oauth: Mapping[str, OAuthFlow] = dict(oauth or {})
         self._policies = dict(external_policies or {})
         self._cache_seconds = account_cache_seconds
@@ -187,7 +156,7 @@ class Authenticator:
         return self._session_for(verifier.verify(id_token))
 
     def start_sign_in(self, provider: str, redirect_uri: str | None = None) -> tuple[str, str]:
-        """The provider URL to send the browser to, and the state; see `OAuthProvider`."""
+        """The provider URL to send the browser to, and the state; see `ports.identity.OAuthFlow`."""
         return self._flow(provider).authorization_url(redirect_uri)
 
     def finish_sign_in(
@@ -220,13 +189,11 @@ class Authenticator:
         for name, verifier in self.google.items():
             entry: dict[str, Any] = {"type": "google", "name": name, "clientId": verifier.client_ids[0]}
             if name in self.oauth:
-                entry["authorizePath"] = f"{AUTH_PATH_PREFIX}/{name}/authorize"
+                entry["authorizePath"] = self._authorize_path(name)
             entries.append(entry)
         for name, flow in self.oauth.items():
             if name not in self.google:
-                entries.append(
-                    {"type": flow.kind, "name": name, "authorizePath": f"{AUTH_PATH_PREFIX}/{name}/authorize"}
-                )
+                entries.append({"type": flow.kind, "name": name, "authorizePath": self._authorize_path(name)})
         return entries
 
     def ensure_initial_admin(self, environ: Mapping[str, str] | None = None) -> str | None:

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ainimal_zookeeper.domain.access import ACTIONS
 from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput
 from ainimal_zookeeper.ports.documents import DocumentStore
-from ainimal_zookeeper.service.authorization import ACTIONS
 
 __all__ = [
     "ANY",

@@ -23,11 +23,11 @@ from ainimal_zookeeper.auth.accounts import Account, AccountStore
 from ainimal_zookeeper.auth.grants import check_roles
 from ainimal_zookeeper.auth.passwords import MIN_PASSWORD_LENGTH, Passwords, check_password_rules
 from ainimal_zookeeper.auth.rate_limit import LoginLimiter, LoginRateLimited, SlidingWindow
-from ainimal_zookeeper.auth.sessions import Session
 from ainimal_zookeeper.auth.tokens import TokenService
 from ainimal_zookeeper.auth.usernames import normalize_username
+from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.errors import ConfigError, Conflict, Forbidden, InvalidInput, Unauthenticated
-from ainimal_zookeeper.service.authorization import Viewer
+from ainimal_zookeeper.ports.identity import Session
 
 __all__ = [
     "ADMIN_PASSWORD_VAR",

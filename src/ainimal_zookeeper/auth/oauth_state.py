@@ -13,38 +13,16 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from dataclasses import asdict
+from typing import Any
 
 from ainimal_zookeeper.errors import Unauthenticated
 from ainimal_zookeeper.ports.documents import DocumentStore
+from ainimal_zookeeper.ports.identity import PendingSignIn
 
-__all__ = ["DocumentStates", "MemoryStates", "PendingSignIn", "PendingStates"]
+__all__ = ["DocumentStates", "MemoryStates"]
 
-STATE_TTL_SECONDS = 600.0
 COLLECTION = "oauth_states"
-
-
-@dataclass(frozen=True)
-class PendingSignIn:
-    """What `complete` needs to finish a sign-in begun by `authorization_url`."""
-
-    provider: str
-    code_verifier: str
-    redirect_uri: str
-    expires_at: float
-
-
-class PendingStates(Protocol):
-    """Keeps pending sign-ins by state; `take` returns one at most once."""
-
-    def save(self, state: str, pending: PendingSignIn) -> None:
-        """Remember `pending` under `state`."""
-        ...
-
-    def take(self, state: str) -> PendingSignIn:
-        """Remove and return the sign-in of `state`; `Unauthenticated` when unknown or expired."""
-        ...
 
 
 def _doc_id(state: str) -> str:
@@ -57,7 +35,7 @@ def _unknown() -> Unauthenticated:
 
 
 class MemoryStates:
-    """Pending sign-ins in this process only."""
+    """Pending sign-ins in this process only (a `ports.identity.PendingStates`)."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock

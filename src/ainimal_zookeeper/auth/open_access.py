@@ -1,15 +1,15 @@
-"""The authenticator of a server running open (`no_auth: true`): everyone is the local operator."""
+"""The authenticator and authorizer of a server running open (`no_auth: true`): everyone is the local operator."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ainimal_zookeeper.auth.sessions import Session
+from ainimal_zookeeper.domain.access import ACTIONS, LOCAL_OPERATOR, Resource, Viewer
 from ainimal_zookeeper.errors import InvalidInput
-from ainimal_zookeeper.service.authorization import LOCAL_OPERATOR, Viewer
+from ainimal_zookeeper.ports.identity import Session
 
-__all__ = ["OpenAuthenticator"]
+__all__ = ["OpenAuthenticator", "OpenAuthorizer"]
 
 _NO_SIGN_IN = "this server runs open (no_auth): no sign-in is needed; send requests without a token"
 
@@ -70,3 +70,13 @@ class OpenAuthenticator:
     def ensure_initial_admin(self, environ: Mapping[str, str] | None = None) -> str | None:
         """Nothing to do: the local operator is the admin."""
         return None
+
+
+class OpenAuthorizer:
+    """Everyone may do everything: the `no_auth` server on a laptop."""
+
+    def allows(self, viewer: Viewer, action: str, resource: Resource) -> bool:
+        return True
+
+    def permissions(self, viewer: Viewer) -> dict[str, Any]:
+        return {"open": True, **{action: True for action in ACTIONS}}

@@ -29,8 +29,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ainimal_zookeeper.auth.grants import ANY, KINDS, ROLES, Grant, GrantStore
+from ainimal_zookeeper.domain.access import ACTIONS, Resource, Viewer
 from ainimal_zookeeper.errors import ConfigError
-from ainimal_zookeeper.service.authorization import ACTIONS, Resource, Viewer
 
 __all__ = ["DEFAULT_ROLE_ACTIONS", "OWNER_ACTIONS", "PUBLIC_ACTIONS", "RoleAuthorizer", "role_actions_from_config"]
 
@@ -95,7 +95,7 @@ def effective_roles(viewer: Viewer) -> tuple[str, ...]:
 
 
 class RoleAuthorizer:
-    """Implements `service.authorization.Authorizer` from roles, ownership, public flags and grants.
+    """Implements `ports.authorization.Authorizer` from roles, ownership, public flags and grants.
 
     Reads `resource.public` with `getattr(..., False)`, so it works before `Resource` gains that field.
     """

@@ -1,7 +1,7 @@
 """Build sign-in and authorization for a control plane from its config (the composition root's part).
 
 The config's `no_auth`, `authentication_providers` and `authorization_provider` go to
-`auth.build_authentication`; secrets not written in the config (ZK_JWT_SECRET,
+`bootstrap.authentication.build_authentication`; secrets not written in the config (ZK_JWT_SECRET,
 ZK_<NAME>_CLIENT_SECRET, ZK_ADMIN_*) are read from the environment and the `.env.local` files
 the config loader reads too; a `db_address` is opened here, since picking adapters is this
 package's job.
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ainimal_zookeeper.auth import Administration, Authenticator, OpenAuthenticator, Passwords
     from ainimal_zookeeper.config import ZookeeperConfig
     from ainimal_zookeeper.ports import DocumentStore
-    from ainimal_zookeeper.service.authorization import Authorizer
+    from ainimal_zookeeper.ports.authorization import Authorizer
 
 __all__ = ["OPEN_BANNER", "OPEN_TO_NETWORK_BANNER", "Access", "build_access", "documents_for", "open_database_address"]
 
@@ -73,7 +73,8 @@ def build_access(config: ZookeeperConfig, documents: DocumentStore, passwords: P
     Raises:
         ConfigError: naming the key or environment variable to fix.
     """
-    from ainimal_zookeeper.auth import Administration, Authenticator, build_authentication
+    from ainimal_zookeeper.auth import Administration, Authenticator
+    from ainimal_zookeeper.bootstrap.authentication import build_authentication
     from ainimal_zookeeper.config import load_environment
 
     base_dir = config.source_dir

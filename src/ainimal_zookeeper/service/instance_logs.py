@@ -23,7 +23,7 @@ from ainimal_zookeeper.errors import InvalidInput, NotFound
 from ainimal_zookeeper.ports.documents import DocumentStore
 
 if TYPE_CHECKING:
-    from ainimal_zookeeper.service.authorization import Viewer
+    from ainimal_zookeeper.domain.access import Viewer
     from ainimal_zookeeper.service.zookeeper import Zookeeper
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ from ainimal_zookeeper.sdk.metrics import HARNESS_NAMES, MAX_NAME_LENGTH, MAX_NA
 from ainimal_zookeeper.service.downsample import thin
 
 if TYPE_CHECKING:
-    from ainimal_zookeeper.service.authorization import Viewer
+    from ainimal_zookeeper.domain.access import Viewer
     from ainimal_zookeeper.service.zookeeper import Zookeeper
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ainimal_zookeeper.domain import commands as cmd
+from ainimal_zookeeper.domain.access import Viewer, instance_resource
 from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ainimal_zookeeper.service.authorization import Viewer, authorize, instance_resource
+from ainimal_zookeeper.ports.authorization import authorize
 from ainimal_zookeeper.service.records import OVERRIDES, now_iso
 from ainimal_zookeeper.worker.interventions import TAKEOVERS
 from ainimal_zookeeper.worker.overrides import parse_target, validate_override

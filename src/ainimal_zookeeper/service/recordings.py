@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ainimal_zookeeper.domain import commands as cmd
+from ainimal_zookeeper.domain.access import Viewer, instance_resource
 from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.domain.streams import DEFAULT_RECORDING, check_recordable, parse_streams
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailable
+from ainimal_zookeeper.ports.authorization import authorize
 from ainimal_zookeeper.ports.blobs import BlobStore
 from ainimal_zookeeper.ports.documents import DocumentStore
 from ainimal_zookeeper.recordings import chunk_key, read_recording, write_merged_ipc
-from ainimal_zookeeper.service.authorization import Viewer, authorize, instance_resource
 from ainimal_zookeeper.service.records import INSTANCES, RECORDINGS, now_iso
 
 if TYPE_CHECKING:

@@ -12,10 +12,10 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from ainimal_zookeeper.domain import commands as cmd
+from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailable
 from ainimal_zookeeper.recordings import compare_recordings
-from ainimal_zookeeper.service.authorization import Viewer
 from ainimal_zookeeper.service.recordings import chunk_keys, new_recording
 from ainimal_zookeeper.service.records import INSTANCES, RECORDINGS, REPLAYS, now_iso
 

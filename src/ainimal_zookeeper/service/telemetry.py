@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from ainimal_zookeeper.domain.access import Viewer, instance_resource
 from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.domain.streams import StreamSelection, check_rate, parse_streams
 from ainimal_zookeeper.errors import Conflict, Unavailable
-from ainimal_zookeeper.service.authorization import Viewer, authorize, instance_resource
+from ainimal_zookeeper.ports.authorization import authorize
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.service.telemetry_hub import TelemetryHub

@@ -18,11 +18,12 @@ from typing import Any
 
 from ainimal_zookeeper.catalog.catalog import Catalog, CatalogEntry
 from ainimal_zookeeper.domain import commands as cmd
+from ainimal_zookeeper.domain.access import Resource, Viewer, instance_resource
 from ainimal_zookeeper.domain.instance import ACTIVE_STATUSES, InstanceStatus, RunMode, parse_mode, require_controllable
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports import BlobStore, CommandBus, ComputeProvider, DocumentStore, EventBus, WorkerSpec
+from ainimal_zookeeper.ports.authorization import Authorizer, authorize
 from ainimal_zookeeper.service import pacing
-from ainimal_zookeeper.service.authorization import Authorizer, Resource, Viewer, authorize, instance_resource
 from ainimal_zookeeper.service.event_stream import EventFanout
 from ainimal_zookeeper.service.limits import Limits, check_limits
 from ainimal_zookeeper.service.notifier import Notifier

@@ -6,8 +6,8 @@ import pytest
 
 from ainimal_zookeeper.adapters.gcp.firestore_documents import FirestoreDocumentStore
 from ainimal_zookeeper.domain import events as ev
+from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.service import metric_history as mh
-from ainimal_zookeeper.service.authorization import Viewer
 
 
 class Zoo:

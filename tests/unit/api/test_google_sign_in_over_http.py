@@ -18,7 +18,8 @@ from ainimal_zookeeper.api.browser_guards import BrowserPolicy, HostAllowList
 from ainimal_zookeeper.api.executor import Executor
 from ainimal_zookeeper.api.http import GraphQLEndpoint, build_http_app
 from ainimal_zookeeper.api.schema import build_executable_schema
-from ainimal_zookeeper.auth import Passwords, build_authentication
+from ainimal_zookeeper.auth import Passwords
+from ainimal_zookeeper.bootstrap.authentication import build_authentication
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "auth"))  # the Google stand-in lives with the auth tests
 from google_stand_in import CLIENT_ID, CertsTransport, KeyPair

@@ -16,9 +16,10 @@ from ainimal_zookeeper.api.executor import Executor, GraphQLRequest
 from ainimal_zookeeper.api.http import GraphQLEndpoint, build_http_app
 from ainimal_zookeeper.api.schema import build_executable_schema
 from ainimal_zookeeper.api.sign_in_routes import _session_page
-from ainimal_zookeeper.auth import LoginRateLimited, Session
+from ainimal_zookeeper.auth import LoginRateLimited
+from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.errors import Unauthenticated
-from ainimal_zookeeper.service.authorization import Viewer
+from ainimal_zookeeper.ports.identity import Session
 
 ZOO_TEST = BrowserPolicy(HostAllowList(["zoo.test"]))
 

@@ -1,11 +1,11 @@
-"""Fixtures for the sign-in and authorization tests: cheap hashes, a token service, real stores."""
+"""Fixtures for the sign-in and authorization tests: cheap hashes, a token service, in-memory stores."""
 
 from __future__ import annotations
 
 import pytest
 from argon2 import profiles
 
-from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
+from ainimal_zookeeper.adapters.memory import InMemoryDocumentStore
 from ainimal_zookeeper.auth.accounts import AccountStore
 from ainimal_zookeeper.auth.grants import GrantStore
 from ainimal_zookeeper.auth.passwords import Passwords
@@ -26,10 +26,9 @@ def tokens():
 
 
 @pytest.fixture
-def documents(tmp_path):
-    store = SqliteDocumentStore(tmp_path / "state.db")
-    yield store
-    store.close()
+def documents():
+    # The auth logic is tested on the in-memory store; the real stores pass the same contract.
+    return InMemoryDocumentStore()
 
 
 @pytest.fixture

@@ -13,11 +13,13 @@ from google_stand_in import CLIENT_ID as GOOGLE_CLIENT_ID
 from google_stand_in import CertsTransport, KeyPair
 from oauth_stand_in import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, StandInProvider
 
-from ainimal_zookeeper.auth import ANONYMOUS, Administration, OpenAuthenticator, build_authentication
+from ainimal_zookeeper.auth import Administration, OpenAuthenticator
 from ainimal_zookeeper.auth import accounts as accounts_module
+from ainimal_zookeeper.auth.open_access import OpenAuthorizer
 from ainimal_zookeeper.auth.tokens import TokenService
+from ainimal_zookeeper.bootstrap.authentication import build_authentication
+from ainimal_zookeeper.domain.access import ANONYMOUS, LOCAL_OPERATOR, Resource, Viewer
 from ainimal_zookeeper.errors import ConfigError, Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from ainimal_zookeeper.service.authorization import LOCAL_OPERATOR, OpenAuthorizer, Resource, Viewer
 from conftest import SECRET
 
 PASSWORD = "a long enough password"

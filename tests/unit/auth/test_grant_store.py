@@ -1,4 +1,4 @@
-"""Roles and grants persist in both kinds of store: the SQLite DocumentStore and a JSON file."""
+"""Roles and grants persist in every kind of store: the SQLite DocumentStore, a JSON file, and in memory."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import json
 
 import pytest
 
+from ainimal_zookeeper.adapters.auth.json_documents import JsonFileDocumentStore
 from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
+from ainimal_zookeeper.adapters.memory import InMemoryDocumentStore
 from ainimal_zookeeper.auth.grants import GrantStore
-from ainimal_zookeeper.auth.json_documents import JsonFileDocumentStore
+from ainimal_zookeeper.domain.access import ACTIONS
 from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput
-from ainimal_zookeeper.service.authorization import ACTIONS
 
 
 class GrantStoreContract:
@@ -80,6 +81,15 @@ class GrantStoreContract:
 class TestGrantsInSqlite(GrantStoreContract):
     def open(self, tmp_path):
         return SqliteDocumentStore(tmp_path / "state.db")
+
+
+class TestGrantsInMemory(GrantStoreContract):
+    """The grant logic on the in-memory store; one store per test stands for the database across restarts."""
+
+    def open(self, tmp_path):
+        if not hasattr(self, "_store"):
+            self._store = InMemoryDocumentStore()
+        return self._store
 
 
 class TestGrantsInAJsonFile(GrantStoreContract):

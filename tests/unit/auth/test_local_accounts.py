@@ -11,8 +11,8 @@ from ainimal_zookeeper.auth.accounts import Account
 from ainimal_zookeeper.auth.local_accounts import LocalAccountPolicy, LocalAccounts
 from ainimal_zookeeper.auth.passwords import Passwords
 from ainimal_zookeeper.auth.rate_limit import LoginLimiter, LoginRateLimited
+from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.errors import ConfigError, Conflict, Forbidden, InvalidInput, Unauthenticated
-from ainimal_zookeeper.service.authorization import Viewer
 
 PASSWORD = "a long enough password"
 ADMIN = Viewer("root-admin", ("admin",))

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 import pytest
 
 from ainimal_zookeeper.auth.role_authorizer import RoleAuthorizer, role_actions_from_config
+from ainimal_zookeeper.domain.access import ACTIONS, Resource, Viewer
 from ainimal_zookeeper.errors import ConfigError
-from ainimal_zookeeper.service.authorization import ACTIONS, Resource, Viewer
 
 
 @dataclass(frozen=True)
 class PublicResource(Resource):
-    """A Resource with the `public` field the lead adds to service.authorization.Resource."""
+    """A Resource with the `public` field the lead adds to domain.access.Resource."""
 
     public: bool = False
 

@@ -6,9 +6,9 @@ import pytest
 
 from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
 from ainimal_zookeeper.domain import events as ev
+from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.errors import InvalidInput, NotFound
 from ainimal_zookeeper.service import instance_logs as il
-from ainimal_zookeeper.service.authorization import Viewer
 
 VIEWER = Viewer(username="ann", roles=())
 

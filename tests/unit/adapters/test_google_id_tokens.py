@@ -8,13 +8,17 @@ issuer and times) runs without a network.
 from __future__ import annotations
 
 import json
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from google.auth import jwt as google_jwt
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "auth"))  # the Google stand-in lives with the auth tests
 from google_stand_in import CLIENT_ID, GOOGLE_CERTS_URL, CertsTransport, KeyPair
 
-from ainimal_zookeeper.auth.google import CachingRequest, GoogleIdTokens
+from ainimal_zookeeper.adapters.auth.google import CachingRequest, GoogleIdTokens
 from ainimal_zookeeper.errors import Unauthenticated, Unavailable
 
 

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from ainimal_zookeeper.auth.json_documents import JsonFileDocumentStore
+from ainimal_zookeeper.adapters.auth.json_documents import JsonFileDocumentStore
 from ainimal_zookeeper.errors import ConfigError
 
 from contracts.documents import DocumentStoreContract

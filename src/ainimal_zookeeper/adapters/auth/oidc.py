@@ -26,10 +26,9 @@ from authlib.common.errors import AuthlibBaseError
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 
-from ainimal_zookeeper.auth.identities import ExternalIdentity
-from ainimal_zookeeper.auth.oauth_state import STATE_TTL_SECONDS, PendingSignIn, PendingStates
-from ainimal_zookeeper.auth.oidc_presets import OAuthEndpoints
+from ainimal_zookeeper.adapters.auth.oidc_presets import OAuthEndpoints
 from ainimal_zookeeper.errors import InvalidInput, Unauthenticated, Unavailable
+from ainimal_zookeeper.ports.identity import STATE_TTL_SECONDS, ExternalIdentity, PendingSignIn, PendingStates
 
 __all__ = ["OAuthProvider"]
 

@@ -1,6 +1,10 @@
 """Build sign-in and authorization from the config's `no_auth`, `authentication_providers` and
 `authorization_provider` (the configuration keys), failing at start with the entry and key to fix.
 
+The composition root's part of sign-in: it picks the identity-provider adapters
+(`adapters/auth/`: Google ID tokens, OAuth 2 / OpenID Connect, the JSON-file store) and wires
+them into the provider-independent `auth.Authenticator` and `auth.RoleAuthorizer`.
+
     no_auth: false
     authentication_providers:
       - type: jwt                      # username + password; session tokens
@@ -33,22 +37,24 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ainimal_zookeeper.adapters.auth.json_documents import JsonFileDocumentStore
+from ainimal_zookeeper.adapters.auth.oidc_presets import PLACEHOLDER_DEFAULTS, PRESETS, OAuthEndpoints
+from ainimal_zookeeper.api.sign_in_routes import authorize_path
 from ainimal_zookeeper.auth.accounts import AccountStore
-from ainimal_zookeeper.auth.authenticator import Authenticator, ExternalPolicy, GoogleVerifier, OAuthFlow
+from ainimal_zookeeper.auth.authenticator import Authenticator, ExternalPolicy
 from ainimal_zookeeper.auth.grants import ASSIGNABLE_ROLES, GrantStore
-from ainimal_zookeeper.auth.json_documents import JsonFileDocumentStore
 from ainimal_zookeeper.auth.local_accounts import LocalAccountPolicy, LocalAccounts
 from ainimal_zookeeper.auth.oauth_state import DocumentStates
-from ainimal_zookeeper.auth.oidc_presets import PLACEHOLDER_DEFAULTS, PRESETS, OAuthEndpoints
-from ainimal_zookeeper.auth.open_access import OpenAuthenticator
+from ainimal_zookeeper.auth.open_access import OpenAuthenticator, OpenAuthorizer
 from ainimal_zookeeper.auth.passwords import MIN_PASSWORD_LENGTH, Passwords
 from ainimal_zookeeper.auth.rate_limit import LoginLimiter
 from ainimal_zookeeper.auth.role_authorizer import RoleAuthorizer, role_actions_from_config
 from ainimal_zookeeper.auth.settings import ProviderSettings
 from ainimal_zookeeper.auth.tokens import TokenService
 from ainimal_zookeeper.errors import ConfigError
+from ainimal_zookeeper.ports.authorization import Authorizer
 from ainimal_zookeeper.ports.documents import DocumentStore
-from ainimal_zookeeper.service.authorization import Authorizer, OpenAuthorizer
+from ainimal_zookeeper.ports.identity import IdTokenVerifier, OAuthFlow
 
 __all__ = ["AUTHENTICATION_TYPES", "build_authentication"]
 
@@ -95,8 +101,8 @@ def build_authentication(
             unless the config names a JSON file or a database).
         environ: variables for secrets not in the config (ZK_JWT_SECRET, ZK_<NAME>_CLIENT_SECRET);
             the process environment by default. Pass the loader's environment to include .env.local.
-        open_database: opens a `db_address` (e.g. "sqlite:///users.db") as a DocumentStore; the
-            composition root supplies it, since choosing adapters is its job.
+        open_database: opens a `db_address` (e.g. "sqlite:///users.db") as a DocumentStore
+            (`bootstrap.access` supplies it, and closes what it opened).
         passwords: the password hasher (tests pass cheap argon2 parameters).
         google_request: a google-auth transport for fetching Google's certificates (tests).
         base_dir: the config file's folder; relative `db_path`, `path` and key paths are read
@@ -129,7 +135,7 @@ def build_authentication(
     tokens = TokenService.from_settings(jwt_entry or _session_only(), env)
     accounts = AccountStore(_account_documents(jwt_entry, documents, open_database) if jwt_entry else documents)
     local = _local_accounts(jwt_entry, accounts, grants, tokens, passwords) if jwt_entry else None
-    google: dict[str, GoogleVerifier] = {}
+    google: dict[str, IdTokenVerifier] = {}
     oauth: dict[str, OAuthFlow] = {}
     policies: dict[str, ExternalPolicy] = {}
     states = DocumentStates(documents)
@@ -143,7 +149,14 @@ def build_authentication(
         if kind != "google" or settings.has("client_secret") or settings.has("secret"):
             oauth[name] = _oauth(settings, kind, name, states, env)
     authenticator = Authenticator(
-        tokens, accounts, grants, local=local, google=google, oauth=oauth, external_policies=policies
+        tokens,
+        accounts,
+        grants,
+        authorize_path=authorize_path,  # the API's route: the API owns its URLs
+        local=local,
+        google=google,
+        oauth=oauth,
+        external_policies=policies,
     )
     return authenticator, authorizer
 
@@ -256,8 +269,8 @@ def _env_name(name: str) -> str:
     return name.upper().replace("-", "_")
 
 
-def _google(settings: ProviderSettings, name: str, request: Any, env: Mapping[str, str]) -> GoogleVerifier:
-    from ainimal_zookeeper.auth.google import GoogleIdTokens
+def _google(settings: ProviderSettings, name: str, request: Any, env: Mapping[str, str]) -> IdTokenVerifier:
+    from ainimal_zookeeper.adapters.auth.google import GoogleIdTokens
 
     return GoogleIdTokens(
         [_client_id(settings, name, env)],
@@ -271,7 +284,7 @@ def _google(settings: ProviderSettings, name: str, request: Any, env: Mapping[st
 def _oauth(
     settings: ProviderSettings, kind: str, name: str, states: DocumentStates, env: Mapping[str, str]
 ) -> OAuthFlow:
-    from ainimal_zookeeper.auth.oidc import OAuthProvider
+    from ainimal_zookeeper.adapters.auth.oidc import OAuthProvider
 
     secret_var = f"ZK_{_env_name(name)}_CLIENT_SECRET"
     # infra/terraform exposes each provider's Secret Manager secret under this name.

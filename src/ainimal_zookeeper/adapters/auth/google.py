@@ -21,8 +21,8 @@ from google.auth import exceptions as google_exceptions
 from google.auth import transport
 from google.oauth2 import id_token as google_id_token
 
-from ainimal_zookeeper.auth.identities import ExternalIdentity
 from ainimal_zookeeper.errors import Unauthenticated, Unavailable
+from ainimal_zookeeper.ports.identity import ExternalIdentity
 
 __all__ = ["GOOGLE_ISSUERS", "CachingRequest", "GoogleIdTokens"]
 

@@ -1,8 +1,4 @@
-"""The one place every resolver asks "may this viewer do this?".
-
-Every call site names an action from `ACTIONS` and the resource it acts on; the `Authorizer`
-decides. A server running open (`no_auth`) uses `OpenAuthorizer`, which allows everything; a
-server with sign-in uses `auth.RoleAuthorizer` (roles, ownership, public instances, grants).
+"""Who asks and what about: the viewer of a request, the resource acted on, and the actions.
 
 What each action covers (docs/access.md has the per-operation table):
 
@@ -14,15 +10,17 @@ What each action covers (docs/access.md has the per-operation table):
   (override, clearOverride, act), train (setMode to TRAIN or BOTH), checkpoint (save, restore),
   record (start and stop recordings), delete (reserved for removing stored things), manage
   (marking instances public, granting, and on users: accounts and roles).
+
+Who decides is the `Authorizer` port (`ports/authorization.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from ainimal_zookeeper.errors import Forbidden
+__all__ = ["ACTIONS", "ANONYMOUS", "LOCAL_OPERATOR", "Resource", "Viewer", "instance_resource"]
 
 #: What can be done to a resource; roles and grants are written with these names.
 ACTIONS = (
@@ -50,6 +48,9 @@ class Viewer:
 #: The viewer of a server running open: a local operator who may do everything.
 LOCAL_OPERATOR = Viewer(username="local", roles=("admin",))
 
+#: Who sends a request without a token to a server with sign-in: sees only what is public.
+ANONYMOUS = Viewer(None, ("anonymous",))
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -68,36 +69,3 @@ class Resource:
 def instance_resource(doc: Mapping[str, Any]) -> Resource:
     """The resource of a stored instance document: its id, owner and public flag."""
     return Resource("instance", str(doc["id"]), doc.get("owner"), doc.get("public") is True)
-
-
-class Authorizer(Protocol):
-    """Decides what viewers may do."""
-
-    def allows(self, viewer: Viewer, action: str, resource: Resource) -> bool:
-        """Whether `viewer` may do `action` to `resource`."""
-        ...
-
-    def permissions(self, viewer: Viewer) -> dict[str, Any]:
-        """What the viewer may do, for the client to simplify its UI."""
-        ...
-
-
-class OpenAuthorizer:
-    """Everyone may do everything: the `no_auth` server on a laptop."""
-
-    def allows(self, viewer: Viewer, action: str, resource: Resource) -> bool:
-        return True
-
-    def permissions(self, viewer: Viewer) -> dict[str, Any]:
-        return {"open": True, **{action: True for action in ACTIONS}}
-
-
-def authorize(authorizer: Authorizer, viewer: Viewer, action: str, resource: Resource) -> None:
-    """Raise `Forbidden` unless `viewer` may do `action` to `resource`.
-
-    Callers check visibility first (a hidden instance is NOT_FOUND, never FORBIDDEN), so the
-    refusal names only what the viewer can already see.
-    """
-    if not authorizer.allows(viewer, action, resource):
-        who = viewer.username or "an anonymous viewer"
-        raise Forbidden(f"{who} may not {action} {resource.kind} {resource.id or ''}".rstrip())
