@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from ainimal_zookeeper.service.authorization import Authorizer, Resource, Viewer, authorize
+from ainimal_zookeeper.domain.access import Resource, Viewer
+from ainimal_zookeeper.ports.authorization import Authorizer, authorize
 
 __all__ = ["SideProcessBoard", "SideProcessSource", "SideProcessState", "SideProcessStatus"]
 

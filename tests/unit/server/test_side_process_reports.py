@@ -9,10 +9,11 @@ import threading
 
 import pytest
 
+from ainimal_zookeeper.auth.open_access import OpenAuthorizer
 from ainimal_zookeeper.config import load_config
+from ainimal_zookeeper.domain.access import LOCAL_OPERATOR, Resource, Viewer
 from ainimal_zookeeper.errors import Forbidden
 from ainimal_zookeeper.server.side_processes import SideProcesses, side_process_environment
-from ainimal_zookeeper.service.authorization import LOCAL_OPERATOR, OpenAuthorizer, Resource, Viewer
 from ainimal_zookeeper.service.side_processes import SideProcessBoard, SideProcessState
 
 
