@@ -53,7 +53,7 @@ def build_services(
     from ainimal_zookeeper.service.control import ControlService
     from ainimal_zookeeper.service.event_stream import EventFanout
     from ainimal_zookeeper.service.instance_access import InstanceAccess
-    from ainimal_zookeeper.service.launching import LaunchService, WorkerSettings
+    from ainimal_zookeeper.service.launching import LaunchService, WorkerLaunchSettings
     from ainimal_zookeeper.service.lifecycle import KilledWorkers, Lifecycle
     from ainimal_zookeeper.service.observation import ObservationService
     from ainimal_zookeeper.service.overrides import OverrideService
@@ -85,7 +85,7 @@ def build_services(
         clock=clock.monotonic,
         background=reaper_in_background,
     )
-    workers = WorkerSettings(settings.worker_connection, settings.torch_threads, dict(settings.worker_settings))
+    workers = WorkerLaunchSettings(settings.worker_connection, settings.torch_threads, dict(settings.worker_settings))
     recordings = RecordingService(
         catalog, access, instances, recording_store, sender, blobs, changes, timeouts.command, clock
     )

@@ -45,7 +45,7 @@ class LaunchRequest:
 
 
 @dataclass(frozen=True)
-class WorkerSettings:
+class WorkerLaunchSettings:
     """What every worker is started with, from the config."""
 
     #: How a worker reaches the buses (the adapters' connection details).
@@ -65,7 +65,7 @@ class LaunchService:
         instances: InstanceRepository,
         compute: ComputeProvider,
         sender: CommandSender,
-        workers: WorkerSettings,
+        workers: WorkerLaunchSettings,
         limits: Limits | None = None,
         timeout: float = 5.0,
         clock: Clock = SYSTEM_CLOCK,
@@ -110,6 +110,7 @@ class LaunchService:
         checkpoint = (
             self.access.checkpoint_of_model(viewer, request.checkpoint, plan.model.name) if request.checkpoint else None
         )
+        seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**31)
         instance = Instance(
             id=uuid.uuid4().hex[:12],
             model=plan.model.name,
@@ -125,7 +126,7 @@ class LaunchService:
             public=False,
             created_at=now_iso(),
             created_epoch=self.clock.time(),
-            seed=request.seed if request.seed is not None else random.SystemRandom().randrange(2**31),
+            seed=seed,
             modes=plan.model.spec["modes"],
             parent_checkpoint=checkpoint.id if checkpoint else None,
             head_checkpoint=checkpoint.id if checkpoint else None,
@@ -147,7 +148,7 @@ class LaunchService:
             env_init_params=plan.env_init_params,
             mode=mode.value,
             connection=self.workers.connection,
-            seed=instance.seed,
+            seed=seed,
             checkpoint_id=checkpoint.id if checkpoint else None,
             checkpoint_blob_key=checkpoint.blob_key if checkpoint else None,
             torch_threads=self.workers.torch_threads,

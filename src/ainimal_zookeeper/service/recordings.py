@@ -14,7 +14,6 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from ainimal_zookeeper.catalog.catalog import Catalog
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain.statuses import RecordingStatus
 from ainimal_zookeeper.domain.streams import DEFAULT_RECORDING, check_recordable, parse_streams
@@ -35,6 +34,8 @@ from ainimal_zookeeper.service.repository import (
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from ainimal_zookeeper.catalog.catalog import Catalog
 
 __all__ = ["CUT_SHORT", "RecordingService", "chunk_keys", "cut_short_recordings", "new_recording"]
 
