@@ -17,7 +17,7 @@ from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.ports.compute import WorkerSpec
 
-from compute_contract import ComputeContract
+from contracts.compute import ComputeContract
 
 AGENTS = str(Path(__file__).resolve().parents[1] / "fixtures" / "agents.py")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub, LocalCommandInbox, LocalEventOutbox
 
-from bus_contract import BusContract
+from contracts.bus import BusContract
 
 
 class TestLocalZmqBus(BusContract):

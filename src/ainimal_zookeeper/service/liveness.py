@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 from ainimal_zookeeper.domain.instance import ACTIVE_STATUSES
+from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.ports.documents import DocumentStore
 from ainimal_zookeeper.service.notifier import Notifier
 from ainimal_zookeeper.service.records import INSTANCES, now_iso
@@ -56,8 +57,11 @@ class LivenessWatch:
         max_silence: float = 30.0,
         interval: float = 5.0,
         on_failed: Callable[[str], None] | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """`clock`: where the intervals and heartbeat ages are measured (a test's FakeClock)."""
         self.documents, self.notifier = documents, notifier
+        self.clock = clock or SYSTEM_CLOCK
         self.max_silence, self.interval = max_silence, interval
         # Told each instance marked FAILED: its worker may still run (stuck), to be stopped.
         self.on_failed = on_failed
@@ -75,9 +79,9 @@ class LivenessWatch:
             self._thread.join(timeout=self.interval + 1)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self.clock.wait(self._stop, self.interval):
             try:
-                marked = fail_silent_instances(self.documents, self.max_silence)
+                marked = fail_silent_instances(self.documents, self.max_silence, now=self.clock.time())
             except Exception:  # a store hiccup must not end the watch
                 log.exception("liveness check failed")
                 continue

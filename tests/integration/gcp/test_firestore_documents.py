@@ -11,7 +11,7 @@ import pytest
 from ainimal_zookeeper.adapters.gcp.firestore_documents import FirestoreDocumentStore
 from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput, LimitReached, NotFound
 
-from contracts import DocumentStoreContract
+from contracts.documents import DocumentStoreContract
 
 ACTIVE = ["PENDING", "RUNNING", "PAUSED"]
 

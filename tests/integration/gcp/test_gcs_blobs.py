@@ -16,7 +16,7 @@ from ainimal_zookeeper.adapters.gcp.gcs_blobs import GcsBlobStore
 from ainimal_zookeeper.adapters.routed_blobs import PrefixRoutedBlobStore
 from ainimal_zookeeper.errors import ConfigError, NotFound, Unavailable
 
-from contracts import BlobStoreContract
+from contracts.blobs import BlobStoreContract
 
 MB = 1 << 20
 

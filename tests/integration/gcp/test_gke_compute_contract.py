@@ -23,7 +23,7 @@ from kubernetes import client as k8s
 from ainimal_zookeeper.adapters.gcp.gke_compute import GkeCompute, job_name
 from ainimal_zookeeper.ports.compute import WorkerSpec
 
-from compute_contract import ComputeContract
+from contracts.compute import ComputeContract
 
 NAMESPACE = "zk-contract"
 IMAGE = "europe-docker.pkg.dev/zk/workers/worker:contract"

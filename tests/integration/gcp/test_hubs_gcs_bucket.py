@@ -12,7 +12,8 @@ from google.cloud import storage
 from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
 from ainimal_zookeeper.adapters.hubs.gcs_bucket import GcsBucketHub
 from ainimal_zookeeper.errors import Unavailable
-from hub_support import MODEL_FILES, ModelHubContract
+
+from contracts.model_hubs import MODEL_FILES, ModelHubContract
 
 
 class TestGcsBucketHub(ModelHubContract):

@@ -17,7 +17,7 @@ from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.errors import ConfigError
 
-from bus_contract import BusContract
+from contracts.bus import BusContract
 
 
 class ControlPlane:

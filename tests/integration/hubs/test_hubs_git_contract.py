@@ -9,7 +9,9 @@ import pytest
 from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
 from ainimal_zookeeper.adapters.hubs.git_repo import GitClient, GitRepoHub
 from ainimal_zookeeper.errors import InvalidInput, NotFound
-from hub_support import MODEL_FILES, ModelHubContract, commit_more, make_git_repo
+from hub_support import commit_more, make_git_repo
+
+from contracts.model_hubs import MODEL_FILES, ModelHubContract
 
 
 class TestGitRepoHub(ModelHubContract):

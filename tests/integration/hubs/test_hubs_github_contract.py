@@ -11,7 +11,9 @@ from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
 from ainimal_zookeeper.adapters.hubs.git_repo import GitClient
 from ainimal_zookeeper.adapters.hubs.github import GitHubHub
 from ainimal_zookeeper.errors import Unavailable
-from hub_support import MODEL_FILES, ModelHubContract, StandInServer, json_answer, make_git_repo
+from hub_support import StandInServer, json_answer, make_git_repo
+
+from contracts.model_hubs import MODEL_FILES, ModelHubContract
 
 
 def repo_json(owner: str, name: str, url: str) -> dict[str, object]:

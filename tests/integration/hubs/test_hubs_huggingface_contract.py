@@ -17,8 +17,9 @@ pytest.importorskip("huggingface_hub", reason="the huggingface extra is not inst
 from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
 from ainimal_zookeeper.adapters.hubs.huggingface import HuggingFaceHub
 from ainimal_zookeeper.errors import NotFound
-from hub_support import MODEL_FILES, ModelHubContract, StandInServer
+from hub_support import StandInServer
 
+from contracts.model_hubs import MODEL_FILES, ModelHubContract
 from support import free_port
 
 SHA = "a" * 40

@@ -14,8 +14,8 @@ import boto3  # noqa: E402
 from ainimal_zookeeper.adapters.hubs.cache import RevisionCache  # noqa: E402
 from ainimal_zookeeper.adapters.hubs.s3_bucket import S3BucketHub  # noqa: E402
 from ainimal_zookeeper.errors import NotFound, Unavailable  # noqa: E402
-from hub_support import MODEL_FILES, ModelHubContract  # noqa: E402
 
+from contracts.model_hubs import MODEL_FILES, ModelHubContract  # noqa: E402
 from support import free_port  # noqa: E402
 
 

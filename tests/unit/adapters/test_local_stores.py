@@ -3,7 +3,8 @@
 from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
 from ainimal_zookeeper.adapters.local.sqlite_documents import SqliteDocumentStore
 
-from contracts import BlobStoreContract, DocumentStoreContract
+from contracts.blobs import BlobStoreContract
+from contracts.documents import DocumentStoreContract
 
 
 class TestSqliteDocumentStore(DocumentStoreContract):

@@ -8,7 +8,7 @@ from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
 from ainimal_zookeeper.adapters.routed_blobs import PrefixRoutedBlobStore
 from ainimal_zookeeper.errors import Unavailable
 
-from contracts import BlobStoreContract
+from contracts.blobs import BlobStoreContract
 
 
 class TestPrefixRoutedBlobStore(BlobStoreContract):

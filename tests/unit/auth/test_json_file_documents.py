@@ -11,7 +11,7 @@ import pytest
 from ainimal_zookeeper.auth.json_documents import JsonFileDocumentStore
 from ainimal_zookeeper.errors import ConfigError
 
-from contracts import DocumentStoreContract
+from contracts.documents import DocumentStoreContract
 
 
 class TestJsonFileDocumentStore(DocumentStoreContract):
