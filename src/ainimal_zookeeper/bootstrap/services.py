@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ainimal_zookeeper.catalog.catalog import Catalog
     from ainimal_zookeeper.ports import BlobStore, CommandBus, ComputeProvider, DocumentStore, EventBus
+    from ainimal_zookeeper.ports.clock import Clock
     from ainimal_zookeeper.service.authorization import Authorizer
-    from ainimal_zookeeper.service.clock import Changes, Clock
     from ainimal_zookeeper.service.event_stream import EventFanout
     from ainimal_zookeeper.service.limits import Limits
+    from ainimal_zookeeper.service.notifier import Changes
     from ainimal_zookeeper.service.timeouts import Timeouts
     from ainimal_zookeeper.service.zookeeper import Zookeeper
 
@@ -47,8 +48,8 @@ def build_services(
     reaper_in_background: bool = True,
 ) -> Zookeeper:
     """The use cases over these ports; `clock` (the system's by default) for tests on a fake one."""
+    from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK
     from ainimal_zookeeper.service.checkpoints import CheckpointService
-    from ainimal_zookeeper.service.clock import SYSTEM_CLOCK
     from ainimal_zookeeper.service.command_sender import CommandSender
     from ainimal_zookeeper.service.control import ControlService
     from ainimal_zookeeper.service.event_stream import EventFanout

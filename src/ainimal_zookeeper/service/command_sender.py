@@ -14,7 +14,8 @@ from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.domain.statuses import CommandStatus
 from ainimal_zookeeper.errors import Conflict, Unavailable
 from ainimal_zookeeper.ports.bus import CommandBus
-from ainimal_zookeeper.service.clock import SYSTEM_CLOCK, Changes, Clock
+from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
+from ainimal_zookeeper.service.notifier import Changes
 from ainimal_zookeeper.service.records import Instance
 from ainimal_zookeeper.service.repository import CommandLog, InstanceRepository
 

@@ -16,9 +16,9 @@ from ainimal_zookeeper.catalog.catalog import Catalog, CatalogEntry
 from ainimal_zookeeper.domain.instance import InstanceStatus, RunMode, parse_mode
 from ainimal_zookeeper.errors import InvalidInput, NotFound, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports import ComputeProvider, DocumentStore, WorkerSpec
+from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.service import pacing
 from ainimal_zookeeper.service.authorization import Resource, Viewer, authorize
-from ainimal_zookeeper.service.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.service.command_sender import CommandSender
 from ainimal_zookeeper.service.instance_access import InstanceAccess
 from ainimal_zookeeper.service.limits import Limits, check_limits

@@ -5,8 +5,9 @@ from __future__ import annotations
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain.instance import ACTIVE_STATUSES, InstanceStatus
 from ainimal_zookeeper.ports import ComputeProvider
-from ainimal_zookeeper.service.clock import SYSTEM_CLOCK, Changes, Clock
+from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.service.command_sender import CommandSender
+from ainimal_zookeeper.service.notifier import Changes
 from ainimal_zookeeper.service.reaper import WorkerReaper
 from ainimal_zookeeper.service.records import now_iso
 from ainimal_zookeeper.service.repository import InstanceRepository

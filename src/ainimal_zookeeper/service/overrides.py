@@ -15,9 +15,9 @@ from typing import Any
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.ports.documents import DocumentStore
 from ainimal_zookeeper.service.authorization import Viewer
-from ainimal_zookeeper.service.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.service.command_sender import CommandSender
 from ainimal_zookeeper.service.instance_access import InstanceAccess
 from ainimal_zookeeper.service.records import OVERRIDES, Instance, now_iso

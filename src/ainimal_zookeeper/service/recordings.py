@@ -19,11 +19,12 @@ from ainimal_zookeeper.domain.statuses import RecordingStatus
 from ainimal_zookeeper.domain.streams import DEFAULT_RECORDING, check_recordable, parse_streams
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailable
 from ainimal_zookeeper.ports.blobs import BlobStore
+from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.recordings import chunk_key, read_recording, write_merged_ipc
 from ainimal_zookeeper.service.authorization import Viewer
-from ainimal_zookeeper.service.clock import SYSTEM_CLOCK, Changes, Clock
 from ainimal_zookeeper.service.command_sender import CommandSender
 from ainimal_zookeeper.service.instance_access import InstanceAccess
+from ainimal_zookeeper.service.notifier import Changes
 from ainimal_zookeeper.service.records import Instance, Recording, now_iso
 from ainimal_zookeeper.service.repository import (
     CUT_SHORT,

@@ -14,11 +14,12 @@ from typing import Any
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain.statuses import RecordingStatus, ReplayStatus
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailable
+from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.recordings import compare_recordings
 from ainimal_zookeeper.service.authorization import Viewer
-from ainimal_zookeeper.service.clock import SYSTEM_CLOCK, Changes, Clock
 from ainimal_zookeeper.service.command_sender import CommandSender
 from ainimal_zookeeper.service.instance_access import InstanceAccess
+from ainimal_zookeeper.service.notifier import Changes
 from ainimal_zookeeper.service.recordings import RecordingService, chunk_keys, new_recording
 from ainimal_zookeeper.service.records import Replay, now_iso
 from ainimal_zookeeper.service.repository import InstanceRepository, RecordingRepository, ReplayRepository

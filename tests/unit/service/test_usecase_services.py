@@ -64,9 +64,11 @@ def test_a_launch_stores_the_instance_starts_a_worker_and_answers_once_the_worke
     zoo = make_zoo()
     instance = launched(zoo)
     assert instance.status is InstanceStatus.RUNNING and instance.owner == "ann"
-    [spec] = zoo.compute.started
-    assert spec.instance_id == instance.id and spec.mode == "INFER"
-    assert zoo.documents.get(INSTANCES, instance.id)["model"] == "Balancer"
+    spec = zoo.compute.spec(instance.id)
+    assert spec.mode == "INFER" and spec.connection == {"bus": {"type": "memory"}}
+    doc = zoo.documents.get(INSTANCES, instance.id)
+    assert doc["model"] == "Balancer" and doc["pid"] == 4242  # as the projection wrote it
+    assert instance.extra["pid"] == 4242  # what the record does not name travels with it
 
 
 def test_a_launch_whose_worker_never_reports_answers_still_starting_after_the_launch_timeout():
@@ -117,17 +119,18 @@ def test_terminate_kills_a_worker_that_does_not_stop_within_the_grace_and_says_s
     assert 2.0 - 1e-6 <= zoo.clock.now - start < 2.2
     assert ended.status is InstanceStatus.TERMINATED
     assert ended.error == "its worker did not stop within 2s of terminate and was killed"
-    assert zoo.compute.stopped == [(instance.id, 0)]
-    assert zoo.bus.forgotten == [instance.id]
+    assert zoo.compute.stops == [(instance.id, 0)] and zoo.compute.running() == []
+    assert zoo.bus.pending(instance.id) == []  # its queued commands were forgotten
 
 
 def test_a_worker_that_stops_in_time_keeps_the_grace_to_end_and_is_stopped_only_if_still_there_after_it():
     zoo = make_zoo(Timeouts(terminate_grace=2.0))
     instance = launched(zoo)
+    zoo.worker.exit_on_terminate = False  # its last event is sent; its process lingers
     ended = zoo.services.control.terminate(ANN, instance.id)
     assert ended.status is InstanceStatus.TERMINATED and ended.error is None
     reaper = zoo.services.reaper
-    assert reaper.pending() == 1 and zoo.compute.stopped == []
+    assert reaper.pending() == 1 and zoo.compute.stops == []
     zoo.clock.advance(1.9)
     assert reaper.run_due() == []  # within its grace
     zoo.clock.advance(0.2)
@@ -138,6 +141,7 @@ def test_a_worker_that_stops_in_time_keeps_the_grace_to_end_and_is_stopped_only_
 def test_a_worker_lost_to_silence_is_killed_after_the_grace_and_its_failed_instance_says_so():
     zoo = make_zoo(Timeouts(terminate_grace=2.0))
     instance = launched(zoo)
+    zoo.worker.silent = True  # stuck: no heartbeat, and it will not stop
     zoo.documents.update(INSTANCES, instance.id, {"status": "FAILED", "error": "no heartbeat for 30s"})
     zoo.services.lifecycle.worker_lost(instance.id)
     assert zoo.bus.sent[-1].kind == "Terminate"
@@ -146,7 +150,7 @@ def test_a_worker_lost_to_silence_is_killed_after_the_grace_and_its_failed_insta
         zoo.services.reaper.run_due()
     error = zoo.documents.get(INSTANCES, instance.id)["error"]
     assert error == "no heartbeat for 30s; its worker did not stop within 2s and was killed"
-    assert zoo.compute.stopped == [(instance.id, 0)] and zoo.changes.notified == 1
+    assert zoo.compute.stops == [(instance.id, 0)]
 
 
 def test_commands_to_an_ended_instance_are_refused_before_they_are_sent():
@@ -164,8 +168,9 @@ def test_commands_to_an_ended_instance_are_refused_before_they_are_sent():
 
 def test_reconcile_marks_instances_without_a_live_worker_failed_and_leaves_the_others():
     zoo = make_zoo()
-    alive, gone = launched(zoo), launched(zoo)
-    zoo.compute.alive.discard(gone.id)
+    alive = launched(zoo)
+    gone = Instance(id="gone", model="Balancer", status=InstanceStatus.RUNNING, created_at="2026-01-01T00:00:00")
+    zoo.documents.put(INSTANCES, gone.id, gone.to_document())  # its worker went with the last server
     assert zoo.services.lifecycle.reconcile() == 1
     assert zoo.documents.get(INSTANCES, alive.id)["status"] == "RUNNING"
     lost = zoo.documents.get(INSTANCES, gone.id)
