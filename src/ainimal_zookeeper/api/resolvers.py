@@ -55,7 +55,7 @@ def environments(_: Any, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
 
 def instances(_: Any, info: GraphQLResolveInfo, status: list[str] | None = None) -> list[dict[str, Any]]:
     ctx = _ctx(info)
-    return _docs(ctx.zookeeper.access.list(ctx.viewer, status))
+    return _docs(ctx.zookeeper.access.list_visible(ctx.viewer, status))
 
 
 def instance(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002  # the API's name

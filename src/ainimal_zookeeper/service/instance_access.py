@@ -52,7 +52,7 @@ class InstanceAccess:
         """`Forbidden` unless the viewer may do `action` to the (visible) instance."""
         authorize(self.authorizer, viewer, action, resource_of(instance))
 
-    def list(self, viewer: Viewer, statuses: Sequence[str] | None = None) -> list[Instance]:
+    def list_visible(self, viewer: Viewer, statuses: Sequence[str] | None = None) -> list[Instance]:
         """The instances the viewer may see, oldest first (in `statuses` when given)."""
         found = self.instances.find(list(statuses) if statuses else None, ordered=True)
         return [i for i in found if self.may(viewer, "view", resource_of(i))]

@@ -21,8 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ainimal_zookeeper.catalog.catalog import Catalog
-from ainimal_zookeeper.errors import ZookeeperError
-from ainimal_zookeeper.service.authorization import Authorizer, instance_resource
+from ainimal_zookeeper.service.authorization import Authorizer
 from ainimal_zookeeper.service.checkpoints import CheckpointService
 from ainimal_zookeeper.service.control import ControlService
 from ainimal_zookeeper.service.instance_access import InstanceAccess
@@ -58,4 +57,5 @@ class Zookeeper:
     reaper: WorkerReaper
 
 
-__all__ = ["LaunchRequest", "Timeouts", "Zookeeper", "ZookeeperError", "instance_resource"]
+#: `LaunchRequest` and `Timeouts` are named here too, where callers have always found them.
+__all__ = ["LaunchRequest", "Timeouts", "Zookeeper"]

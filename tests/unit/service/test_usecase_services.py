@@ -211,11 +211,11 @@ def test_hidden_instances_look_missing_and_visible_ones_refuse_others_with_forbi
     bob = Viewer(username="bob", roles=())
     with pytest.raises(NotFound, match="unknown instance"):
         zoo.services.control.pause(bob, instance.id)
-    assert zoo.services.access.list(bob) == []
+    assert zoo.services.access.list_visible(bob) == []
     zoo.services.control.set_public(ANN, instance.id, True)
     with pytest.raises(Forbidden, match="bob may not control instance"):
         zoo.services.control.pause(bob, instance.id)
-    assert [i.id for i in zoo.services.access.list(bob)] == [instance.id]
+    assert [i.id for i in zoo.services.access.list_visible(bob)] == [instance.id]
     assert zoo.services.access.inspectable(bob, instance.id) is None
 
 
