@@ -3,8 +3,8 @@
 The store holds JSON documents with the API's camelCase names (the projection writes them
 too); the repositories (`service/repository.py`) turn them into these records with
 `from_document` and back with `to_document`. Fields a record does not name (those the
-projection adds as workers report: `pid`, `lastHeartbeat`, `waitingFor`, ...) travel in
-`extra`, unchanged, so a round trip loses nothing.
+projection or a newer version may add) travel in `extra`, unchanged, so a round trip loses
+nothing.
 """
 
 from __future__ import annotations
@@ -96,7 +96,17 @@ class Instance(_Document):
     pace: float | None = None
     stop_after: dict[str, Any] | None = None
     checkpoint_every: dict[str, Any] | None = None
+    # What the projection writes as the worker reports (and the service as it ends).
     architecture: dict[str, Any] | None = None
+    state: dict[str, Any] | None = None
+    pid: int | None = None
+    last_heartbeat: float | None = None
+    steps_per_second: float | None = None
+    waiting_for: str | None = None
+    stop_reason: str | None = None
+    ended_at: str | None = None
+    updated_at: str | None = None
+    former_owner: str | None = None
     extra: Mapping[str, Any] = _NO_EXTRA
 
     @classmethod

@@ -38,10 +38,13 @@ def test_an_instance_document_round_trips_through_its_record_keeping_fields_the_
         "headCheckpoint": "c1",
         "pid": 1234,
         "waitingFor": "lockstep takeover by alice",
+        "aFieldOfANewerServer": {"kept": True},
     }
     record = Instance.from_document(doc)
     assert record.status is InstanceStatus.RUNNING and record.mode is RunMode.TRAIN
     assert record.head_checkpoint == "c1" and record.public is True and record.step == 7
+    assert record.pid == 1234 and record.waiting_for == "lockstep takeover by alice"
+    assert record.extra == {"aFieldOfANewerServer": {"kept": True}}
     again = record.to_document()
     assert {key: again[key] for key in doc} == doc
     assert again["status"] == "RUNNING" and type(again["status"]) is str  # plain strings for the API
@@ -68,7 +71,7 @@ def test_a_launch_stores_the_instance_starts_a_worker_and_answers_once_the_worke
     assert spec.mode == "INFER" and spec.connection == {"bus": {"type": "memory"}}
     doc = zoo.documents.get(INSTANCES, instance.id)
     assert doc["model"] == "Balancer" and doc["pid"] == 4242  # as the projection wrote it
-    assert instance.extra["pid"] == 4242  # what the record does not name travels with it
+    assert instance.pid == 4242 and instance.last_heartbeat is not None
 
 
 def test_a_launch_whose_worker_never_reports_answers_still_starting_after_the_launch_timeout():
