@@ -107,7 +107,7 @@ class Instance(_Document):
     ended_at: str | None = None
     updated_at: str | None = None
     former_owner: str | None = None
-    extra: Mapping[str, Any] = _NO_EXTRA
+    extra: Mapping[str, Any] = field(default_factory=lambda: _NO_EXTRA)
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> Instance:
@@ -140,7 +140,7 @@ class Checkpoint(_Document):
     size_bytes: int | None = None
     scheduled: bool = False
     scheduled_seq: float | None = None
-    extra: Mapping[str, Any] = _NO_EXTRA
+    extra: Mapping[str, Any] = field(default_factory=lambda: _NO_EXTRA)
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> Checkpoint:
@@ -170,7 +170,7 @@ class Recording(_Document):
     error: str | None = None
     owner: str | None = None
     replay_of: str | None = None
-    extra: Mapping[str, Any] = _NO_EXTRA
+    extra: Mapping[str, Any] = field(default_factory=lambda: _NO_EXTRA)
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> Recording:
@@ -200,7 +200,7 @@ class Replay(_Document):
     error: str | None = None
     owner: str | None = None
     created_at: str | None = None
-    extra: Mapping[str, Any] = _NO_EXTRA
+    extra: Mapping[str, Any] = field(default_factory=lambda: _NO_EXTRA)
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> Replay:
