@@ -163,13 +163,13 @@ def disable_account(_: Any, info: GraphQLResolveInfo, username: str, disabled: b
 def delete_account(_: Any, info: GraphQLResolveInfo, username: str) -> bool:
     ctx = _ctx(info)
     _administration(ctx).delete_account(ctx.viewer, username)
-    ctx.zookeeper.disown(username)  # a later account of this name must not inherit its instances
+    ctx.zookeeper.ownership.disown(username)  # a later account of this name must not inherit its instances
     return True
 
 
 def set_public(_: Any, info: GraphQLResolveInfo, id: str, public: bool) -> dict[str, Any]:  # noqa: A002  # the API's name
     ctx = _ctx(info)
-    return ctx.zookeeper.set_public(ctx.viewer, id, public)
+    return ctx.zookeeper.control.set_public(ctx.viewer, id, public).to_document()
 
 
 # Visibility

@@ -45,5 +45,8 @@ class RequestContext:
         known = self._inspect.get(instance_id)
         if known is not None:
             return known
-        doc = self.zookeeper.instance(self.viewer, instance_id)
-        return doc is not None and self.may_inspect(doc)
+        found = self.zookeeper.access.instance(self.viewer, instance_id)
+        if found is None:
+            return False
+        known = self._inspect[instance_id] = self.zookeeper.access.may_inspect(self.viewer, found)
+        return known

@@ -1,15 +1,16 @@
 """Resolvers: parse arguments, call the service, shape the answer. Nothing else.
 
-Documents from the store already use the API's camelCase names, so most fields resolve with
-graphql-core's default resolver; only fields that reach into other records are listed here.
+The services answer with typed records (`service/records.py`); their documents use the API's
+camelCase names, so most fields resolve with graphql-core's default resolver; only fields
+that reach into other records are listed here.
 Sign-in, administration and which Instance fields a viewer sees are in `access_resolvers`.
 Authorization happens in the service: every call passes the viewer.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any, Protocol
 
 from graphql import GraphQLResolveInfo
 
@@ -17,11 +18,23 @@ from ainimal_zookeeper.api.access_resolvers import ACCESS_RESOLVERS, inside
 from ainimal_zookeeper.api.context import RequestContext
 from ainimal_zookeeper.api.side_process_resolvers import side_processes
 from ainimal_zookeeper.errors import InvalidInput
-from ainimal_zookeeper.service import instance_logs
-from ainimal_zookeeper.service.metric_history import metric_history as query_metric_history
-from ainimal_zookeeper.service.zookeeper import LaunchRequest
+from ainimal_zookeeper.service.launching import LaunchRequest
+from ainimal_zookeeper.service.records import Replay
 
 Resolver = Callable[..., Any]
+
+
+class _Record(Protocol):
+    def to_document(self) -> dict[str, Any]: ...
+
+
+def _doc(record: _Record | None) -> dict[str, Any] | None:
+    """A record as the API shows it (None stays None)."""
+    return record.to_document() if record is not None else None
+
+
+def _docs(records: Iterable[_Record]) -> list[dict[str, Any]]:
+    return [record.to_document() for record in records]
 
 
 def _ctx(info: GraphQLResolveInfo) -> RequestContext:
@@ -33,32 +46,32 @@ def _ctx(info: GraphQLResolveInfo) -> RequestContext:
 
 def models(_: Any, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
     ctx = _ctx(info)
-    return [entry.spec for entry in ctx.zookeeper.models(ctx.viewer)]
+    return [entry.spec for entry in ctx.zookeeper.launching.models(ctx.viewer)]
 
 
 def environments(_: Any, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
     ctx = _ctx(info)
-    return [entry.spec for entry in ctx.zookeeper.environments(ctx.viewer)]
+    return [entry.spec for entry in ctx.zookeeper.launching.environments(ctx.viewer)]
 
 
 def instances(_: Any, info: GraphQLResolveInfo, status: list[str] | None = None) -> list[dict[str, Any]]:
     ctx = _ctx(info)
-    return ctx.zookeeper.instances(ctx.viewer, status)
+    return _docs(ctx.zookeeper.access.list_visible(ctx.viewer, status))
 
 
 def instance(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002  # the API's name
     ctx = _ctx(info)
-    return ctx.zookeeper.instance(ctx.viewer, id)
+    return _doc(ctx.zookeeper.access.instance(ctx.viewer, id))
 
 
 def checkpoint(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.checkpoint(ctx.viewer, id)
+    return _doc(ctx.zookeeper.checkpoints.checkpoint(ctx.viewer, id))
 
 
 def recording(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.recordings.get(ctx.viewer, id)
+    return _doc(ctx.zookeeper.recordings.get(ctx.viewer, id))
 
 
 def latest_frame(_: Any, info: GraphQLResolveInfo, id: str, streams: list[str] | None = None) -> dict[str, Any]:  # noqa: A002
@@ -68,7 +81,7 @@ def latest_frame(_: Any, info: GraphQLResolveInfo, id: str, streams: list[str] |
 
 def replay_query(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.replays.get(ctx.viewer, id)
+    return _doc(ctx.zookeeper.replays.get(ctx.viewer, id))
 
 
 def compare_recordings(
@@ -93,12 +106,12 @@ def metric_history(
     maxPoints: int | None = None,  # noqa: N803  # the API's name
 ) -> list[dict[str, Any]]:
     ctx = _ctx(info)
-    return query_metric_history(ctx.zookeeper, ctx.viewer, ids, names, since, maxPoints)
+    return ctx.zookeeper.observation.metric_history(ctx.viewer, ids, names, since, maxPoints)
 
 
 def logs(_: Any, info: GraphQLResolveInfo, id: str, tail: int | None = None) -> list[dict[str, Any]]:  # noqa: A002
     ctx = _ctx(info)
-    return instance_logs.logs(ctx.zookeeper, ctx.viewer, id, tail)
+    return ctx.zookeeper.observation.logs(ctx.viewer, id, tail)
 
 
 # Mutation
@@ -119,7 +132,7 @@ def launch(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str,
         stop_after=input.get("stopAfter"),
         checkpoint_every=input.get("checkpointEvery"),
     )
-    return ctx.zookeeper.launch(ctx.viewer, request)
+    return ctx.zookeeper.launching.launch(ctx.viewer, request).to_document()
 
 
 def set_pace(
@@ -130,37 +143,37 @@ def set_pace(
     realtime: bool | None = None,
 ) -> dict[str, Any]:
     ctx = _ctx(info)
-    return ctx.zookeeper.set_pace(ctx.viewer, id, pace, realtime)
+    return ctx.zookeeper.control.set_pace(ctx.viewer, id, pace, realtime).to_document()
 
 
 def pause(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.pause(ctx.viewer, id)
+    return ctx.zookeeper.control.pause(ctx.viewer, id).to_document()
 
 
 def resume(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.resume(ctx.viewer, id)
+    return ctx.zookeeper.control.resume(ctx.viewer, id).to_document()
 
 
 def set_mode(_: Any, info: GraphQLResolveInfo, id: str, mode: str) -> dict[str, Any]:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.set_mode(ctx.viewer, id, mode)
+    return ctx.zookeeper.control.set_mode(ctx.viewer, id, mode).to_document()
 
 
 def terminate(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.terminate(ctx.viewer, id)
+    return ctx.zookeeper.control.terminate(ctx.viewer, id).to_document()
 
 
 def save_checkpoint(_: Any, info: GraphQLResolveInfo, id: str, tag: str | None = None) -> dict[str, Any]:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.save_checkpoint(ctx.viewer, id, tag)
+    return _doc(ctx.zookeeper.checkpoints.save(ctx.viewer, id, tag)) or {}
 
 
 def restore_checkpoint(_: Any, info: GraphQLResolveInfo, id: str, checkpoint: str) -> dict[str, Any]:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.restore_checkpoint(ctx.viewer, id, checkpoint)
+    return ctx.zookeeper.checkpoints.restore(ctx.viewer, id, checkpoint).to_document()
 
 
 def override(_: Any, info: GraphQLResolveInfo, id: str, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
@@ -195,23 +208,23 @@ def renew_takeover(_: Any, info: GraphQLResolveInfo, id: str, override: str) -> 
 
 def emergency_stop(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.overrides.emergency_stop(ctx.viewer, id)
+    return ctx.zookeeper.overrides.emergency_stop(ctx.viewer, id).to_document()
 
 
 def start_recording(_: Any, info: GraphQLResolveInfo, id: str, streams: list[str] | None = None) -> dict[str, Any]:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.recordings.start(ctx.viewer, id, streams)
+    return ctx.zookeeper.recordings.start(ctx.viewer, id, streams).to_document()
 
 
 def stop_recording(_: Any, info: GraphQLResolveInfo, recording: str) -> dict[str, Any]:
     ctx = _ctx(info)
-    return ctx.zookeeper.recordings.stop(ctx.viewer, recording)
+    return ctx.zookeeper.recordings.stop(ctx.viewer, recording).to_document()
 
 
 def replay_mutation(mode: str) -> Resolver:
     def resolve(_: Any, info: GraphQLResolveInfo, id: str, recording: str) -> dict[str, Any]:  # noqa: A002
         ctx = _ctx(info)
-        return ctx.zookeeper.replays.replay(ctx.viewer, id, recording, mode)
+        return ctx.zookeeper.replays.replay(ctx.viewer, id, recording, mode).to_document()
 
     return resolve
 
@@ -221,12 +234,12 @@ def replay_mutation(mode: str) -> Resolver:
 
 def subscribe_instance_events(_: Any, info: GraphQLResolveInfo, id: str | None = None) -> AsyncIterator[dict[str, Any]]:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.instance_events(ctx.viewer, id)
+    return ctx.zookeeper.observation.instance_events(ctx.viewer, id)
 
 
 def subscribe_logs(_: Any, info: GraphQLResolveInfo, id: str) -> AsyncIterator[dict[str, Any]]:  # noqa: A002
     ctx = _ctx(info)
-    return instance_logs.log_stream(ctx.zookeeper, ctx.viewer, id)
+    return ctx.zookeeper.observation.log_stream(ctx.viewer, id)
 
 
 def subscribe_telemetry(
@@ -248,7 +261,7 @@ def event_payload(payload: dict[str, Any], _info: GraphQLResolveInfo, **_: Any) 
 
 
 def instance_model(doc: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any]:
-    spec = _ctx(info).zookeeper.model_spec(doc["model"])
+    spec = _ctx(info).zookeeper.launching.model_spec(doc["model"])
     # A model removed from the config since launch still has a name to show.
     return spec or {
         "name": doc["model"],
@@ -265,12 +278,12 @@ def instance_environment(doc: dict[str, Any], info: GraphQLResolveInfo) -> dict[
     name = doc.get("environment")
     if not name:
         return None
-    spec = _ctx(info).zookeeper.environment_spec(name)
+    spec = _ctx(info).zookeeper.launching.environment_spec(name)
     return spec or {"name": name, "kind": "unknown", "parameters": [], "error": "no longer in the catalog"}
 
 
 def instance_checkpoints(doc: dict[str, Any], info: GraphQLResolveInfo) -> list[dict[str, Any]]:
-    return _ctx(info).zookeeper.checkpoints_of(doc["id"])
+    return _docs(_ctx(info).zookeeper.checkpoints.of_instance(doc["id"]))
 
 
 def linked_checkpoint(field: str) -> Resolver:
@@ -281,7 +294,7 @@ def linked_checkpoint(field: str) -> Resolver:
         if not checkpoint_id:
             return None
         ctx = _ctx(info)
-        return ctx.zookeeper.checkpoint(ctx.viewer, checkpoint_id)
+        return _doc(ctx.zookeeper.checkpoints.checkpoint(ctx.viewer, checkpoint_id))
 
     return resolve
 
@@ -291,7 +304,7 @@ def instance_worker(doc: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, 
 
 
 def instance_recordings(doc: dict[str, Any], info: GraphQLResolveInfo) -> list[dict[str, Any]]:
-    return _ctx(info).zookeeper.recordings.of_instance(doc["id"])
+    return _docs(_ctx(info).zookeeper.recordings.of_instance(doc["id"]))
 
 
 def instance_overrides(doc: dict[str, Any], info: GraphQLResolveInfo) -> list[dict[str, Any]]:
@@ -307,14 +320,14 @@ def recording_url(suffix: str) -> Resolver:
 
 def replay_output(doc: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any] | None:
     ctx = _ctx(info)
-    return ctx.zookeeper.recordings.get(ctx.viewer, doc["outputRecording"])
+    return _doc(ctx.zookeeper.recordings.get(ctx.viewer, doc["outputRecording"]))
 
 
 def replay_comparison(
     doc: dict[str, Any], info: GraphQLResolveInfo, streams: list[str] | None = None, offset: int = 0, limit: int = 100
 ) -> dict[str, Any] | None:
     ctx = _ctx(info)
-    return ctx.zookeeper.replays.comparison(ctx.viewer, doc, streams, offset, limit)
+    return ctx.zookeeper.replays.comparison(ctx.viewer, Replay.from_document(doc), streams, offset, limit)
 
 
 def _object(value: Any, name: str) -> dict[str, Any] | None:

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from ainimal_zookeeper.api.browser_guards import BrowserPolicy
     from ainimal_zookeeper.api.http import GraphQLEndpoint
     from ainimal_zookeeper.config import ZookeeperConfig
-    from ainimal_zookeeper.service.zookeeper import Timeouts, Zookeeper
+    from ainimal_zookeeper.service.timeouts import Timeouts
+    from ainimal_zookeeper.service.zookeeper import Zookeeper
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class ControlPlane:
         """Stop local workers, then release the bus, the processes and the store."""
         try:
             if self.stop_workers_on_close:
-                self.zookeeper.stop_all("stopped when the server shut down")
+                self.zookeeper.lifecycle.stop_all("stopped when the server shut down")
         finally:
             for closer in self.closers:
                 try:
@@ -68,6 +69,7 @@ def build_control_plane(
     from ainimal_zookeeper.api.http import GraphQLEndpoint, build_http_app
     from ainimal_zookeeper.api.schema import build_executable_schema
     from ainimal_zookeeper.bootstrap.model_hubs import build_model_hubs
+    from ainimal_zookeeper.bootstrap.services import ServiceSettings, build_services
     from ainimal_zookeeper.catalog.catalog import Catalog
     from ainimal_zookeeper.config import load_environment
     from ainimal_zookeeper.service.event_stream import EventFanout
@@ -75,7 +77,7 @@ def build_control_plane(
     from ainimal_zookeeper.service.liveness import LivenessWatch
     from ainimal_zookeeper.service.notifier import Notifier
     from ainimal_zookeeper.service.projection import Projection
-    from ainimal_zookeeper.service.zookeeper import Timeouts, Zookeeper
+    from ainimal_zookeeper.service.timeouts import Timeouts
 
     ports = control_plane_ports(config, data_dir)
     try:
@@ -100,37 +102,44 @@ def build_control_plane(
         hubs=[],
         model_hubs=build_model_hubs(config, data_dir),  # every hub, local folders included
     )
-    zookeeper = Zookeeper(
-        catalog=catalog,
-        documents=ports.documents,
-        commands=ports.commands,
-        compute=ports.compute,
-        authorizer=access.authorizer,
-        notifier=notifier,
-        worker_connection=ports.worker_connection,
-        limits=Limits(max_models=config.max_models, max_envs=config.max_envs),
+    settings = ServiceSettings(
         timeouts=timeouts or Timeouts(terminate_grace=config.workers.stop_grace_seconds),
+        limits=Limits(max_models=config.max_models, max_envs=config.max_envs),
+        worker_connection=ports.worker_connection,
         torch_threads=config.workers.torch_threads,
-        event_fanout=fanout,
-        events=ports.events,
-        blobs=ports.blobs,
-        telemetry_lease_seconds=config.workers.telemetry_lease_seconds,
         worker_settings={
             "train_slice_steps": config.workers.train_slice_steps,
             "recording_retry_seconds": config.workers.recording_retry,
             "max_input_age_seconds": config.workers.max_input_age_seconds,
         },
+        telemetry_lease_seconds=config.workers.telemetry_lease_seconds,
+        takeover_hold_seconds=config.workers.takeover_hold_seconds,
+        takeover_timeout_seconds=config.workers.takeover_timeout_seconds,
     )
-    zookeeper.overrides.hold_seconds = config.workers.takeover_hold_seconds
-    zookeeper.overrides.timeout_seconds = config.workers.takeover_timeout_seconds
+    zookeeper = build_services(
+        catalog,
+        ports.documents,
+        ports.commands,
+        ports.compute,
+        access.authorizer,
+        notifier,
+        settings,
+        fanout=fanout,
+        events=ports.events,
+        blobs=ports.blobs,
+    )
     # A worker that ended: whatever its commands were waiting for is dropped.
     ports.compute.on_exit(lambda instance_id, _code: ports.commands.forget(instance_id))
     silence = config.workers.heartbeat_timeout
     liveness = LivenessWatch(
-        ports.documents, notifier, max_silence=silence, interval=min(5.0, silence / 4), on_failed=zookeeper.worker_lost
+        ports.documents,
+        notifier,
+        max_silence=silence,
+        interval=min(5.0, silence / 4),
+        on_failed=zookeeper.lifecycle.worker_lost,
     )
     liveness.start()
-    lost = zookeeper.reconcile()
+    lost = zookeeper.lifecycle.reconcile()
     if lost:
         log.warning("%d instance(s) had no worker after the restart and are marked FAILED", lost)
     # Inspect the catalog in the background so the first `models` query finds it ready.

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.errors import InvalidInput, NotFound
@@ -24,9 +24,24 @@ from ainimal_zookeeper.ports.documents import DocumentStore
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.domain.access import Viewer
-    from ainimal_zookeeper.service.zookeeper import Zookeeper
+    from ainimal_zookeeper.ports.bus import EventBus
 
 log = logging.getLogger(__name__)
+
+
+class LogSource(Protocol):
+    """What the log queries read through (`service/observation.py`): the store, the event bus,
+    and which instances a viewer may inspect."""
+
+    documents: DocumentStore
+    events: EventBus | None
+
+    def inspectable(self, viewer: Viewer, instance_id: str) -> object | None: ...
+
+    def while_visible(
+        self, viewer: Viewer, instance_id: str, items: AsyncIterator[dict[str, Any]]
+    ) -> AsyncIterator[dict[str, Any]]: ...
+
 
 LOGS = "logChunks"
 STREAMS = frozenset({"stdout", "stderr", "log", "traceback"})
@@ -126,44 +141,44 @@ def checked_tail(tail: int | None) -> int:
     return wanted
 
 
-def inspectable_or_missing(zookeeper: Zookeeper, viewer: Viewer, instance_id: str) -> dict[str, Any]:
+def inspectable_or_missing(source: LogSource, viewer: Viewer, instance_id: str) -> object:
     """The instance when the viewer may inspect it.
 
     Raises:
         NotFound: missing, or not for this viewer (hidden looks missing).
     """
-    doc = zookeeper.inspectable(viewer, instance_id)
+    doc = source.inspectable(viewer, instance_id)
     if doc is None:
         raise NotFound(f"unknown instance {instance_id!r}")
     return doc
 
 
-def logs(zookeeper: Zookeeper, viewer: Viewer, instance_id: str, tail: int | None = None) -> list[dict[str, Any]]:
+def logs(source: LogSource, viewer: Viewer, instance_id: str, tail: int | None = None) -> list[dict[str, Any]]:
     """The last `tail` lines of an instance's logs, oldest first."""
     wanted = checked_tail(tail)
-    inspectable_or_missing(zookeeper, viewer, instance_id)
+    inspectable_or_missing(source, viewer, instance_id)
     lines: list[dict[str, Any]] = []
-    for chunk in reversed(_chunks(zookeeper.documents, instance_id)):
+    for chunk in reversed(_chunks(source.documents, instance_id)):
         lines[:0] = chunk.get("lines") or []
         if len(lines) >= wanted:
             break
     return lines[-wanted:]
 
 
-def log_stream(zookeeper: Zookeeper, viewer: Viewer, instance_id: str) -> AsyncIterator[dict[str, Any]]:
+def log_stream(source: LogSource, viewer: Viewer, instance_id: str) -> AsyncIterator[dict[str, Any]]:
     """New lines of an instance's logs as they come, until it ends or the viewer may no longer see it.
 
     Raises:
         NotFound: as `logs`.
         InvalidInput: the server has no event bus to stream from.
     """
-    inspectable_or_missing(zookeeper, viewer, instance_id)
-    if zookeeper.events is None:
+    inspectable_or_missing(source, viewer, instance_id)
+    if source.events is None:
         raise InvalidInput("live logs are not available on this server: query logs instead")
-    return zookeeper.while_visible(viewer, instance_id, _lines_of(zookeeper, instance_id))
+    return source.while_visible(viewer, instance_id, _lines_of(source, instance_id))
 
 
-async def _lines_of(zookeeper: Zookeeper, instance_id: str) -> AsyncIterator[dict[str, Any]]:
+async def _lines_of(source: LogSource, instance_id: str) -> AsyncIterator[dict[str, Any]]:
     loop = asyncio.get_running_loop()
     # None: the worker's last flush. A slow reader loses the oldest lines, never stalls the bus.
     queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=STREAM_QUEUE_LINES)
@@ -184,8 +199,8 @@ async def _lines_of(zookeeper: Zookeeper, instance_id: str) -> AsyncIterator[dic
         if event.final:
             loop.call_soon_threadsafe(offer, None)
 
-    assert zookeeper.events is not None
-    unsubscribe = await asyncio.to_thread(zookeeper.events.subscribe, on_event)
+    assert source.events is not None
+    unsubscribe = await asyncio.to_thread(source.events.subscribe, on_event)
     try:
         while True:
             item = await queue.get()

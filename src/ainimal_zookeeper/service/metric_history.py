@@ -25,7 +25,7 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.errors import InvalidInput
@@ -35,9 +35,18 @@ from ainimal_zookeeper.service.downsample import thin
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.domain.access import Viewer
-    from ainimal_zookeeper.service.zookeeper import Zookeeper
 
 log = logging.getLogger(__name__)
+
+
+class MetricSource(Protocol):
+    """What the query reads through (`service/observation.py`): the store, and which instances
+    a viewer may see."""
+
+    documents: DocumentStore
+
+    def instance(self, viewer: Viewer, instance_id: str) -> object | None: ...
+
 
 METRICS = "metricChunks"
 
@@ -183,7 +192,7 @@ def _join(chunks: Sequence[dict[str, Any]], since: float | None = None) -> dict[
 
 
 def metric_history(
-    zookeeper: Zookeeper,
+    source: MetricSource,
     viewer: Viewer,
     ids: Sequence[str],
     names: Sequence[str] | None = None,
@@ -202,9 +211,9 @@ def metric_history(
     wanted_ids, wanted_names, since_time, limit = _checked_query(ids, names, since, max_points)
     found: list[tuple[str, str, Columns]] = []
     for instance_id in wanted_ids:
-        if zookeeper.instance(viewer, instance_id) is None:
+        if source.instance(viewer, instance_id) is None:
             continue  # hidden and missing look the same
-        chunks = zookeeper.documents.find(METRICS, [("instance", "==", instance_id)])
+        chunks = source.documents.find(METRICS, [("instance", "==", instance_id)])
         if since_time is not None:
             chunks = [c for c in chunks if c["lastTime"] >= since_time]
         joined = _join(chunks, since_time)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Protocol
 
 
 class Notifier:
@@ -23,3 +24,15 @@ class Notifier:
         with self._condition:
             start = self._generation
             self._condition.wait_for(lambda: self._generation != start, timeout)
+
+
+class Changes(Protocol):
+    """What the services wait on between reads of the store: `Notifier` (a test's may move a clock)."""
+
+    def wait(self, timeout: float) -> None:
+        """Block until the next change or `timeout` seconds."""
+        ...
+
+    def notify(self) -> None:
+        """Something changed in the store."""
+        ...

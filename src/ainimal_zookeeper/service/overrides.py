@@ -8,22 +8,22 @@ instance's events; a takeover's stream of human actions (`act`) writes nothing t
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ainimal_zookeeper.domain import commands as cmd
-from ainimal_zookeeper.domain.access import Viewer, instance_resource
+from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ainimal_zookeeper.ports.authorization import authorize
-from ainimal_zookeeper.service.records import OVERRIDES, now_iso
+from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
+from ainimal_zookeeper.ports.documents import DocumentStore
+from ainimal_zookeeper.service.command_sender import CommandSender
+from ainimal_zookeeper.service.instance_access import InstanceAccess
+from ainimal_zookeeper.service.records import OVERRIDES, Instance, now_iso
+from ainimal_zookeeper.service.repository import InstanceRepository
 from ainimal_zookeeper.worker.interventions import TAKEOVERS
 from ainimal_zookeeper.worker.overrides import parse_target, validate_override
-
-if TYPE_CHECKING:
-    from ainimal_zookeeper.service.zookeeper import Zookeeper
 
 MODES = ("set", "add", "scale", "clamp")
 
@@ -31,12 +31,22 @@ MODES = ("set", "add", "scale", "clamp")
 class OverrideService:
     """`override`, `clearOverride`, `act` and the overrides in force on an instance."""
 
-    #: Defaults for takeovers that name none (config `workers.takeover_hold_seconds` / `..._timeout_seconds`).
-    hold_seconds: float = 5.0
-    timeout_seconds: float = 5.0
-
-    def __init__(self, zookeeper: Zookeeper) -> None:
-        self.zookeeper = zookeeper
+    def __init__(
+        self,
+        access: InstanceAccess,
+        instances: InstanceRepository,
+        documents: DocumentStore,
+        sender: CommandSender,
+        command_timeout: float = 5.0,
+        hold_seconds: float = 5.0,
+        timeout_seconds: float = 5.0,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        """`documents` holds the `overrides` collection; `hold_seconds` and `timeout_seconds` are
+        the defaults of takeovers that name none."""
+        self.access, self.instances, self.documents, self.sender = access, instances, documents, sender
+        self.command_timeout, self.hold_seconds, self.timeout_seconds = command_timeout, hold_seconds, timeout_seconds
+        self.clock = clock
         # When each takeover's lease ends as this control plane last renewed it (the worker enforces
         # it; this only answers `leaseExpiresAt` without a store write per renewal).
         self._leases: dict[str, float] = {}
@@ -53,11 +63,11 @@ class OverrideService:
         hold_seconds: float | None = None,
         timeout_seconds: float | None = None,
     ) -> dict[str, Any]:
-        doc = self.zookeeper.controllable(viewer, instance_id, "override", "override")
+        doc = self.access.controllable(viewer, instance_id, "override", "override")
         mode = (mode or "set").lower()
         _check_request(target, mode, takeover, hold_seconds, timeout_seconds)
         if not (takeover and value is None):
-            architecture = doc.get("architecture") or {}
+            architecture = doc.architecture or {}
             validate_override(
                 target,
                 mode,
@@ -101,9 +111,9 @@ class OverrideService:
             "clearedBy": None,
         }
         # Stored before the worker applies it, so a lease that ends at once finds it to mark ended.
-        self.zookeeper.documents.put(OVERRIDES, override_id, record)
+        self.documents.put(OVERRIDES, override_id, record)
         try:
-            self.zookeeper.send_and_wait(command, self.zookeeper.timeouts.command)
+            self.sender.send_and_wait(command, self.command_timeout)
         except Exception:
             self._mark_cleared(override_id, viewer)
             raise
@@ -112,32 +122,30 @@ class OverrideService:
             self._mark_cleared(previous_id, viewer)
         if takeover:
             # Forget leases long past (the worker ended them; nothing renews them any more).
-            stale = time.time() - 3600
+            stale = self.clock.time() - 3600
             for old in [oid for oid, until in self._leases.items() if until < stale]:
                 del self._leases[old]
-            record = self._lease_until(override_id, time.time() + float(hold_seconds or self.hold_seconds))
+            record = self._lease_until(override_id, self.clock.time() + float(hold_seconds or self.hold_seconds))
         return self._with_lease(record)
 
     def clear(self, viewer: Viewer, instance_id: str, override_id: str) -> bool:
         """End an override; False when it had already ended."""
-        visible = self.zookeeper.visible(viewer, instance_id)
-        authorize(self.zookeeper.authorizer, viewer, "override", instance_resource(visible))
-        record = self.zookeeper.documents.get(OVERRIDES, override_id)
+        visible = self.access.visible(viewer, instance_id)
+        self.access.authorize(viewer, "override", visible)
+        record = self.documents.get(OVERRIDES, override_id)
         if record is None or record["instance"] != instance_id:
             raise NotFound(f"instance {instance_id} has no override {override_id!r}")
         if not record["active"]:
             return False
-        doc = self.zookeeper.controllable(viewer, instance_id, "override", "clear an override of")
-        if doc["status"] in (InstanceStatus.RUNNING.value, InstanceStatus.PAUSED.value):
-            self.zookeeper.send_and_wait(
-                cmd.ClearOverride(instance_id, override_id=override_id), self.zookeeper.timeouts.command
-            )
+        doc = self.access.controllable(viewer, instance_id, "override", "clear an override of")
+        if doc.status in (InstanceStatus.RUNNING, InstanceStatus.PAUSED):
+            self.sender.send_and_wait(cmd.ClearOverride(instance_id, override_id=override_id), self.command_timeout)
         self._mark_cleared(override_id, viewer)
         return True
 
     def act(self, viewer: Viewer, instance_id: str, value: Any, target: str = "outputs/action") -> bool:
         """Send a person's action to the takeover of `target` (None lets the AInimal act)."""
-        doc = self.zookeeper.controllable(viewer, instance_id, "override", "act for")
+        doc = self.access.controllable(viewer, instance_id, "override", "act for")
         takeovers = [o for o in self.in_force(instance_id) if o["target"] == target and o.get("takeover")]
         if not takeovers:
             raise Conflict(f"no takeover of {target!r} is in force on instance {instance_id}; start one first")
@@ -151,7 +159,7 @@ class OverrideService:
                 "may act (clear it with clearOverride, then take over)"
             )
         if value is not None:
-            architecture = doc.get("architecture") or {}
+            architecture = doc.architecture or {}
             validate_override(
                 target,
                 "set",
@@ -163,16 +171,16 @@ class OverrideService:
             )
         # Fire and forget: actions come many a second and each one supersedes the last. An action
         # also renews the takeover's lease; the worker drops one that arrives too late.
-        self.zookeeper.commands.send(cmd.Act(instance_id, target=target, value=value, sent_at=time.time()))
+        self.sender.send(cmd.Act(instance_id, target=target, value=value, sent_at=self.clock.time()))
         for record in self.in_force(instance_id):
             if record["target"] == target and record.get("takeover") and record["id"] in self._leases:
-                self._leases[record["id"]] = time.time() + float(record.get("holdSeconds") or self.hold_seconds)
+                self._leases[record["id"]] = self.clock.time() + float(record.get("holdSeconds") or self.hold_seconds)
         return True
 
     def renew(self, viewer: Viewer, instance_id: str, override_id: str) -> dict[str, Any]:
         """The holder is still there: the takeover's lease runs `holdSeconds` from now."""
-        self.zookeeper.controllable(viewer, instance_id, "override", "renew a takeover of")
-        record = self.zookeeper.documents.get(OVERRIDES, override_id)
+        self.access.controllable(viewer, instance_id, "override", "renew a takeover of")
+        record = self.documents.get(OVERRIDES, override_id)
         if record is None or record["instance"] != instance_id:
             raise NotFound(f"instance {instance_id} has no override {override_id!r}")
         if not record.get("takeover"):
@@ -185,23 +193,23 @@ class OverrideService:
         holder = record.get("holder") or record.get("setBy") or "anonymous"
         if holder != _holder(viewer):
             raise Forbidden(f"takeover {override_id} is held by {holder}; only its holder may renew it")
-        self.zookeeper.commands.send(cmd.RenewTakeover(instance_id, override_id=override_id))
-        until = time.time() + float(record.get("holdSeconds") or self.hold_seconds)
+        self.sender.send(cmd.RenewTakeover(instance_id, override_id=override_id))
+        until = self.clock.time() + float(record.get("holdSeconds") or self.hold_seconds)
         return self._with_lease(self._lease_until(override_id, until))
 
-    def emergency_stop(self, viewer: Viewer, instance_id: str) -> dict[str, Any]:
+    def emergency_stop(self, viewer: Viewer, instance_id: str) -> Instance:
         """Pause now and clear every override and takeover of the instance, in one command."""
-        self.zookeeper.controllable(viewer, instance_id, "control", "stop")
-        self.zookeeper.send_and_wait(cmd.EmergencyStop(instance_id), self.zookeeper.timeouts.command)
+        self.access.controllable(viewer, instance_id, "control", "stop")
+        self.sender.send_and_wait(cmd.EmergencyStop(instance_id), self.command_timeout)
         for record in self.in_force(instance_id):
             self._mark_cleared(record["id"], viewer)
-        return self.zookeeper.get(instance_id)
+        return self.instances.require(instance_id)
 
     def in_force(self, instance_id: str) -> list[dict[str, Any]]:
-        instance = self.zookeeper.documents.get("instances", instance_id) or {}
-        if InstanceStatus(instance.get("status", "FAILED")).is_final:
+        instance = self.instances.get(instance_id)
+        if instance is None or instance.status.is_final:
             return []
-        found = self.zookeeper.documents.find(OVERRIDES, [("instance", "==", instance_id)], order_by="createdAt")
+        found = self.documents.find(OVERRIDES, [("instance", "==", instance_id)], order_by="createdAt")
         return [self._with_lease(record) for record in found if record.get("active")]
 
     def _lease_until(self, override_id: str, until: float) -> dict[str, Any]:
@@ -210,7 +218,7 @@ class OverrideService:
         # Stored too (one write per renewal, every few seconds): other API processes (the cloud
         # function's instances) show the lease as well. Actions renew it only here: they come
         # many a second and the worker keeps the lease that counts.
-        return self.zookeeper.documents.update(OVERRIDES, override_id, {"leaseUntil": until})
+        return self.documents.update(OVERRIDES, override_id, {"leaseUntil": until})
 
     def _with_lease(self, record: dict[str, Any]) -> dict[str, Any]:
         if not record.get("active"):
@@ -222,7 +230,7 @@ class OverrideService:
 
     def _mark_cleared(self, override_id: str, viewer: Viewer) -> None:
         self._leases.pop(override_id, None)
-        self.zookeeper.documents.update(
+        self.documents.update(
             OVERRIDES, override_id, {"active": False, "clearedAt": now_iso(), "clearedBy": viewer.username}
         )
 

@@ -10,142 +10,135 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ainimal_zookeeper.domain import commands as cmd
-from ainimal_zookeeper.domain.access import Viewer, instance_resource
-from ainimal_zookeeper.domain.instance import InstanceStatus
+from ainimal_zookeeper.domain.access import Viewer
+from ainimal_zookeeper.domain.statuses import RecordingStatus
 from ainimal_zookeeper.domain.streams import DEFAULT_RECORDING, check_recordable, parse_streams
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailable
-from ainimal_zookeeper.ports.authorization import authorize
 from ainimal_zookeeper.ports.blobs import BlobStore
-from ainimal_zookeeper.ports.documents import DocumentStore
+from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.recordings import chunk_key, read_recording, write_merged_ipc
-from ainimal_zookeeper.service.records import INSTANCES, RECORDINGS, now_iso
+from ainimal_zookeeper.service.command_sender import CommandSender
+from ainimal_zookeeper.service.instance_access import InstanceAccess
+from ainimal_zookeeper.service.notifier import Changes
+from ainimal_zookeeper.service.records import Instance, Recording, now_iso
+from ainimal_zookeeper.service.repository import (
+    CUT_SHORT,
+    InstanceRepository,
+    RecordingRepository,
+    cut_short_recordings,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ainimal_zookeeper.service.zookeeper import Zookeeper
+    from ainimal_zookeeper.catalog.catalog import Catalog
 
-CUT_SHORT = "the instance ended before the recording was stopped; chunks written until then are kept"
+__all__ = ["CUT_SHORT", "RecordingService", "chunk_keys", "cut_short_recordings", "new_recording"]
 
 
 def new_recording(
-    recording_id: str, instance: dict[str, Any], streams: list[str], owner: str | None, **extra: Any
-) -> dict[str, Any]:
-    """A recording's document as it starts."""
-    return {
-        "id": recording_id,
-        "instance": instance["id"],
-        "model": instance.get("model"),
-        "environment": instance.get("environment"),
-        "checkpoint": instance.get("headCheckpoint"),
-        "streams": streams,
-        "status": "recording",
-        "steps": 0,
-        "chunks": 0,
-        "sizeBytes": 0,
-        "startedAt": now_iso(),
-        "stoppedAt": None,
-        "cutShort": False,
-        "error": None,
-        "owner": owner,
-        "replayOf": None,
-        **extra,
-    }
-
-
-def cut_short_recordings(store: DocumentStore, instance_id: str) -> None:
-    """Mark the instance's unfinished recordings as cut short (its worker is gone)."""
-    for record in store.find(RECORDINGS, [("instance", "==", instance_id), ("status", "==", "recording")]):
-        store.update(
-            RECORDINGS, record["id"], {"status": "failed", "cutShort": True, "error": CUT_SHORT, "stoppedAt": now_iso()}
-        )
+    recording_id: str, instance: Instance, streams: list[str], owner: str | None, replay_of: str | None = None
+) -> Recording:
+    """A recording as it starts."""
+    return Recording(
+        id=recording_id,
+        instance=instance.id,
+        model=instance.model,
+        environment=instance.environment,
+        checkpoint=instance.head_checkpoint,
+        streams=streams,
+        status=RecordingStatus.RECORDING,
+        started_at=now_iso(),
+        owner=owner,
+        replay_of=replay_of,
+    )
 
 
 class RecordingService:
     """`startRecording`, `stopRecording`, `recording` and the downloads."""
 
-    def __init__(self, zookeeper: Zookeeper) -> None:
-        self.zookeeper = zookeeper
+    def __init__(
+        self,
+        catalog: Catalog,
+        access: InstanceAccess,
+        instances: InstanceRepository,
+        recordings: RecordingRepository,
+        sender: CommandSender,
+        blobs: BlobStore | None,
+        changes: Changes,
+        command_timeout: float = 5.0,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.catalog, self.access, self.instances, self.recordings = catalog, access, instances, recordings
+        self.sender, self.blobs, self.changes = sender, blobs, changes
+        self.command_timeout, self.clock = command_timeout, clock
 
-    @property
-    def documents(self) -> DocumentStore:
-        return self.zookeeper.documents
-
-    def start(self, viewer: Viewer, instance_id: str, streams: list[str] | None) -> dict[str, Any]:
-        instance = self.zookeeper.controllable(viewer, instance_id, "record", "record")
+    def start(self, viewer: Viewer, instance_id: str, streams: list[str] | None) -> Recording:
+        instance = self.access.controllable(viewer, instance_id, "record", "record")
         selection = parse_streams(streams, default=DEFAULT_RECORDING)
         check_recordable(selection)
         if selection.activations:  # a recording of activations shows the model's insides
-            authorize(self.zookeeper.authorizer, viewer, "inspect", instance_resource(instance))
-        if not instance.get("environment"):
+            self.access.authorize(viewer, "inspect", instance)
+        if not instance.environment:
             raise InvalidInput(f"instance {instance_id} has no environment, so it has no steps to record")
         recording_id = uuid.uuid4().hex[:16]
-        self.documents.create(
-            RECORDINGS, recording_id, new_recording(recording_id, instance, list(selection.names), viewer.username)
-        )
+        self.recordings.create(new_recording(recording_id, instance, list(selection.names), viewer.username))
         try:
-            self.zookeeper.send_and_wait(
+            self.sender.send_and_wait(
                 cmd.StartRecording(instance_id, recording_id=recording_id, streams=list(selection.names)),
-                self.zookeeper.timeouts.command,
+                self.command_timeout,
             )
         except Exception as exc:
-            self.documents.update(
-                RECORDINGS, recording_id, {"status": "failed", "error": str(exc), "stoppedAt": now_iso()}
-            )
+            self.recordings.fail(recording_id, str(exc))
             raise
         return self.get_visible(viewer, recording_id)
 
-    def stop(self, viewer: Viewer, recording_id: str) -> dict[str, Any]:
+    def stop(self, viewer: Viewer, recording_id: str) -> Recording:
         record = self.get_visible(viewer, recording_id)
         # Authorized before anything else, so a stopped recording answers nobody without the right.
-        visible = self.zookeeper.visible(viewer, record["instance"])
-        authorize(self.zookeeper.authorizer, viewer, "record", instance_resource(visible))
-        if record["status"] != "recording":
+        self.access.authorize(viewer, "record", self.access.visible(viewer, record.instance))
+        if record.status is not RecordingStatus.RECORDING:
             return record
-        if record.get("replayOf"):
+        if record.replay_of:
             raise Conflict(f"recording {recording_id} is a replay's output; it stops when the replay ends")
-        instance = self.zookeeper.controllable(viewer, record["instance"], "record", "stop a recording of")
-        self.zookeeper.send_and_wait(
-            cmd.StopRecording(instance["id"], recording_id=recording_id), self.zookeeper.timeouts.command
-        )
-        return self.wait_until_stopped(recording_id, self.zookeeper.timeouts.command)
+        instance = self.access.controllable(viewer, record.instance, "record", "stop a recording of")
+        self.sender.send_and_wait(cmd.StopRecording(instance.id, recording_id=recording_id), self.command_timeout)
+        return self.wait_until_stopped(recording_id, self.command_timeout)
 
-    def wait_until_stopped(self, recording_id: str, timeout: float) -> dict[str, Any]:
+    def wait_until_stopped(self, recording_id: str, timeout: float) -> Recording:
         """The recording once its last chunk is counted (the worker announces it right after)."""
-        deadline = time.monotonic() + timeout
+        deadline = self.clock.monotonic() + timeout
         while True:
             record = self._reconciled(self._stored(recording_id))
-            if record["status"] != "recording":
+            if record.status is not RecordingStatus.RECORDING:
                 return record
-            if time.monotonic() >= deadline:
+            if self.clock.monotonic() >= deadline:
                 raise Unavailable(f"recording {recording_id} did not report its end within {timeout:.0f}s")
-            self.zookeeper.notifier.wait(0.05)
+            self.changes.wait(0.05)
 
-    def get(self, viewer: Viewer, recording_id: str) -> dict[str, Any] | None:
-        record = self.documents.get(RECORDINGS, recording_id)
-        if record is None or self.zookeeper.inspectable(viewer, record["instance"]) is None:
+    def get(self, viewer: Viewer, recording_id: str) -> Recording | None:
+        record = self.recordings.get(recording_id)
+        if record is None or self.access.inspectable(viewer, record.instance) is None:
             return None  # hidden and missing look the same; watching an instance is not reading its recordings
         return self._reconciled(record)
 
-    def get_visible(self, viewer: Viewer, recording_id: str) -> dict[str, Any]:
+    def get_visible(self, viewer: Viewer, recording_id: str) -> Recording:
         record = self.get(viewer, recording_id)
         if record is None:
             raise NotFound(f"unknown recording {recording_id!r}")
         return record
 
-    def of_instance(self, instance_id: str) -> list[dict[str, Any]]:
-        found = self.documents.find(RECORDINGS, [("instance", "==", instance_id)], order_by="startedAt")
-        return [self._reconciled(record) for record in found]
+    def of_instance(self, instance_id: str) -> list[Recording]:
+        return [self._reconciled(record) for record in self.recordings.of_instance(instance_id)]
 
     # reading
 
-    def table(self, record: dict[str, Any]) -> pa.Table:
+    def table(self, record: Recording) -> pa.Table:
         return read_recording(self._blobs(), self.stored_chunk_keys(record))
 
     def write_arrow(self, viewer: Viewer, recording_id: str, out: BinaryIO) -> int:
@@ -153,7 +146,7 @@ class RecordingService:
         record = self._readable(viewer, recording_id)
         return write_merged_ipc(self._blobs(), self.stored_chunk_keys(record), out)
 
-    def stored_chunk_keys(self, record: dict[str, Any]) -> list[str]:
+    def stored_chunk_keys(self, record: Recording) -> list[str]:
         """The keys of the recording's chunks that are stored, in order.
 
         A chunk counted but missing (lost to a storage outage, or deleted) is skipped, so the
@@ -169,7 +162,7 @@ class RecordingService:
         present = set(self._blobs().list(counted[0].rsplit("/", 1)[0] + "/"))
         stored = [key for key in counted if key in present]
         if counted and not stored:
-            raise NotFound(f"recording {record['id']} has none of its {len(counted)} chunks stored any more")
+            raise NotFound(f"recording {record.id} has none of its {len(counted)} chunks stored any more")
         return stored
 
     def export_minari(self, viewer: Viewer, recording_id: str, dataset_id: str | None, out: BinaryIO) -> str:
@@ -177,15 +170,15 @@ class RecordingService:
         from ainimal_zookeeper.recordings import export_minari, zip_dataset
 
         record = self._readable(viewer, recording_id)
-        dataset_id = dataset_id or f"zookeeper/{_slug(record.get('environment') or 'env')}-{recording_id}-v0"
-        instance = self.documents.get(INSTANCES, record["instance"]) or {}
-        architecture = instance.get("architecture") or {}
+        dataset_id = dataset_id or f"zookeeper/{_slug(record.environment or 'env')}-{recording_id}-v0"
+        instance = self.instances.get(record.instance)
+        architecture = (instance.architecture if instance else None) or {}
         metadata = {
             "observationModality": (architecture.get("inputModalities") or {}).get("observation"),
             "actionModality": (architecture.get("outputModalities") or {}).get("action"),
-            "envId": self._gymnasium_id(record.get("environment")),
-            "author": record.get("owner"),
-            "description": f"AInimal Zookeeper recording {recording_id} of model {record.get('model')}",
+            "envId": self._gymnasium_id(record.environment),
+            "author": record.owner,
+            "description": f"AInimal Zookeeper recording {recording_id} of model {record.model}",
             "recordingId": recording_id,
         }
         scratch = Path(tempfile.mkdtemp(prefix="zk-minari-"))
@@ -197,16 +190,14 @@ class RecordingService:
         return dataset_id
 
     def _blobs(self) -> BlobStore:
-        if self.zookeeper.blobs is None:
+        if self.blobs is None:
             raise Unavailable("this server was built without a BlobStore, so it keeps no recordings")
-        return self.zookeeper.blobs
+        return self.blobs
 
-    def _readable(self, viewer: Viewer, recording_id: str) -> dict[str, Any]:
+    def _readable(self, viewer: Viewer, recording_id: str) -> Recording:
         record = self.get_visible(viewer, recording_id)
-        instance = self.zookeeper.instance(viewer, record["instance"])
-        assert instance is not None
-        authorize(self.zookeeper.authorizer, viewer, "inspect", instance_resource(instance))
-        if not record.get("chunks"):
+        self.access.authorize(viewer, "inspect", self.access.visible(viewer, record.instance))
+        if not record.chunks:
             raise Conflict(f"recording {recording_id} has no steps written yet")
         return record
 
@@ -214,31 +205,31 @@ class RecordingService:
         if not environment:
             return None
         try:
-            config = self.zookeeper.catalog.environment(environment).config
+            config = self.catalog.environment(environment).config
         except NotFound:
             return None
         return config.get("env_name") if config.get("type") == "gymnasium" else None
 
-    def _stored(self, recording_id: str) -> dict[str, Any]:
-        record = self.documents.get(RECORDINGS, recording_id)
+    def _stored(self, recording_id: str) -> Recording:
+        record = self.recordings.get(recording_id)
         if record is None:
             raise NotFound(f"unknown recording {recording_id!r}")
         return record
 
-    def _reconciled(self, record: dict[str, Any]) -> dict[str, Any]:
+    def _reconciled(self, record: Recording) -> Recording:
         """A recording still "recording" on an instance that ended was cut short (on read)."""
-        if record["status"] != "recording":
+        if record.status is not RecordingStatus.RECORDING:
             return record
-        instance = self.documents.get(INSTANCES, record["instance"]) or {"status": "FAILED"}
-        if not InstanceStatus(instance["status"]).is_final:
+        instance = self.instances.get(record.instance)
+        if instance is not None and not instance.status.is_final:
             return record
-        cut_short_recordings(self.documents, record["instance"])
-        return self.documents.get(RECORDINGS, record["id"]) or record
+        self.recordings.cut_short(record.instance)
+        return self.recordings.get(record.id) or record
 
 
-def chunk_keys(record: dict[str, Any]) -> list[str]:
+def chunk_keys(record: Recording) -> list[str]:
     """The BlobStore keys of a recording's chunks, in order."""
-    return [chunk_key(record["id"], index) for index in range(int(record.get("chunks") or 0))]
+    return [chunk_key(record.id, index) for index in range(record.chunks)]
 
 
 def _slug(name: str) -> str:

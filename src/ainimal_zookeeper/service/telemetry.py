@@ -10,48 +10,48 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ainimal_zookeeper.domain.access import Viewer, instance_resource
+from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.domain.streams import StreamSelection, check_rate, parse_streams
 from ainimal_zookeeper.errors import Conflict, Unavailable
-from ainimal_zookeeper.ports.authorization import authorize
+from ainimal_zookeeper.service.instance_access import InstanceAccess
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.service.telemetry_hub import TelemetryHub
-    from ainimal_zookeeper.service.zookeeper import Zookeeper
 
-_WATCHABLE = (InstanceStatus.RUNNING.value, InstanceStatus.PAUSED.value, InstanceStatus.STARTING.value)
+_WATCHABLE = (InstanceStatus.RUNNING, InstanceStatus.PAUSED, InstanceStatus.STARTING)
 
 
 class TelemetryService:
     """`telemetry` and `latestFrame`."""
 
-    def __init__(self, zookeeper: Zookeeper, hub: TelemetryHub | None) -> None:
-        self.zookeeper, self.hub = zookeeper, hub
+    def __init__(self, access: InstanceAccess, hub: TelemetryHub | None, timeout: float = 5.0) -> None:
+        """`timeout`: how long `latest` waits for the worker's frame."""
+        self.access, self.hub, self.timeout = access, hub, timeout
 
     def stream(
         self, viewer: Viewer, instance_id: str, streams: list[str] | None, max_hz: float | None
     ) -> AsyncIterator[dict[str, Any]]:
         """Live frames of an active instance the viewer may observe, while it may."""
         selection, hz = self._observable(viewer, instance_id, streams, max_hz)
-        return self.zookeeper.while_visible(viewer, instance_id, self._hub().stream(instance_id, selection, hz))
+        return self.access.while_visible(viewer, instance_id, self._hub().stream(instance_id, selection, hz))
 
     def latest(self, viewer: Viewer, instance_id: str, streams: list[str] | None) -> dict[str, Any]:
         """One frame, fresh from the worker (the one-shot twin of `stream`)."""
         selection, _hz = self._observable(viewer, instance_id, streams, None)
-        return self._hub().sample(instance_id, selection, self.zookeeper.timeouts.command)
+        return self._hub().sample(instance_id, selection, self.timeout)
 
     def _observable(
         self, viewer: Viewer, instance_id: str, streams: list[str] | None, max_hz: float | None
     ) -> tuple[StreamSelection, float]:
-        doc = self.zookeeper.visible(viewer, instance_id)  # seeing an instance is what watching it needs
+        found = self.access.visible(viewer, instance_id)  # seeing an instance is what watching it needs
         selection, hz = parse_streams(streams), check_rate(max_hz)
         if selection.activations or selection.weights or selection.wants("state"):
             # Activations, weights and state show the model's insides, not only its behaviour.
-            authorize(self.zookeeper.authorizer, viewer, "inspect", instance_resource(doc))
-        if doc["status"] not in _WATCHABLE:
+            self.access.authorize(viewer, "inspect", found)
+        if found.status not in _WATCHABLE:
             raise Conflict(
-                f"instance {instance_id} is {doc['status']}: only a running or paused instance has telemetry"
+                f"instance {instance_id} is {found.status.value}: only a running or paused instance has telemetry"
             )
         return selection, hz
 
