@@ -27,6 +27,7 @@ from ainimal_zookeeper.config.backends import BackendsConfig, GcpSettings, missi
 
 __all__ = [
     "ENV_TYPE_ALIASES",
+    "CatalogSettings",
     "MODEL_TYPE_ALIASES",
     "SUPPORTED_HUB_TYPES",
     "EnvConfig",
@@ -443,6 +444,17 @@ def _unique_names(entries: list[Any], key: str) -> list[Any]:
 
 #: Where `ZookeeperConfig.source_dir` is kept: not a field name, so pydantic ignores it.
 SOURCE_DIR_KEY = "source dir"
+#: Where `ZookeeperConfig.source` is kept (the same way).
+SOURCE_KEY = "source"
+
+
+class CatalogSettings(_Strict):
+    """How the config's models and envs are checked when the server starts."""
+
+    #: Start even when an entry cannot be used (a wrong path, a class name typo, an unknown
+    #: gymnasium id): it is listed with its error and cannot be launched. Off: the server
+    #: refuses to start, naming the file, the key and the fix.
+    lenient: bool = False
 
 
 class ZookeeperConfig(_Strict):
@@ -464,6 +476,7 @@ class ZookeeperConfig(_Strict):
     launch_etc: list[LaunchEtcConfig] = Field(default_factory=list)
     backends: BackendsConfig = Field(default_factory=BackendsConfig)
     gcp: GcpSettings = Field(default_factory=GcpSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
 
     @property
     def source_dir(self) -> Path | None:
@@ -475,10 +488,17 @@ class ZookeeperConfig(_Strict):
         """
         return self.__dict__.get(SOURCE_DIR_KEY)
 
-    def remember_source_dir(self, folder: Path | None) -> None:
+    def remember_source_dir(self, folder: Path | None, source: str | None = None) -> None:
         """Record where the config was read from (the loader calls this once)."""
         # Kept beside the fields (a key no field can have), so equality and dumps ignore it.
         self.__dict__[SOURCE_DIR_KEY] = folder
+        if source is not None:
+            self.__dict__[SOURCE_KEY] = source
+
+    @property
+    def source(self) -> str:
+        """What messages call the config: its file as given, or "<python>" / "<config>"."""
+        return str(self.__dict__.get(SOURCE_KEY) or "<config>")
 
     @model_validator(mode="after")
     def _open_only_on_loopback(self) -> ZookeeperConfig:
