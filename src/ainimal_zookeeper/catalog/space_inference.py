@@ -62,15 +62,16 @@ def infer_observation_space(observation: Any, owner: str) -> tuple[spaces.Space,
     if array.dtype.kind == "b":
         return spaces.MultiBinary(list(array.shape)), _array_converter(np.dtype(np.int8), array.shape, owner)
     if array.dtype.kind in "iu":
-        dtype = np.dtype(np.int64)
-        info = np.iinfo(dtype)
-        box = spaces.Box(info.min, info.max, array.shape, dtype)
-        return box, _array_converter(dtype, array.shape, owner)
+        info = np.iinfo(np.int64)
+        box = spaces.Box(info.min, info.max, array.shape, np.int64)
+        return box, _array_converter(np.dtype(np.int64), array.shape, owner)
     if array.dtype.kind == "f":
         # Python floats and lists become float32 (what models take); arrays keep their dtype.
-        dtype = array.dtype if isinstance(observation, np.ndarray | np.generic) else np.dtype(np.float32)
-        box = spaces.Box(-np.inf, np.inf, array.shape, dtype)
-        return box, _array_converter(dtype, array.shape, owner)
+        floats: np.dtype[Any] = (
+            array.dtype if isinstance(observation, np.ndarray | np.generic) else np.dtype(np.float32)
+        )
+        box = spaces.Box(-np.inf, np.inf, array.shape, floats)
+        return box, _array_converter(floats, array.shape, owner)
     raise EntryFault(
         f"{owner} declares no observation space and its first observation ({_describe(observation)}) "
         "is not numbers, booleans, or dicts / tuples of them, so none can be inferred",
@@ -109,7 +110,7 @@ def infer_action_space(target: Any, owner: str) -> tuple[spaces.Space, Converter
     )
 
 
-def _array_converter(dtype: np.dtype, shape: tuple[int, ...], owner: str) -> Converter:
+def _array_converter(dtype: np.dtype[Any], shape: tuple[int, ...], owner: str) -> Converter:
     def convert(observation: Any) -> np.ndarray:
         array = np.array(observation, dtype=dtype)  # a copy: observations never share memory
         if array.shape != shape:
