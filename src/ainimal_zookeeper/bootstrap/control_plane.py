@@ -71,6 +71,7 @@ def build_control_plane(
     from ainimal_zookeeper.bootstrap.model_hubs import build_model_hubs
     from ainimal_zookeeper.bootstrap.services import ServiceSettings, build_services
     from ainimal_zookeeper.catalog.catalog import Catalog
+    from ainimal_zookeeper.catalog.validation import check_catalog
     from ainimal_zookeeper.config import load_environment
     from ainimal_zookeeper.service.event_stream import EventFanout
     from ainimal_zookeeper.service.limits import Limits
@@ -79,6 +80,15 @@ def build_control_plane(
     from ainimal_zookeeper.service.projection import Projection
     from ainimal_zookeeper.service.timeouts import Timeouts
 
+    catalog = Catalog(
+        models=[m.model_dump() for m in config.models],
+        envs=[e.model_dump() for e in config.envs],
+        hubs=[],
+        model_hubs=build_model_hubs(config, data_dir),  # every hub, local folders included
+    )
+    # The config's own entries are checked before anything runs: a bad one stops the start
+    # (naming the file, the key and the fix) unless catalog.lenient says to list it as unavailable.
+    check_catalog(catalog, config.source, lenient=config.catalog.lenient)
     ports = control_plane_ports(config, data_dir)
     try:
         access = build_access(config, ports.documents)
@@ -96,12 +106,6 @@ def build_control_plane(
     # Pub/Sub subscriptions in the cloud shape).
     fanout = EventFanout(ports.events)
     ports.compute.on_exit(projection.worker_exited)
-    catalog = Catalog(
-        models=[m.model_dump() for m in config.models],
-        envs=[e.model_dump() for e in config.envs],
-        hubs=[],
-        model_hubs=build_model_hubs(config, data_dir),  # every hub, local folders included
-    )
     settings = ServiceSettings(
         timeouts=timeouts or Timeouts(terminate_grace=config.workers.stop_grace_seconds),
         limits=Limits(max_models=config.max_models, max_envs=config.max_envs),

@@ -17,7 +17,7 @@ from ainimal_zookeeper.catalog.hub_entries import HubListing, HubOrigin, list_hu
 from ainimal_zookeeper.catalog.hubs import scan_local_folder
 from ainimal_zookeeper.catalog.model_files.fit import check_file_fits_env
 from ainimal_zookeeper.config import resolve_params
-from ainimal_zookeeper.errors import InvalidInput, NotFound, ZookeeperError
+from ainimal_zookeeper.errors import InvalidInput, ModelError, NotFound, ZookeeperError
 from ainimal_zookeeper.ports.model_hubs import ModelHub
 from ainimal_zookeeper.sdk.parameters import Parameter, parse_parameters, validate_values
 
@@ -30,6 +30,8 @@ class CatalogEntry:
     spec: dict[str, Any]
     parameters: list[Parameter] = field(default_factory=list)
     origin: HubOrigin | None = None  # the model hub it came from; None for the config's own
+    #: Why it could not be inspected (its message is `spec["error"]`), for the start check.
+    problem: ZookeeperError | None = None
 
     @property
     def name(self) -> str:
@@ -67,7 +69,19 @@ class Catalog:
         self.hub_problems: dict[str, str] = {}  # hub label -> why it could not be listed
         self._models: dict[str, CatalogEntry] | None = None
         self._envs: dict[str, CatalogEntry] | None = None
-        self._lock = threading.Lock()
+        self._own: tuple[list[CatalogEntry], list[CatalogEntry]] | None = None
+        self._lock = threading.RLock()
+
+    def config_entries(self) -> tuple[list[CatalogEntry], list[CatalogEntry]]:
+        """The config's own models and envs (not the hubs'), inspected once, in config order.
+
+        What the start check (catalog/validation.py) looks at: hub models may come and go.
+        """
+        with self._lock:
+            if self._own is None:
+                models = [_inspect_model(c) for c in self._model_configs]
+                self._own = (models, [_inspect_env(c) for c in self._env_configs])
+            return self._own
 
     def models(self) -> list[CatalogEntry]:
         """Every model entry, in config order then hub order."""
@@ -128,7 +142,9 @@ class Catalog:
         with self._lock:
             if self._models is not None:
                 return
-            models, envs = list(self._model_configs), list(self._env_configs)
+            own_models, own_envs = self.config_entries()
+            models: list[dict[str, Any]] = []
+            envs: list[dict[str, Any]] = []
             for hub in self._hubs:
                 hub_models, hub_envs = scan_local_folder(hub["root"])
                 models += hub_models
@@ -138,8 +154,9 @@ class Catalog:
                 models += listing.models
                 envs += listing.envs
                 self.hub_problems = dict(listing.problems)
-            self._envs = {c["name"]: _inspect_env(c) for c in envs}
-            self._models = {c["name"]: _inspect_model(c) for c in models}
+            # A hub entry named like one of the config's replaces it (as when all were one list).
+            self._envs = {e.name: e for e in own_envs} | {c["name"]: _inspect_env(c) for c in envs}
+            self._models = {e.name: e for e in own_models} | {c["name"]: _inspect_model(c) for c in models}
             if listing is not None:
                 _mark_hub_models(self._models, listing)
 
@@ -154,7 +171,7 @@ def _inspect_model(config: dict[str, Any]) -> CatalogEntry:
         parameters = parse_parameters(raw, f"models[{config['name']}].parameters")
     except ZookeeperError as exc:
         spec["error"] = str(exc)
-        return CatalogEntry(config, spec)
+        return CatalogEntry(config, spec, problem=exc)
     spec.update(kind=caps.kind, description=caps.description, modes=list(caps.modes))
     spec.update(trainable="TRAIN" in caps.modes, checkpointable=caps.checkpointable)
     spec["parameters"] = [{**p.to_api(), "display": p.display} for p in parameters]
@@ -173,17 +190,18 @@ def _inspect_env(config: dict[str, Any]) -> CatalogEntry:
         parameters = parse_parameters(config.get("create_params") or [], f"envs[{config['name']}].create_params")
         defaults = validate_values(parameters, {}, f"environment {config['name']!r}")
         env = build_env(config, _init_params(CatalogEntry(config, spec, parameters), defaults))
+        try:
+            observations = {"observation": modality_from_space(env.observation_space)}
+            actions = {"action": modality_from_space(env.action_space)}
+        finally:
+            env.close()
     except ZookeeperError as exc:
         spec["error"] = str(exc)
-        return CatalogEntry(config, spec)
+        return CatalogEntry(config, spec, problem=exc)
     except Exception as exc:  # noqa: BLE001  # the operator's env raised while being built
         spec["error"] = f"building it raised {type(exc).__name__}: {exc}"
-        return CatalogEntry(config, spec)
-    try:
-        spec["observationModalities"] = {"observation": modality_from_space(env.observation_space)}
-        spec["actionModalities"] = {"action": modality_from_space(env.action_space)}
-    finally:
-        env.close()
+        return CatalogEntry(config, spec, problem=ModelError(spec["error"]))
+    spec.update(observationModalities=observations, actionModalities=actions)
     spec["parameters"] = [{**p.to_api(), "display": p.display} for p in parameters]
     return CatalogEntry(config, spec, parameters)
 

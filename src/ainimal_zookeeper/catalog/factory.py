@@ -9,8 +9,10 @@ from typing import Any, cast
 
 import gymnasium
 from gymnasium.envs.registration import load_env_creator
+from gymnasium.spaces import Space
 
 from ainimal_zookeeper.catalog.env_adapters import DmEnvAdapter, PythonClassEnv
+from ainimal_zookeeper.catalog.faults import EntryFault
 from ainimal_zookeeper.catalog.model_files import FileDescription, build_file_agent, inspect_file, is_model_file
 from ainimal_zookeeper.catalog.sources import load_class
 from ainimal_zookeeper.catalog.wrappers import PlainClassAInimal, TorchModuleAInimal, plain_methods
@@ -103,11 +105,24 @@ def build_env(env: dict[str, Any], init_params: dict[str, Any]) -> gymnasium.Env
     if kind == "python_class" and not isinstance(target, gymnasium.Env):
         return PythonClassEnv(target, env.get("step_function") or "step", env.get("reset_function") or "reset")
     if not isinstance(target, gymnasium.Env):
-        raise ModelError(
-            f"environment {env['name']!r}: {type(target).__name__} is not a gymnasium.Env; "
-            "declare type dm_env or python_class for other kinds"
+        raise EntryFault(
+            f"environment {env['name']!r}: {type(target).__name__} is not a gymnasium.Env",
+            "declare type dm_env or python_class for other kinds of environment",
+            "type",
         )
+    _require_spaces(target, env["name"])
     return target
+
+
+def _require_spaces(env: gymnasium.Env, name: str) -> None:
+    """A gymnasium.Env must say what it observes and takes: the worker seeds and checks by them."""
+    missing = [key for key in ("observation_space", "action_space") if not isinstance(getattr(env, key, None), Space)]
+    if missing:
+        raise EntryFault(
+            f"environment {name!r}: {type(env).__name__} has no {' and no '.join(missing)}",
+            f"set self.{missing[0]} to a gymnasium space in its __init__ (e.g. gymnasium.spaces.Discrete(2))",
+            "class_name",
+        )
 
 
 def _render_mode(env_id: str, init_params: dict[str, Any]) -> dict[str, Any]:

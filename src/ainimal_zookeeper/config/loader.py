@@ -69,7 +69,7 @@ def config_from_dict(data: dict[str, Any], source: str = "<python>", base_dir: P
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, source)) from None
     _check_hubs_supported(config, source)
-    config.remember_source_dir(Path(base_dir).resolve() if base_dir is not None else None)
+    config.remember_source_dir(Path(base_dir).resolve() if base_dir is not None else None, source)
     if written is not None:
         config.remember_launch_etc_as_written(written)
     return config

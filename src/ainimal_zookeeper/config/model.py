@@ -27,6 +27,7 @@ from ainimal_zookeeper.config.backends import BackendsConfig, GcpSettings, missi
 
 __all__ = [
     "ENV_TYPE_ALIASES",
+    "CatalogSettings",
     "MODEL_TYPE_ALIASES",
     "SUPPORTED_HUB_TYPES",
     "EnvConfig",
@@ -478,6 +479,18 @@ SOURCE_DIR_KEY = "source dir"
 #: Where `ZookeeperConfig.launch_etc_as_written` is kept (likewise not a field name).
 LAUNCH_ETC_AS_WRITTEN_KEY = "launch_etc as written"
 
+#: Where `ZookeeperConfig.source` is kept (the same way).
+SOURCE_KEY = "source"
+
+
+class CatalogSettings(_Strict):
+    """How the config's models and envs are checked when the server starts."""
+
+    #: Start even when an entry cannot be used (a wrong path, a class name typo, an unknown
+    #: gymnasium id): it is listed with its error and cannot be launched. Off: the server
+    #: refuses to start, naming the file, the key and the fix.
+    lenient: bool = False
+
 
 class ZookeeperConfig(_Strict):
     """The whole config: server settings, limits, the catalog and authentication."""
@@ -498,6 +511,7 @@ class ZookeeperConfig(_Strict):
     launch_etc: list[LaunchEtcConfig] = Field(default_factory=list)
     backends: BackendsConfig = Field(default_factory=BackendsConfig)
     gcp: GcpSettings = Field(default_factory=GcpSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
 
     @property
     def source_dir(self) -> Path | None:
@@ -509,10 +523,17 @@ class ZookeeperConfig(_Strict):
         """
         return self.__dict__.get(SOURCE_DIR_KEY)
 
-    def remember_source_dir(self, folder: Path | None) -> None:
+    def remember_source_dir(self, folder: Path | None, source: str | None = None) -> None:
         """Record where the config was read from (the loader calls this once)."""
         # Kept beside the fields (a key no field can have), so equality and dumps ignore it.
         self.__dict__[SOURCE_DIR_KEY] = folder
+        if source is not None:
+            self.__dict__[SOURCE_KEY] = source
+
+    @property
+    def source(self) -> str:
+        """What messages call the config: its file as given, or "<python>" / "<config>"."""
+        return str(self.__dict__.get(SOURCE_KEY) or "<config>")
 
     @property
     def launch_etc_as_written(self) -> list[str]:
