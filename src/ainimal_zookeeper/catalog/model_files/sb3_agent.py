@@ -165,8 +165,8 @@ def read_space(item: Any, what: str) -> Any:
         if kind == "Box":
             shape = tuple(int(d) for d in item["_shape"])
             dtype = np.dtype(str(item.get("dtype", "float32")))
-            low = _numbers(str(item.get("low_repr", item.get("low"))), shape)
-            high = _numbers(str(item.get("high_repr", item.get("high"))), shape)
+            low = _numbers(str(item.get("low_repr") or item.get("low")), shape)
+            high = _numbers(str(item.get("high_repr") or item.get("high")), shape)
             return spaces.Box(low.astype(dtype), high.astype(dtype), shape, dtype)
         if kind == "Discrete":
             return spaces.Discrete(int(str(item["n"])), start=int(str(item.get("start", 0))))
@@ -185,12 +185,15 @@ def read_space(item: Any, what: str) -> Any:
 
 
 def _numbers(text: str, shape: tuple[int, ...] | None) -> np.ndarray:
-    if "..." in text:
-        raise ValueError("the bounds are abbreviated in the file (a very large space)")
-    values = np.array([float(x) for x in text.replace("[", " ").replace("]", " ").replace(",", " ").split()])
+    """Numbers printed by numpy (`str(array)`), as an array of `shape`."""
+    cleaned = text.replace("[", " ").replace("]", " ").replace(",", " ")
+    abbreviated = "..." in cleaned  # numpy prints large arrays' first and last values only
+    values = np.array([float(x) for x in cleaned.replace("...", " ").split()])
+    if abbreviated and (shape is None or values.size == 0 or not np.all(values == values[0])):
+        raise ValueError("the bounds of this large space are abbreviated in the file and not all equal")
     if shape is None:
         return values
-    if values.size == 1:
+    if values.size == 1 or abbreviated:  # uniform bounds (an image's 0 and 255)
         return np.full(shape, values[0])
     return values.reshape(shape)
 
@@ -237,6 +240,8 @@ def safe_data(name: str, cls: type, contents: ZipContents, overrides: dict[str, 
         # else: run state SB3 keeps for a learn() in progress; not needed to act or learn anew
     values.update({k: v for k, v in overrides.items() if k != "policy"})
     values["n_envs"] = 1  # the worker steps one env
+    if isinstance(values.get("policy_kwargs"), dict):
+        values["policy_kwargs"] = {k: v for k, v in values["policy_kwargs"].items() if k != "device"}
     policy = _policy_class(name, cls, contents.data.get("policy_class"), overrides.get("policy"), values)
     return SafeData(values, policy, reset)
 
@@ -317,6 +322,8 @@ def build_algorithm(model: dict[str, Any], path: str, overrides: dict[str, Any])
     except Exception as exc:  # SB3 raises many kinds on inconsistent settings
         raise ModelError(f"model {model['name']!r}: {cls.__name__} cannot be set up from {path}: {exc}") from exc
     load_parameters(model["name"], algo, contents)
+    if getattr(algo, "use_sde", False):
+        algo.policy.reset_noise()  # as SB3's load does
     _quiet_logger(algo)
     return algo, safe, contents
 
