@@ -81,6 +81,7 @@ def test_a_training_step_gets_the_documented_batch_and_steps_the_optimizer():
     assert seen["return"][0] == (n,) and seen["terminated"] == ((n,), torch.bool) and seen["batch_idx"] == 0
     assert isinstance(result["loss"], float)
     assert any(not torch.equal(a, b) for a, b in zip(before, agent.module.parameters(), strict=True))
+    sink.take()  # what the worker's flush does
     assert sink.latest["train/episode_reward"] == float(n)  # self.log reached the metric history
     agent.train(_episode(agent, 1))
     assert agent.module.seen_batches[-1]["batch_idx"] == 1 and not agent.module.training

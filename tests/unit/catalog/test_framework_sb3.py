@@ -95,7 +95,7 @@ def test_ppo_learns_from_the_worker_steps_each_time_its_rollout_of_n_steps_is_fu
     before = [p.detach().clone() for p in agent.policy.parameters()]
     results = _run(agent, gymnasium.make("CartPole-v1"), 70)
     trained = [r for r in results if r]
-    assert len(trained) >= 2  # 70 steps: two full rollouts of 32
+    assert agent.algo._n_updates == 2 * 2  # 70 steps: two full rollouts of 32, n_epochs 2 each
     assert {"train/value_loss", "train/policy_gradient_loss", "train/entropy_loss"} <= set(trained[0])
     assert agent.algo.num_timesteps == 70 and agent.algo.rollout_buffer.pos == 70 - 64
     assert any(not torch.equal(a, b) for a, b in zip(before, agent.policy.parameters(), strict=True))
@@ -117,7 +117,10 @@ def test_dqn_fills_its_replay_buffer_and_trains_every_train_freq_after_learning_
 
 def test_sac_acts_within_pendulums_bounds_and_learns_from_scaled_actions(tmp_path):
     path = tmp_path / "sac.zip"
-    sb3.SAC("MlpPolicy", "Pendulum-v1", learning_starts=10, batch_size=8, buffer_size=200, seed=0).save(str(path))
+    small = {"net_arch": [16, 16]}
+    sb3.SAC("MlpPolicy", "Pendulum-v1", learning_starts=10, batch_size=8, buffer_size=200, policy_kwargs=small).save(
+        str(path)
+    )
     spec = Catalog([_entry(path, "SAC")], [], []).model("Sb3").spec
     assert spec["outputModalities"]["action"]["shape"] == [1] and spec["error"] is None
     agent = build_agent(_entry(path, "SAC"), {})
@@ -125,6 +128,7 @@ def test_sac_acts_within_pendulums_bounds_and_learns_from_scaled_actions(tmp_pat
     results = _run(agent, gymnasium.make("Pendulum-v1", max_episode_steps=30), 30)
     assert results[-1] and "train/actor_loss" in results[-1]
     assert np.all(np.abs(agent.algo.replay_buffer.actions[:30]) <= 1.0)  # stored scaled, as SB3 does
+    assert agent.algo.policy_kwargs["net_arch"] == [16, 16]
 
 
 def test_a_checkpoint_is_sb3s_own_zip_and_restores_the_weights_into_the_same_policy(ppo_zip, tmp_path):
