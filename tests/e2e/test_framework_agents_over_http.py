@@ -26,7 +26,7 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("zk-frameworks")
     sb3.PPO("MlpPolicy", "CartPole-v1", n_steps=64, batch_size=32, n_epochs=1, seed=0).save(str(folder / "ppo.zip"))
     (folder / "zoo.yaml").write_text(
-        "envs:\n  - {name: CartPole, type: gymnasium, env_name: CartPole-v1}\n"
+        "no_auth: true\nenvs:\n  - {name: CartPole, type: gymnasium, env_name: CartPole-v1}\n"
         "models:\n"
         "  - {name: Ppo, type: sb3, path: ppo.zip, class_name: PPO}\n"
         f"  - {{name: Lit, type: ptl.Module, path: {FIXTURES / 'lightning_agents.py'}, class_name: Reinforce,"
