@@ -208,7 +208,7 @@ class SafeData:
         self.values, self.policy_class, self.reset = values, policy_class, reset
 
 
-def safe_data(name: str, cls: type, contents: ZipContents, overrides: dict[str, Any]) -> SafeData:
+def safe_data(name: str, cls: Any, contents: ZipContents, overrides: dict[str, Any]) -> SafeData:
     """Rebuild `data` without unpickling: readable fields, the algorithm's defaults, or `overrides`."""
     defaults = {
         key: p.default

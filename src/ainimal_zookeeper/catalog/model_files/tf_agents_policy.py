@@ -181,7 +181,7 @@ class TfAgentsAInimal(AInimal):
 
     @property
     def state(self) -> dict[str, Any]:
-        info = self._last.get("info")
+        info: Any = self._last.get("info")
         state: dict[str, Any] = {"action": summary(self._last["action"])} if "action" in self._last else {}
         if hasattr(info, "_asdict"):
             info = info._asdict()
