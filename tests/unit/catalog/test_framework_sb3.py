@@ -206,3 +206,15 @@ def test_without_stable_baselines3_the_entry_names_the_sb3_extra(ppo_zip, monkey
     monkeypatch.setitem(__import__("sys").modules, "stable_baselines3", None)
     spec = Catalog([_entry(path)], [], []).model("Sb3").spec
     assert "needs the sb3 extra" in spec["error"] and "ainimal-zookeeper[sb3]" in spec["error"]
+
+
+def test_launching_a_zip_on_an_env_whose_observations_do_not_fit_says_both_shapes(tmp_path):
+    from ainimal_zookeeper.config.model import EnvConfig
+    from ainimal_zookeeper.errors import InvalidInput
+
+    path = tmp_path / "pendulum.zip"
+    sb3.PPO("MlpPolicy", "Pendulum-v1", n_steps=16, batch_size=16).save(str(path))
+    env = EnvConfig(name="CartPole", type="gymnasium", env_name="CartPole-v1").model_dump()
+    catalog = Catalog([_entry(path)], [env], [])
+    with pytest.raises(InvalidInput, match=r"shape \(3,\).*shape \(4,\)"):
+        catalog.plan_launch("Sb3", "CartPole", None, None)
