@@ -1,9 +1,10 @@
 """Acme actors and agents (type acme): act with select_action, learn through observe_first /
 observe / update in EnvironmentLoop's order, checkpoint through Saveable without pickle.
 
-dm-acme is unmaintained and does not install on Python 3.11 here: these tests run against a
-class implementing Acme's documented interfaces (tests/fixtures/acme_like.py: acme.core.Actor
-and Saveable) with real dm_env TimeSteps.
+The agent under test (tests/fixtures/acme_like.py) subclasses Acme's own acme.core.Actor and
+Saveable (dm-acme 0.2.4, the newest release that installs on Python 3.11; 0.4.0 needs
+dm-launchpad 0.5.0, which has no build for it) and gets real dm_env TimeSteps; Acme's bundled
+agents need TensorFlow or JAX, which this build does not install.
 """
 
 from __future__ import annotations
@@ -99,3 +100,9 @@ def test_a_checkpoint_of_another_shape_is_refused_naming_both(tmp_path):
     other = build_agent(_entry(), {"obs": 3})
     with pytest.raises(ModelError, match="shape"):
         other.load(str(tmp_path))
+
+
+def test_the_agent_under_test_implements_acmes_own_actor_and_saveable_interfaces():
+    core = pytest.importorskip("acme.core")
+    agent = _agent()
+    assert isinstance(agent.actor, core.Actor) and isinstance(agent.actor._learner, core.Saveable)

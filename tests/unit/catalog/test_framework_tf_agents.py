@@ -1,8 +1,8 @@
 """tf-agents agents and policies (type tf_agents): act with policy.action, learn with agent.train,
 checkpoint the variables.
 
-tf-agents needs TensorFlow, which does not install here alongside this project's pinned torch
-and numpy: these tests run against classes implementing tf-agents' documented interface
+tf-agents does not install beside this build (its last release, 0.19, pins typing-extensions 4.5
+and TensorFlow Probability 0.23, i.e. TensorFlow 2.15 and numpy 1): these tests run against classes implementing tf-agents' documented interface
 (tests/fixtures/tf_agents_like.py: a TFAgent's policy / collect_policy / train /
 train_sequence_length / variables, a TFPolicy's action / get_initial_state), which receive
 named tuples with tf-agents' TimeStep and Trajectory fields.
