@@ -42,11 +42,12 @@ def _steps(n: int, terminated: bool = True, truncated: bool = False) -> list[Tim
     ]
 
 
-def test_an_acme_entry_is_listed_as_trainable_and_checkpointable_per_its_class():
+def test_an_acme_entry_is_listed_as_trainable_and_checkpointable():
     entry = _entry()
     assert entry["type"] == "acme"
     spec = Catalog([entry], [], []).model("Acme").spec
     assert spec["error"] is None and spec["trainable"] and spec["architecture"]["framework"] == "acme"
+    assert spec["checkpointable"]  # through its learner, found once built
     bad = Catalog([_entry("NotAnActor")], [], []).model("Acme").spec
     assert "has no select_action, observe_first" in bad["error"]
 
@@ -106,3 +107,14 @@ def test_the_agent_under_test_implements_acmes_own_actor_and_saveable_interfaces
     core = pytest.importorskip("acme.core")
     agent = _agent()
     assert isinstance(agent.actor, core.Actor) and isinstance(agent.actor._learner, core.Saveable)
+
+
+def test_saving_an_actor_without_a_saveable_learner_is_refused_saying_why(tmp_path):
+    from ainimal_zookeeper.catalog.model_files.acme_actor import AcmeAInimal
+
+    class Bare:
+        def select_action(self, observation):
+            return 0
+
+    with pytest.raises(ModelError, match="is not Saveable"):
+        AcmeAInimal(Bare(), "bare").save(str(tmp_path))

@@ -78,8 +78,10 @@ def inspect(model: dict[str, Any]) -> FileDescription:
         "doc": doc[0] if doc else None,
         "learns": callable(getattr(cls, "update", None)),
     }
-    saveable = callable(getattr(cls, "save", None)) and callable(getattr(cls, "restore", None))
-    return FileDescription({}, {}, architecture, checkpointable=saveable, modes=LEARNING_MODES)
+    # Whether the learner is Saveable shows only once built: a save without one is refused, saying
+    # so, and the instance runs on (a failed command does not fail it).
+    architecture["saveable"] = callable(getattr(cls, "save", None)) and callable(getattr(cls, "restore", None))
+    return FileDescription({}, {}, architecture, modes=LEARNING_MODES)
 
 
 class AcmeAInimal(AInimal):
