@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch is pinned to the CPU build in the extra; see README.
-	$(PY) -m pip install --quiet -e ".[test,torch,gcp,onnx,keras,litert]"
+	$(PY) -m pip install --quiet -e ".[test,torch,gcp,onnx,keras,litert,lightning,sb3,acme]"
 	touch $(STAMP)
 
 $(WEB_MODULES): $(WEB)/package.json $(WEB)/package-lock.json

@@ -85,6 +85,23 @@ MODEL_TYPE_ALIASES: dict[str, str] = {
     ".pt": "pytorch",
     ".pth": "pytorch",
     "state_dict": "pytorch",
+    # framework agents: path + class_name (for sb3, the .zip and its algorithm, e.g. PPO)
+    "lightning": "lightning",
+    "ptl.module": "lightning",
+    "pl.lightningmodule": "lightning",
+    "lightning.lightningmodule": "lightning",
+    "pytorch_lightning": "lightning",
+    "sb3": "sb3",
+    "stable_baselines3": "sb3",
+    "stable-baselines3": "sb3",
+    "tf_agents": "tf_agents",
+    "tf-agents": "tf_agents",
+    "tfagents": "tf_agents",
+    "tfagents.agent": "tf_agents",
+    "tfagents.policy": "tf_agents",
+    "acme": "acme",
+    "acme.agent": "acme",
+    "acme.actor": "acme",
 }
 #: Model hub types this build can scan; other types parse but the loader rejects them.
 SUPPORTED_HUB_TYPES: tuple[str, ...] = (
@@ -109,6 +126,10 @@ ModelType = Literal[
     "pytorch",
     "tflite",
     "tensorflow",
+    "lightning",
+    "sb3",
+    "tf_agents",
+    "acme",
 ]
 #: Model types that name a file (path) rather than a class: class_name is not used.
 MODEL_FILE_TYPES: tuple[str, ...] = ("onnx", "keras", "torchscript", "torch_export", "tflite", "tensorflow")

@@ -1,4 +1,5 @@
-"""Model files (ONNX, Keras, TFLite, TorchScript, state dicts): one loader per format, chosen by type.
+"""Model files (ONNX, Keras, TFLite, TorchScript, state dicts) and framework agents (Lightning,
+Stable-Baselines3, tf-agents, Acme): one loader per format or framework, chosen by type.
 
 Each loader module offers `inspect(model) -> FileDescription` (modalities and architecture read
 from the file, without an env) and `build(model) -> AInimal`. Runtimes are optional extras,
@@ -26,6 +27,11 @@ FILE_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "torchscript": ("torch_files", "torch", ("torch",)),
     "torch_export": ("torch_files", "torch", ("torch",)),
     "pytorch": ("torch_files", "torch", ("torch",)),
+    # Framework agents: path + class_name (sb3: the .zip + its algorithm); they act and learn.
+    "lightning": ("lightning_agent", "lightning", ("torch",)),
+    "sb3": ("sb3_agent", "sb3", ("torch", "stable_baselines3")),
+    "tf_agents": ("tf_agents_policy", "tf_agents", ()),
+    "acme": ("acme_actor", "acme", ("dm_env",)),
 }
 
 
