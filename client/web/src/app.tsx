@@ -21,7 +21,7 @@ import {
   saveSession,
 } from "./lib/config";
 import { Api } from "./lib/graphql";
-import { can, type Viewer } from "./lib/permissions";
+import { isOpenServer, isSignedIn, mayGlobally, type Viewer } from "./lib/permissions";
 import { ME } from "./lib/queries";
 import { href, useRoute } from "./lib/router";
 import { loadSchema, type Schema } from "./lib/schema";
@@ -65,13 +65,13 @@ export function App({ config, storage = localStorage }: { config: ClientConfig; 
       try {
         let me: Viewer;
         try {
-          me = (await api.request<{ me: Viewer }>(ME)).me;
+          me = (await api.request(ME, {})).me;
         } catch (error) {
           if (!session) throw error;
           // The saved session is no longer valid: continue as anonymous.
           dropSession(storage, server);
           api.setToken(null);
-          me = (await api.request<{ me: Viewer }>(ME)).me;
+          me = (await api.request(ME, {})).me;
         }
         const schema = await loadSchema(api);
         if (config.server === null) rememberServer(storage, server);
@@ -80,8 +80,7 @@ export function App({ config, storage = localStorage }: { config: ClientConfig; 
           api.setToken(null);
           void connect(server);
         };
-        const signedIn = me.permissions.open === true || !!me.username;
-        setPhase(signedIn ? { name: "ready", api, schema, viewer: me } : { name: "sign-in", api, schema, viewer: me });
+        setPhase(isSignedIn(me) ? { name: "ready", api, schema, viewer: me } : { name: "sign-in", api, schema, viewer: me });
       } catch (error) {
         setPhase({ name: "connect", error: error instanceof Error ? error.message : String(error) });
       }
@@ -132,7 +131,7 @@ export function App({ config, storage = localStorage }: { config: ClientConfig; 
         api={phase.api}
         schema={phase.schema}
         onSignedIn={signedIn}
-        onBrowse={can(phase.viewer.permissions, "view") ? () => setBrowsing(true) : null}
+        onBrowse={mayGlobally(phase.viewer, "VIEW") ? () => setBrowsing(true) : null}
         onChangeServer={config.server === null ? changeServer : null}
       />
     );
@@ -144,7 +143,7 @@ export function App({ config, storage = localStorage }: { config: ClientConfig; 
       viewer={phase.viewer}
       notify={notify}
       toasts={toasts}
-      onSignOut={phase.viewer.permissions.open === true ? null : signOut}
+      onSignOut={isOpenServer(phase.viewer) ? null : signOut}
       onSignIn={phase.name === "sign-in" ? () => setBrowsing(false) : null}
       onChangeServer={config.server === null ? changeServer : null}
     />
@@ -172,9 +171,8 @@ function Shell({
 }) {
   const route = useRoute();
   const context = useMemo(() => ({ api, schema, viewer, notify }), [api, schema, viewer, notify]);
-  const perms = viewer.permissions;
-  const showAdmin = adminAvailable(schema, perms);
-  const mayLaunch = can(perms, "launch");
+  const showAdmin = adminAvailable(viewer);
+  const mayLaunch = mayGlobally(viewer, "LAUNCH");
   const server = api.server === window.location.origin ? null : api.server.replace(/^https?:\/\//, "");
   return (
     <AppCtx.Provider value={context}>
@@ -192,7 +190,7 @@ function Shell({
               Compare
             </a>
           ) : null}
-          {can(perms, "view") ? (
+          {mayGlobally(viewer, "VIEW") ? (
             <a href="#/catalog" class={route.name === "catalog" || route.name === "launch" ? "active" : ""}>
               {mayLaunch ? "Launch" : "Catalog"}
             </a>
@@ -209,7 +207,7 @@ function Shell({
               {server}
             </button>
           ) : null}
-          {perms.open === true ? (
+          {isOpenServer(viewer) ? (
             <span class="muted" title="this server runs without sign-in">open server</span>
           ) : viewer.username ? (
             <span data-testid="username">{viewer.username}</span>

@@ -6,9 +6,9 @@
 import { useMemo } from "preact/hooks";
 import { useApp } from "../context";
 import { num } from "../lib/format";
-import { HISTORY_POINTS, historyPoints, METRIC_HISTORY, type MetricSeries } from "../lib/history";
+import { HISTORY_POINTS, historyPoints, METRIC_HISTORY } from "../lib/history";
 import { usePolledQuery } from "../lib/live";
-import { type InstanceSummary, instancesQuery } from "../lib/queries";
+import { INSTANCES } from "../lib/queries";
 import { href, navigate } from "../lib/router";
 import { Series } from "../lib/telemetry";
 import { COLORS, drawLines, LiveCanvas } from "./charts";
@@ -21,13 +21,8 @@ export function Compare({ ids, metric }: { ids: string[]; metric: string | null 
   const { api, schema } = useApp();
   const chosen = ids.slice(0, MAX_COMPARED);
   const name = metric || "episode_return";
-  const list = usePolledQuery<{ instances: InstanceSummary[] }>(api, instancesQuery(schema), {}, 10_000);
-  const history = usePolledQuery<{ metricHistory: MetricSeries[] }>(
-    api,
-    chosen.length ? METRIC_HISTORY : "query Nothing { __typename }",
-    chosen.length ? { ids: chosen, names: [name], maxPoints: HISTORY_POINTS } : {},
-    5000,
-  );
+  const list = usePolledQuery(api, INSTANCES, {}, 10_000);
+  const history = usePolledQuery(api, chosen.length ? METRIC_HISTORY : null, { ids: chosen, names: [name], maxPoints: HISTORY_POINTS }, 5000);
   const instances = list.data?.instances ?? [];
   const labelOf = (id: string) => {
     const found = instances.find((i) => i.id === id);

@@ -35,7 +35,7 @@ function useLogs(id: string, live: boolean, tail: number) {
   const fetchTail = useMemo(
     () => async () => {
       try {
-        const data = await api.request<{ logs: LogLine[] }>(LOG_TAIL, { id, tail });
+        const data = await api.request(LOG_TAIL, { id, tail });
         buffer.merge(data.logs);
         loaded.current = true;
         buffer.merge(pending.current);
@@ -51,7 +51,7 @@ function useLogs(id: string, live: boolean, tail: number) {
   useEffect(() => void fetchTail(), [fetchTail]);
   // Live lines re-render at most 5 times a second.
   const dirty = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const health = useLiveStream<{ logs: LogLine }>(
+  const health = useLiveStream(
     api,
     live ? LOG_LINES : null,
     { id },
