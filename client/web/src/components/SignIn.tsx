@@ -84,7 +84,7 @@ export function SignIn({
       .finally(() => setLoaded(true));
   }, [api, schema]);
   // Without a provider list, a password form is the one way in the core API offers.
-  const password = providers === null ? { type: "jwt", name: "local" } : providers.find((p) => p.type === "jwt");
+  const password: Pick<Provider, "canCreateAccount"> | undefined = providers === null ? { canCreateAccount: null } : providers.find((p) => p.type === "jwt");
   const google = providers?.filter((p) => p.type === "google" && p.clientId) ?? [];
   const redirects = providers?.filter((p) => p.type !== "jwt" && p.authorizePath && !(p.type === "google" && p.clientId)) ?? [];
   return (
