@@ -11,6 +11,11 @@ export default defineConfig([
   js.configs.recommended,
   tseslint.configs.recommended,
   {
+    // The service worker runs in its own global scope.
+    files: ["public/sw.js"],
+    languageOptions: { globals: { self: "readonly", caches: "readonly", fetch: "readonly", URL: "readonly", Response: "readonly" } },
+  },
+  {
     files: ["**/*.{ts,tsx}"],
     plugins: { "react-hooks": reactHooks },
     rules: {

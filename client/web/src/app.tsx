@@ -10,16 +10,7 @@ import { Instances } from "./components/Instances";
 import { LaunchScreen } from "./components/LaunchForm";
 import { SignIn, takeHandedSession } from "./components/SignIn";
 import { App as AppCtx, type AppContext } from "./context";
-import {
-  type ClientConfig,
-  dropSession,
-  forgetServer,
-  initialServer,
-  loadSession,
-  rememberServer,
-  type StoredSession,
-  saveSession,
-} from "./lib/config";
+import { type ClientConfig, dropSession, forgetServer, initialServer, loadSession, rememberServer, type StoredSession, saveSession } from "./lib/config";
 import { Api } from "./lib/graphql";
 import { isOpenServer, isSignedIn, mayGlobally, type Viewer } from "./lib/permissions";
 import { ME } from "./lib/queries";
@@ -90,7 +81,8 @@ export function App({ config, storage = localStorage }: { config: ClientConfig; 
 
   useEffect(() => {
     if (phase.name === "connecting") void connect(phase.server);
-    // Only the first phase starts a connection by itself.
+    // Only the first phase starts a connection by itself: later ones come from connect itself.
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once, on mount
   }, []);
 
   const signedIn = useCallback(
@@ -208,7 +200,9 @@ function Shell({
             </button>
           ) : null}
           {isOpenServer(viewer) ? (
-            <span class="muted" title="this server runs without sign-in">open server</span>
+            <span class="muted" title="this server runs without sign-in">
+              open server
+            </span>
           ) : viewer.username ? (
             <span data-testid="username">{viewer.username}</span>
           ) : (
@@ -232,7 +226,15 @@ function Shell({
         {route.name === "launch" ? <LaunchScreen model={route.model} environment={route.environment} checkpoint={route.checkpoint ?? null} /> : null}
         {route.name === "instance" ? <InstanceView key={route.id} id={route.id} tab={route.tab} /> : null}
         {route.name === "compare" ? <Compare ids={route.ids} metric={route.metric ?? null} /> : null}
-        {route.name === "admin" ? (showAdmin ? <Admin /> : <p>Nothing to administer here. <a href={href({ name: "instances" })}>Back</a></p>) : null}
+        {route.name === "admin" ? (
+          showAdmin ? (
+            <Admin />
+          ) : (
+            <p>
+              Nothing to administer here. <a href={href({ name: "instances" })}>Back</a>
+            </p>
+          )
+        ) : null}
       </main>
       <div class="toasts" aria-live="polite">
         {toasts.map((t) => (

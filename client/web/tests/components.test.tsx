@@ -29,7 +29,20 @@ describe("values are drawn by modality", () => {
       <div>
         <ModalityValue name="observation" modality={{ kind: "box", shape: [4], low: -1, high: 1 }} value={[0.1, -0.2, 0.3, 0]} />
         <ModalityValue name="speed" modality={{ kind: "box", shape: [1] }} value={[0.5]} />
-        <ModalityValue name="pixels" modality={{ kind: "image", shape: [2, 2, 3] }} value={[[[0, 0, 0], [255, 0, 0]], [[0, 255, 0], [0, 0, 255]]]} />
+        <ModalityValue
+          name="pixels"
+          modality={{ kind: "image", shape: [2, 2, 3] }}
+          value={[
+            [
+              [0, 0, 0],
+              [255, 0, 0],
+            ],
+            [
+              [0, 255, 0],
+              [0, 0, 255],
+            ],
+          ]}
+        />
       </div>,
     );
     const widgets = [...container.querySelectorAll("[data-widget]")].map((e) => e.getAttribute("data-widget"));
@@ -132,7 +145,13 @@ const instance = {
 describe("the control bar shows only what the viewer may do", () => {
   const bar = (who: Who, inst = instance) => (
     <Context permissions={who}>
-      <ControlBar id="i1" mode={inst.mode} isPublic={false} controls={availableControls(seenBy(inst, who), { signedIn: true, hasSetPublic: true })} onChanged={() => undefined} />
+      <ControlBar
+        id="i1"
+        mode={inst.mode}
+        isPublic={false}
+        controls={availableControls(seenBy(inst, who), { signedIn: true, hasSetPublic: true })}
+        onChanged={() => undefined}
+      />
     </Context>
   );
 
@@ -161,7 +180,13 @@ describe("the control bar shows only what the viewer may do", () => {
     const api = new FakeApi(() => ({ terminate: { id: "i1" } }));
     render(
       <Context permissions={OPEN} api={api}>
-        <ControlBar id="i1" mode="INFER" isPublic={false} controls={availableControls(seenBy(instance, OPEN), { signedIn: true, hasSetPublic: false })} onChanged={() => undefined} />
+        <ControlBar
+          id="i1"
+          mode="INFER"
+          isPublic={false}
+          controls={availableControls(seenBy(instance, OPEN), { signedIn: true, hasSetPublic: false })}
+          onChanged={() => undefined}
+        />
       </Context>,
     );
     fireEvent.click(screen.getByRole("button", { name: /Terminate/ }));
@@ -263,7 +288,13 @@ describe("the emergency stop", () => {
   const withStop = schemaWith({ mutation: ["emergencyStop"] });
   const bar = (who: Who, api = new FakeApi(() => ({ emergencyStop: { id: "i1" } })), schema = withStop) => (
     <Context permissions={who} api={api} schema={schema}>
-      <ControlBar id="i1" mode="INFER" isPublic={false} controls={availableControls(seenBy(instance, who), { signedIn: true, hasSetPublic: false })} onChanged={() => undefined} />
+      <ControlBar
+        id="i1"
+        mode="INFER"
+        isPublic={false}
+        controls={availableControls(seenBy(instance, who), { signedIn: true, hasSetPublic: false })}
+        onChanged={() => undefined}
+      />
     </Context>
   );
 
@@ -292,7 +323,13 @@ describe("the screens follow what the server says the viewer may do", () => {
     const watched = { ...seenBy(instance, OPERATOR), permissions: ["view"] };
     const { container } = render(
       <Context permissions={OPERATOR}>
-        <ControlBar id="i1" mode="INFER" isPublic={false} controls={availableControls(watched, { signedIn: true, hasSetPublic: true })} onChanged={() => undefined} />
+        <ControlBar
+          id="i1"
+          mode="INFER"
+          isPublic={false}
+          controls={availableControls(watched, { signedIn: true, hasSetPublic: true })}
+          onChanged={() => undefined}
+        />
       </Context>,
     );
     expect(container.innerHTML).toBe("");
@@ -302,7 +339,13 @@ describe("the screens follow what the server says the viewer may do", () => {
     const steered = { ...seenBy(instance, VIEWER_ROLE), permissions: ["view", "control"] };
     render(
       <Context permissions={VIEWER_ROLE}>
-        <ControlBar id="i1" mode="INFER" isPublic={false} controls={availableControls(steered, { signedIn: true, hasSetPublic: true })} onChanged={() => undefined} />
+        <ControlBar
+          id="i1"
+          mode="INFER"
+          isPublic={false}
+          controls={availableControls(steered, { signedIn: true, hasSetPublic: true })}
+          onChanged={() => undefined}
+        />
       </Context>,
     );
     expect(screen.getByRole("button", { name: /Pause/ })).toBeTruthy();

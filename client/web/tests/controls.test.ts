@@ -34,7 +34,12 @@ describe("availableControls: the server's permissions and the AInimal decide wha
   });
 
   it("offers no train switch for a model that cannot train, and no checkpoints for one that cannot save", () => {
-    const balancer = { ...cartpole, mode: "INFER" as const, modes: ["INFER" as const, "NONE" as const], model: { name: "Balancer", trainable: false, checkpointable: false } };
+    const balancer = {
+      ...cartpole,
+      mode: "INFER" as const,
+      modes: ["INFER" as const, "NONE" as const],
+      model: { name: "Balancer", trainable: false, checkpointable: false },
+    };
     const c = controlsFor(balancer, OPEN);
     expect(c.modes).toEqual(["INFER", "NONE"]);
     expect(c.modes).not.toContain("TRAIN");

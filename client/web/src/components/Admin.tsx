@@ -119,7 +119,9 @@ function Accounts({ mayManage }: { mayManage: boolean }) {
                     <button
                       type="button"
                       class="small"
-                      onClick={() => void change.run(G.DisableAccountDocument, { username: a.username, disabled: !a.disabled }, a.disabled ? "Enabled" : "Disabled")}
+                      onClick={() =>
+                        void change.run(G.DisableAccountDocument, { username: a.username, disabled: !a.disabled }, a.disabled ? "Enabled" : "Disabled")
+                      }
                     >
                       {a.disabled ? "Enable" : "Disable"}
                     </button>
@@ -204,7 +206,11 @@ function Grants() {
                 <td>{g.resource === "*" ? "every one" : g.resource}</td>
                 <td>{g.actions.join(", ")}</td>
                 <td>
-                  <button type="button" class="small" onClick={() => void change.run(G.RevokeDocument, { subject: g.subject, kind: g.kind, resource: g.resource }, "Revoked")}>
+                  <button
+                    type="button"
+                    class="small"
+                    onClick={() => void change.run(G.RevokeDocument, { subject: g.subject, kind: g.kind, resource: g.resource }, "Revoked")}
+                  >
                     Revoke
                   </button>
                 </td>
@@ -214,31 +220,35 @@ function Grants() {
         </table>
       </div>
       <form
-          class="grant-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void change.run(G.GrantDocument, { subject, kind, resource, actions }, `Granted ${actions.join(", ")} to ${subject}`);
-          }}
-        >
-          <input aria-label="Who (a username or role:NAME)" value={subject} onInput={(e) => setSubject((e.target as HTMLInputElement).value)} />
-          <select aria-label="Kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
-            {KINDS.map((k) => (
-              <option key={k}>{k}</option>
-            ))}
-          </select>
-          <input aria-label="Resource (an id or name, * for all)" value={resource} onInput={(e) => setResource((e.target as HTMLInputElement).value)} />
-          <fieldset class="inline">
-            {ACTIONS.map((a) => (
-              <label key={a} class="check">
-                <input type="checkbox" checked={actions.includes(a)} onChange={() => setActions(actions.includes(a) ? actions.filter((x) => x !== a) : [...actions, a])} />
-                {a}
-              </label>
-            ))}
-          </fieldset>
-          <button type="submit" class="primary" disabled={actions.length === 0}>
-            Grant
-          </button>
-        </form>
+        class="grant-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void change.run(G.GrantDocument, { subject, kind, resource, actions }, `Granted ${actions.join(", ")} to ${subject}`);
+        }}
+      >
+        <input aria-label="Who (a username or role:NAME)" value={subject} onInput={(e) => setSubject((e.target as HTMLInputElement).value)} />
+        <select aria-label="Kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
+          {KINDS.map((k) => (
+            <option key={k}>{k}</option>
+          ))}
+        </select>
+        <input aria-label="Resource (an id or name, * for all)" value={resource} onInput={(e) => setResource((e.target as HTMLInputElement).value)} />
+        <fieldset class="inline">
+          {ACTIONS.map((a) => (
+            <label key={a} class="check">
+              <input
+                type="checkbox"
+                checked={actions.includes(a)}
+                onChange={() => setActions(actions.includes(a) ? actions.filter((x) => x !== a) : [...actions, a])}
+              />
+              {a}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit" class="primary" disabled={actions.length === 0}>
+          Grant
+        </button>
+      </form>
     </Section>
   );
 }

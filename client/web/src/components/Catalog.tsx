@@ -55,11 +55,13 @@ export function Catalog() {
               </header>
               {m.description ? <p>{m.description}</p> : null}
               <p class="tags">
-                {m.modes.filter((x) => x !== "NONE").map((x) => (
-                  <span class="tag" key={x}>
-                    {x.toLowerCase()}
-                  </span>
-                ))}
+                {m.modes
+                  .filter((x) => x !== "NONE")
+                  .map((x) => (
+                    <span class="tag" key={x}>
+                      {x.toLowerCase()}
+                    </span>
+                  ))}
                 {m.checkpointable ? <span class="tag">checkpoints</span> : null}
               </p>
               <ModalityList title="Inputs" modalities={m.inputModalities} fallback="from the environment" />
@@ -118,7 +120,9 @@ function ParameterList({ parameters }: { parameters: Parameter[] }) {
   if (parameters.length === 0) return null;
   return (
     <details class="params">
-      <summary>{parameters.length} parameter{parameters.length === 1 ? "" : "s"}</summary>
+      <summary>
+        {parameters.length} parameter{parameters.length === 1 ? "" : "s"}
+      </summary>
       <dl>
         {parameters.map((p) => (
           <div key={p.name}>

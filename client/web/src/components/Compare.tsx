@@ -17,26 +17,29 @@ import { ErrorNote, Section } from "./common";
 /** At most this many runs on one chart (beyond it the colours and the legend stop helping). */
 export const MAX_COMPARED = 8;
 
+/** A run's name on the chart: its model and the start of its id. */
+function label(instances: { id: string; model: { name: string } }[], id: string): string {
+  const found = instances.find((i) => i.id === id);
+  return `${found?.model.name ?? "?"} ${id.slice(0, 6)}`;
+}
+
 export function Compare({ ids, metric }: { ids: string[]; metric: string | null }) {
   const { api, schema } = useApp();
   const chosen = ids.slice(0, MAX_COMPARED);
+  const chosenKey = chosen.join(",");
   const name = metric || "episode_return";
   const list = usePolledQuery(api, INSTANCES, {}, 10_000);
   const history = usePolledQuery(api, chosen.length ? METRIC_HISTORY : null, { ids: chosen, names: [name], maxPoints: HISTORY_POINTS }, 5000);
-  const instances = list.data?.instances ?? [];
-  const labelOf = (id: string) => {
-    const found = instances.find((i) => i.id === id);
-    return `${found?.model.name ?? "?"} ${id.slice(0, 6)}`;
-  };
+  const instances = useMemo(() => list.data?.instances ?? [], [list.data]);
   const lines = useMemo(() => {
     const found = history.data?.metricHistory ?? [];
-    return chosen.map((id) => {
+    return (chosenKey ? chosenKey.split(",") : []).map((id) => {
       const s = new Series(HISTORY_POINTS * 2);
       const series = found.find((f) => f.instance === id && f.name === name);
       if (series) s.points = historyPoints(series);
-      return { name: labelOf(id), series: s };
+      return { name: label(instances, id), series: s };
     });
-  }, [history.data, chosen.join(","), name, instances.length]);
+  }, [history.data, chosenKey, name, instances]);
   if (!schema.query("metricHistory")) return <p>This server keeps no metric history to compare.</p>;
   const toggle = (id: string, on: boolean) => {
     const next = on ? [...chosen, id].slice(0, MAX_COMPARED) : chosen.filter((x) => x !== id);

@@ -104,7 +104,10 @@ export function CompareCheckpoints({
           Compare
         </button>
       </div>
-      <p class="small muted">Each checkpoint is restored in turn and replays the recording's inputs; {canSave ? "the instance's state is saved first and restored after." : "the instance is left at B."}</p>
+      <p class="small muted">
+        Each checkpoint is restored in turn and replays the recording's inputs;{" "}
+        {canSave ? "the instance's state is saved first and restored after." : "the instance is left at B."}
+      </p>
       {progress ? <p class="muted">{progress}</p> : null}
       <ErrorNote error={run.error} />
       {result ? <SideBySideView result={result} labelA={tagOf(checkpoints, result.a.checkpoint)} labelB={tagOf(checkpoints, result.b.checkpoint)} /> : null}

@@ -157,14 +157,22 @@ export function ControlBar({
             disabled={act.busy}
             onChange={(e) => {
               const value = (e.target as HTMLInputElement).checked;
-              void act.run(() => api.request(SET_PUBLIC, { id, public: value }), value ? "Anyone may watch it now" : "Only people with rights may watch it now");
+              void act.run(
+                () => api.request(SET_PUBLIC, { id, public: value }),
+                value ? "Anyone may watch it now" : "Only people with rights may watch it now",
+              );
             }}
           />
           public
         </label>
       ) : null}
       {controls.terminate ? (
-        <ConfirmButton label="■ Terminate" confirm="Really terminate?" disabled={act.busy} onConfirm={() => void act.run(() => api.request(TERMINATE, { id }), "Terminated")} />
+        <ConfirmButton
+          label="■ Terminate"
+          confirm="Really terminate?"
+          disabled={act.busy}
+          onConfirm={() => void act.run(() => api.request(TERMINATE, { id }), "Terminated")}
+        />
       ) : null}
       <ErrorNote error={act.error} />
     </div>

@@ -67,9 +67,12 @@ function Live({
   const controls = availableControls(instance, { signedIn, hasSetPublic: true });
   const ended = FINAL.includes(instance.status);
   const [rate, setRate] = useState(30);
+  // A fresh feed per instance (its id is the reset key).
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   const feed = useMemo(() => new TelemetryFeed(), [instance.id]);
   const histories = useMemo(() => new Histories(feed), [feed]);
   useMetricHistory(instance.id, histories, feed);
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- a fresh feed per instance
   const deep = useMemo(() => new TelemetryFeed(), [instance.id]);
   const layers = instance.architecture?.layers ?? [];
   const hasLogs = useHasLogs();
@@ -98,13 +101,9 @@ function Live({
     { onGap: () => histories.gap() },
   );
   const deepStreams = controls.inspect && activeTab === "network" ? networkStreams(layers, watched) : [];
-  useLiveStream(
-    api,
-    ended || deepStreams.length === 0 ? null : TELEMETRY,
-    { id: instance.id, streams: deepStreams, maxHz: 4 },
-    (d) => deep.push(d.telemetry),
-    { expectedIntervalMs: null },
-  );
+  useLiveStream(api, ended || deepStreams.length === 0 ? null : TELEMETRY, { id: instance.id, streams: deepStreams, maxHz: 4 }, (d) => deep.push(d.telemetry), {
+    expectedIntervalMs: null,
+  });
 
   const outputs = instance.architecture?.outputModalities ?? instance.environment?.actionModalities ?? null;
   const inputs = instance.architecture?.inputModalities ?? instance.environment?.observationModalities ?? null;
@@ -116,8 +115,7 @@ function Live({
         <div>
           <h1>
             {instance.model.name}
-            {instance.environment ? <span class="muted"> on {instance.environment.name}</span> : null}{" "}
-            <StatusBadge status={instance.status} />
+            {instance.environment ? <span class="muted"> on {instance.environment.name}</span> : null} <StatusBadge status={instance.status} />
           </h1>
           <p class="muted small">
             <code>{instance.id}</code> · {instance.mode.toLowerCase()} · {instance.owner ? `${instance.owner} · ` : ""}started {when(instance.createdAt)}

@@ -43,9 +43,7 @@ export function Instances() {
       </div>
       <ErrorNote error={error} />
       {data && instances.length === 0 ? (
-        <p class="muted">
-          No instances {mayGlobally(viewer, "LAUNCH") ? "yet: launch one from the catalog." : "you may watch right now."}
-        </p>
+        <p class="muted">No instances {mayGlobally(viewer, "LAUNCH") ? "yet: launch one from the catalog." : "you may watch right now."}</p>
       ) : null}
       <InstanceTable instances={active} onChanged={refresh} />
       {ended.length > 0 ? (
@@ -64,10 +62,13 @@ function InstanceTable({ instances, onChanged }: { instances: InstanceSummary[];
   if (instances.length === 0) return null;
   const mayStop = (i: InstanceSummary) =>
     hasStop &&
-    availableControls({ ...i, environment: null, model: { ...i.model, trainable: false, checkpointable: false } }, {
-      signedIn: isSignedIn(viewer),
-      hasSetPublic: !!schema.mutation("setPublic"),
-    }).emergencyStop;
+    availableControls(
+      { ...i, environment: null, model: { ...i.model, trainable: false, checkpointable: false } },
+      {
+        signedIn: isSignedIn(viewer),
+        hasSetPublic: !!schema.mutation("setPublic"),
+      },
+    ).emergencyStop;
   return (
     <div class="table-wrap">
       <table class="instances">
@@ -89,8 +90,7 @@ function InstanceTable({ instances, onChanged }: { instances: InstanceSummary[];
           {instances.map((i) => (
             <tr key={i.id} data-testid={`instance-${i.id}`}>
               <td>
-                <a href={href({ name: "instance", id: i.id, tab: null })}>{i.model.name}</a>{" "}
-                <span class="muted">{i.id.slice(0, 6)}</span>
+                <a href={href({ name: "instance", id: i.id, tab: null })}>{i.model.name}</a> <span class="muted">{i.id.slice(0, 6)}</span>
                 {i.public ? <span class="tag">public</span> : null}
               </td>
               <td>{i.environment?.name ?? "–"}</td>

@@ -266,12 +266,7 @@ export function LaunchForm({
         raws={envRaw}
         onChange={(name, raw) => setEnvRaw((r) => ({ ...r, [name]: raw }))}
       />
-      <RunPlanFields
-        raw={plan}
-        onChange={(next) => setPlan(next)}
-        has={(f) => schema.hasInput("LaunchInput", f)}
-        checkpointable={model.checkpointable}
-      />
+      <RunPlanFields raw={plan} onChange={(next) => setPlan(next)} has={(f) => schema.hasInput("LaunchInput", f)} checkpointable={model.checkpointable} />
       {problems.length > 0 ? (
         <ul class="error" role="alert">
           {problems.map((p) => (
@@ -339,7 +334,12 @@ function RunPlanFields({
             {has("realtime") ? (
               <div class="field check">
                 <label for="plan-realtime">Realtime (the env's frame rate)</label>
-                <input id="plan-realtime" type="checkbox" checked={raw.realtime} onChange={(e) => onChange({ ...raw, realtime: (e.target as HTMLInputElement).checked })} />
+                <input
+                  id="plan-realtime"
+                  type="checkbox"
+                  checked={raw.realtime}
+                  onChange={(e) => onChange({ ...raw, realtime: (e.target as HTMLInputElement).checked })}
+                />
               </div>
             ) : null}
           </div>

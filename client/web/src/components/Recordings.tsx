@@ -50,7 +50,10 @@ export function Recordings({
     const started = closed ? (await api.request(REPLAY_CLOSED, variables)).replayClosedLoop : (await api.request(REPLAY_OPEN, variables)).replay;
     const done = await waitForReplay(api, started.id, (r) => setProgress(`replaying: ${num(r.steps)} / ${num(r.totalSteps ?? 0)} steps`));
     setProgress(null);
-    notify(done.status === "complete" ? `Replay done: ${num(done.steps)} steps` : `Replay ${done.status}: ${done.error ?? ""}`, done.status === "complete" ? "info" : "error");
+    notify(
+      done.status === "complete" ? `Replay done: ${num(done.steps)} steps` : `Replay ${done.status}: ${done.error ?? ""}`,
+      done.status === "complete" ? "info" : "error",
+    );
     onChanged();
   });
   const download = useAction(async (path: string, name: string) => api.download(path, name));

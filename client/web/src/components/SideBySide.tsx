@@ -53,12 +53,8 @@ export function SideBySideView({ result, labelA, labelB }: { result: SideBySide;
                 <td>
                   <code>{s}</code>
                 </td>
-                <td>
-                  {x ? `${num(x.equalSteps)} / ${num(total(result.a.comparison))} steps · mean |Δ| ${num(x.meanAbsDiff)}` : "–"}
-                </td>
-                <td>
-                  {y ? `${num(y.equalSteps)} / ${num(total(result.b.comparison))} steps · mean |Δ| ${num(y.meanAbsDiff)}` : "–"}
-                </td>
+                <td>{x ? `${num(x.equalSteps)} / ${num(total(result.a.comparison))} steps · mean |Δ| ${num(x.meanAbsDiff)}` : "–"}</td>
+                <td>{y ? `${num(y.equalSteps)} / ${num(total(result.b.comparison))} steps · mean |Δ| ${num(y.meanAbsDiff)}` : "–"}</td>
               </tr>
             );
           })}

@@ -142,17 +142,7 @@ function capital(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function PasswordForm({
-  api,
-  schema,
-  canCreate,
-  onSignedIn,
-}: {
-  api: Api;
-  schema: Schema;
-  canCreate: boolean;
-  onSignedIn: (session: StoredSession) => void;
-}) {
+function PasswordForm({ api, schema, canCreate, onSignedIn }: { api: Api; schema: Schema; canCreate: boolean; onSignedIn: (session: StoredSession) => void }) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [creating, setCreating] = useState(false);
@@ -209,17 +199,7 @@ interface GoogleIdentity {
 }
 
 /** Google Identity Services' button: its ID token is exchanged for this server's session. */
-function GoogleButton({
-  api,
-  schema,
-  provider,
-  onSignedIn,
-}: {
-  api: Api;
-  schema: Schema;
-  provider: Provider;
-  onSignedIn: (session: StoredSession) => void;
-}) {
+function GoogleButton({ api, schema, provider, onSignedIn }: { api: Api; schema: Schema; provider: Provider; onSignedIn: (session: StoredSession) => void }) {
   const target = useRef<HTMLDivElement>(null);
   const [error, setError] = useState<string | null>(null);
   const has = !!schema.mutation("signInWithGoogle");

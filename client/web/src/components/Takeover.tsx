@@ -77,7 +77,11 @@ export function Takeover({
       </div>
       <ErrorNote error={stop.error} />
       {active || lease ? (
-        <LeaseNote holder={lease?.holder ?? active?.holder ?? active?.setBy} expiresAt={lease?.leaseExpiresAt ?? active?.leaseExpiresAt} mine={mineId !== null} />
+        <LeaseNote
+          holder={lease?.holder ?? active?.holder ?? active?.setBy}
+          expiresAt={lease?.leaseExpiresAt ?? active?.leaseExpiresAt}
+          mine={mineId !== null}
+        />
       ) : null}
       {driving ? (
         <Pad

@@ -40,6 +40,8 @@ export function Pad({
   // One sender per pad: it starts the takeover with the first action and knows it has.
   const sender = useMemo(
     () => new ActSender(api, instanceId, target, mode, started, setError, (overrideId) => startedRef.current(overrideId)),
+    // `started` only seeds the sender: once it has started the takeover it knows by itself.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
     [api, instanceId, target, mode],
   );
   const bindings = useMemo(() => keyBindings(control), [control]);

@@ -52,9 +52,7 @@ export function availableControls(instance: ControlledInstance, options: { signe
   const live = LIVE.includes(instance.status);
   const control = may("control");
   const supported = instance.modes ?? instance.model.modes ?? [instance.mode];
-  const modes = live
-    ? supported.filter((m) => (m === "TRAIN" || m === "BOTH" ? instance.model.trainable && may("train") : control))
-    : [];
+  const modes = live ? supported.filter((m) => (m === "TRAIN" || m === "BOTH" ? instance.model.trainable && may("train") : control)) : [];
   const outputs = instance.architecture?.outputModalities ?? instance.environment?.actionModalities ?? null;
   const action = actionTarget(outputs);
   const checkpoints = instance.model.checkpointable && may("checkpoint");

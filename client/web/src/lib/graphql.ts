@@ -22,7 +22,6 @@ export class ApiError extends Error {
   }
 }
 
-
 export class Api {
   /** Called when the server says the token is no good (HTTP 401 or UNAUTHENTICATED). */
   onUnauthenticated: (() => void) | null = null;

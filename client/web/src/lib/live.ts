@@ -66,12 +66,7 @@ export function usePolledQuery<T, V>(
 }
 
 /** Keep a subscription open while mounted; its status is returned for a live badge. */
-export function useSubscription<T, V>(
-  api: Api,
-  query: Document<T, V> | null,
-  variables: V,
-  onData: (data: T) => void,
-): StreamStatus | null {
+export function useSubscription<T, V>(api: Api, query: Document<T, V> | null, variables: V, onData: (data: T) => void): StreamStatus | null {
   const [status, setStatus] = useState<StreamStatus | null>(null);
   const handler = useRef(onData);
   handler.current = onData;

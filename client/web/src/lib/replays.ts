@@ -11,7 +11,11 @@ export interface Comparison {
   identical?: boolean;
   firstDifference?: number | null;
   streams?: Record<string, { equalSteps: number; maxAbsDiff: number | null; meanAbsDiff: number | null }>;
-  perStep?: { index: number; step: number; differences: Record<string, { equal: boolean; recorded: unknown; replayed: unknown; maxAbsDiff?: number | null }> }[];
+  perStep?: {
+    index: number;
+    step: number;
+    differences: Record<string, { equal: boolean; recorded: unknown; replayed: unknown; maxAbsDiff?: number | null }>;
+  }[];
 }
 
 /** How many rows a comparison shows. */

@@ -28,8 +28,16 @@ export class Schema {
     this.subscriptionType = result?.__schema.subscriptionType?.name ?? "Subscription";
     for (const type of result?.__schema.types ?? []) {
       if (!type.name) continue;
-      if (type.fields) this.fields.set(type.name, type.fields.map((f) => ({ name: f.name, args: f.args.map((a) => ({ name: a.name })) })));
-      if (type.inputFields) this.inputs.set(type.name, type.inputFields.map((f) => f.name));
+      if (type.fields)
+        this.fields.set(
+          type.name,
+          type.fields.map((f) => ({ name: f.name, args: f.args.map((a) => ({ name: a.name })) })),
+        );
+      if (type.inputFields)
+        this.inputs.set(
+          type.name,
+          type.inputFields.map((f) => f.name),
+        );
     }
   }
 
