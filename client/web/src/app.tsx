@@ -10,18 +10,9 @@ import { Instances } from "./components/Instances";
 import { LaunchScreen } from "./components/LaunchForm";
 import { SignIn, takeHandedSession } from "./components/SignIn";
 import { App as AppCtx, type AppContext } from "./context";
-import {
-  type ClientConfig,
-  dropSession,
-  forgetServer,
-  initialServer,
-  loadSession,
-  rememberServer,
-  type StoredSession,
-  saveSession,
-} from "./lib/config";
+import { type ClientConfig, dropSession, forgetServer, initialServer, loadSession, rememberServer, type StoredSession, saveSession } from "./lib/config";
 import { Api } from "./lib/graphql";
-import { can, type Viewer } from "./lib/permissions";
+import { isOpenServer, isSignedIn, mayGlobally, type Viewer } from "./lib/permissions";
 import { ME } from "./lib/queries";
 import { href, useRoute } from "./lib/router";
 import { loadSchema, type Schema } from "./lib/schema";
@@ -65,13 +56,13 @@ export function App({ config, storage = localStorage }: { config: ClientConfig; 
       try {
         let me: Viewer;
         try {
-          me = (await api.request<{ me: Viewer }>(ME)).me;
+          me = (await api.request(ME, {})).me;
         } catch (error) {
           if (!session) throw error;
           // The saved session is no longer valid: continue as anonymous.
           dropSession(storage, server);
           api.setToken(null);
-          me = (await api.request<{ me: Viewer }>(ME)).me;
+          me = (await api.request(ME, {})).me;
         }
         const schema = await loadSchema(api);
         if (config.server === null) rememberServer(storage, server);
@@ -80,8 +71,7 @@ export function App({ config, storage = localStorage }: { config: ClientConfig; 
           api.setToken(null);
           void connect(server);
         };
-        const signedIn = me.permissions.open === true || !!me.username;
-        setPhase(signedIn ? { name: "ready", api, schema, viewer: me } : { name: "sign-in", api, schema, viewer: me });
+        setPhase(isSignedIn(me) ? { name: "ready", api, schema, viewer: me } : { name: "sign-in", api, schema, viewer: me });
       } catch (error) {
         setPhase({ name: "connect", error: error instanceof Error ? error.message : String(error) });
       }
@@ -91,7 +81,8 @@ export function App({ config, storage = localStorage }: { config: ClientConfig; 
 
   useEffect(() => {
     if (phase.name === "connecting") void connect(phase.server);
-    // Only the first phase starts a connection by itself.
+    // Only the first phase starts a connection by itself: later ones come from connect itself.
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once, on mount
   }, []);
 
   const signedIn = useCallback(
@@ -132,7 +123,7 @@ export function App({ config, storage = localStorage }: { config: ClientConfig; 
         api={phase.api}
         schema={phase.schema}
         onSignedIn={signedIn}
-        onBrowse={can(phase.viewer.permissions, "view") ? () => setBrowsing(true) : null}
+        onBrowse={mayGlobally(phase.viewer, "VIEW") ? () => setBrowsing(true) : null}
         onChangeServer={config.server === null ? changeServer : null}
       />
     );
@@ -144,7 +135,7 @@ export function App({ config, storage = localStorage }: { config: ClientConfig; 
       viewer={phase.viewer}
       notify={notify}
       toasts={toasts}
-      onSignOut={phase.viewer.permissions.open === true ? null : signOut}
+      onSignOut={isOpenServer(phase.viewer) ? null : signOut}
       onSignIn={phase.name === "sign-in" ? () => setBrowsing(false) : null}
       onChangeServer={config.server === null ? changeServer : null}
     />
@@ -172,9 +163,8 @@ function Shell({
 }) {
   const route = useRoute();
   const context = useMemo(() => ({ api, schema, viewer, notify }), [api, schema, viewer, notify]);
-  const perms = viewer.permissions;
-  const showAdmin = adminAvailable(schema, perms);
-  const mayLaunch = can(perms, "launch");
+  const showAdmin = adminAvailable(viewer);
+  const mayLaunch = mayGlobally(viewer, "LAUNCH");
   const server = api.server === window.location.origin ? null : api.server.replace(/^https?:\/\//, "");
   return (
     <AppCtx.Provider value={context}>
@@ -192,7 +182,7 @@ function Shell({
               Compare
             </a>
           ) : null}
-          {can(perms, "view") ? (
+          {mayGlobally(viewer, "VIEW") ? (
             <a href="#/catalog" class={route.name === "catalog" || route.name === "launch" ? "active" : ""}>
               {mayLaunch ? "Launch" : "Catalog"}
             </a>
@@ -209,8 +199,10 @@ function Shell({
               {server}
             </button>
           ) : null}
-          {perms.open === true ? (
-            <span class="muted" title="this server runs without sign-in">open server</span>
+          {isOpenServer(viewer) ? (
+            <span class="muted" title="this server runs without sign-in">
+              open server
+            </span>
           ) : viewer.username ? (
             <span data-testid="username">{viewer.username}</span>
           ) : (
@@ -234,7 +226,15 @@ function Shell({
         {route.name === "launch" ? <LaunchScreen model={route.model} environment={route.environment} checkpoint={route.checkpoint ?? null} /> : null}
         {route.name === "instance" ? <InstanceView key={route.id} id={route.id} tab={route.tab} /> : null}
         {route.name === "compare" ? <Compare ids={route.ids} metric={route.metric ?? null} /> : null}
-        {route.name === "admin" ? (showAdmin ? <Admin /> : <p>Nothing to administer here. <a href={href({ name: "instances" })}>Back</a></p>) : null}
+        {route.name === "admin" ? (
+          showAdmin ? (
+            <Admin />
+          ) : (
+            <p>
+              Nothing to administer here. <a href={href({ name: "instances" })}>Back</a>
+            </p>
+          )
+        ) : null}
       </main>
       <div class="toasts" aria-live="polite">
         {toasts.map((t) => (

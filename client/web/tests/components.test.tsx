@@ -3,14 +3,15 @@ import { cleanup, fireEvent, render, screen } from "@testing-library/preact";
 import { afterEach, describe, expect, it } from "vitest";
 import { ControlBar } from "../src/components/ControlBar";
 import { Instances } from "../src/components/Instances";
-import { LaunchForm } from "../src/components/LaunchForm";
+import { LaunchForm, LaunchScreen } from "../src/components/LaunchForm";
 import { ModalityValue } from "../src/components/ModalityView";
-import { OnScreen, Takeover } from "../src/components/Takeover";
+import { Takeover } from "../src/components/Takeover";
+import { OnScreen } from "../src/components/TakeoverControls";
 import { adminAvailable } from "../src/components/Admin";
 import { availableControls } from "../src/lib/controls";
 import { controlWidget } from "../src/lib/modalities";
 import type { EnvSpec, ModelSpec } from "../src/lib/queries";
-import { ANONYMOUS, Context, FakeApi, OPEN, OPERATOR, schemaWith, VIEWER_ROLE } from "./helpers";
+import { ANONYMOUS, Context, FakeApi, OPEN, OPERATOR, schemaWith, seenBy, VIEWER_ROLE, type Who } from "./helpers";
 import { Schema } from "../src/lib/schema";
 
 afterEach(cleanup);
@@ -28,7 +29,20 @@ describe("values are drawn by modality", () => {
       <div>
         <ModalityValue name="observation" modality={{ kind: "box", shape: [4], low: -1, high: 1 }} value={[0.1, -0.2, 0.3, 0]} />
         <ModalityValue name="speed" modality={{ kind: "box", shape: [1] }} value={[0.5]} />
-        <ModalityValue name="pixels" modality={{ kind: "image", shape: [2, 2, 3] }} value={[[[0, 0, 0], [255, 0, 0]], [[0, 255, 0], [0, 0, 255]]]} />
+        <ModalityValue
+          name="pixels"
+          modality={{ kind: "image", shape: [2, 2, 3] }}
+          value={[
+            [
+              [0, 0, 0],
+              [255, 0, 0],
+            ],
+            [
+              [0, 255, 0],
+              [0, 0, 255],
+            ],
+          ]}
+        />
       </div>,
     );
     const widgets = [...container.querySelectorAll("[data-widget]")].map((e) => e.getAttribute("data-widget"));
@@ -129,9 +143,15 @@ const instance = {
 };
 
 describe("the control bar shows only what the viewer may do", () => {
-  const bar = (permissions: typeof OPEN, inst = instance) => (
-    <Context permissions={permissions}>
-      <ControlBar id="i1" mode={inst.mode} isPublic={false} controls={availableControls(inst, permissions, { signedIn: true, hasSetPublic: true })} onChanged={() => undefined} />
+  const bar = (who: Who, inst = instance) => (
+    <Context permissions={who}>
+      <ControlBar
+        id="i1"
+        mode={inst.mode}
+        isPublic={false}
+        controls={availableControls(seenBy(inst, who), { signedIn: true, hasSetPublic: true })}
+        onChanged={() => undefined}
+      />
     </Context>
   );
 
@@ -160,7 +180,13 @@ describe("the control bar shows only what the viewer may do", () => {
     const api = new FakeApi(() => ({ terminate: { id: "i1" } }));
     render(
       <Context permissions={OPEN} api={api}>
-        <ControlBar id="i1" mode="INFER" isPublic={false} controls={availableControls(instance, OPEN, { signedIn: true, hasSetPublic: false })} onChanged={() => undefined} />
+        <ControlBar
+          id="i1"
+          mode="INFER"
+          isPublic={false}
+          controls={availableControls(seenBy(instance, OPEN), { signedIn: true, hasSetPublic: false })}
+          onChanged={() => undefined}
+        />
       </Context>,
     );
     fireEvent.click(screen.getByRole("button", { name: /Terminate/ }));
@@ -181,7 +207,8 @@ const model: ModelSpec = {
   error: null,
   inputModalities: null,
   outputModalities: null,
-  parameters: [{ name: "hidden_units", type: "int", default: 32, range: [4, 256], description: "width" }],
+  permissions: ["view", "launch", "train"],
+  parameters: [{ name: "hidden_units", type: "int", default: 32, range: [4, 256], description: "width", choices: null, display: null }],
 };
 const env: EnvSpec = {
   name: "Corridor",
@@ -190,7 +217,8 @@ const env: EnvSpec = {
   error: null,
   observationModalities: null,
   actionModalities: null,
-  parameters: [{ name: "length", type: "int", default: 10, range: [2, 100], display: "Corridor length" }],
+  permissions: ["view", "launch"],
+  parameters: [{ name: "length", type: "int", default: 10, range: [2, 100], display: "Corridor length", description: null, choices: null }],
 };
 
 describe("the launch form", () => {
@@ -217,10 +245,10 @@ describe("the launch form", () => {
   });
 
   it("offers no train mode to someone without the train right", () => {
-    const noTrain = { ...OPERATOR, train: false, global: { ...OPERATOR.global, model: ["view", "launch"] } };
+    const noTrain = { ...model, permissions: ["view", "launch"] }; // as the server says for this viewer
     render(
-      <Context permissions={noTrain}>
-        <LaunchForm models={[model]} environments={[env]} initialModel="Reinforce" initialEnvironment="Corridor" checkpoint={null} />
+      <Context permissions={OPERATOR}>
+        <LaunchForm models={[noTrain]} environments={[env]} initialModel="Reinforce" initialEnvironment="Corridor" checkpoint={null} />
       </Context>,
     );
     const modes = [...screen.getByLabelText("Mode").querySelectorAll("option")].map((o) => o.getAttribute("value"));
@@ -246,21 +274,27 @@ describe("screens simplify with permissions", () => {
     expect(screen.getByRole("link", { name: "Launch…" })).toBeTruthy();
   });
 
-  it("offers administration only when the server has its API and the viewer may use it", () => {
-    const withAdmin = schemaWith({ query: ["users", "grants"], mutation: ["setRoles", "grant", "revoke"] });
-    expect(adminAvailable(withAdmin, OPERATOR)).toBe(true);
-    expect(adminAvailable(withAdmin, VIEWER_ROLE)).toBe(false);
-    expect(adminAvailable(withAdmin, ANONYMOUS)).toBe(false);
-    expect(adminAvailable(withAdmin, OPEN)).toBe(false);
-    expect(adminAvailable(schemaWith({}), OPERATOR)).toBe(false);
+  it("offers administration only when the server says the viewer may administer", () => {
+    expect(adminAvailable(OPERATOR)).toBe(true);
+    expect(adminAvailable(VIEWER_ROLE)).toBe(false);
+    expect(adminAvailable(ANONYMOUS)).toBe(false);
+    expect(adminAvailable(OPEN)).toBe(false);
+    // A server without administration (no accounts) never says ADMINISTER.
+    expect(adminAvailable({ ...OPERATOR, globalPermissions: ["VIEW", "LAUNCH"] })).toBe(false);
   });
 });
 
 describe("the emergency stop", () => {
   const withStop = schemaWith({ mutation: ["emergencyStop"] });
-  const bar = (permissions: typeof OPEN, api = new FakeApi(() => ({ emergencyStop: { id: "i1" } })), schema = withStop) => (
-    <Context permissions={permissions} api={api} schema={schema}>
-      <ControlBar id="i1" mode="INFER" isPublic={false} controls={availableControls(instance, permissions, { signedIn: true, hasSetPublic: false })} onChanged={() => undefined} />
+  const bar = (who: Who, api = new FakeApi(() => ({ emergencyStop: { id: "i1" } })), schema = withStop) => (
+    <Context permissions={who} api={api} schema={schema}>
+      <ControlBar
+        id="i1"
+        mode="INFER"
+        isPublic={false}
+        controls={availableControls(seenBy(instance, who), { signedIn: true, hasSetPublic: false })}
+        onChanged={() => undefined}
+      />
     </Context>
   );
 
@@ -281,5 +315,87 @@ describe("the emergency stop", () => {
     cleanup();
     render(bar(OPERATOR, undefined, new Schema(null)));
     expect(screen.queryByTestId("emergency-stop")).toBeNull();
+  });
+});
+
+describe("the screens follow what the server says the viewer may do", () => {
+  it("shows an operator no control on an instance the server lists nothing on", () => {
+    const watched = { ...seenBy(instance, OPERATOR), permissions: ["view"] };
+    const { container } = render(
+      <Context permissions={OPERATOR}>
+        <ControlBar
+          id="i1"
+          mode="INFER"
+          isPublic={false}
+          controls={availableControls(watched, { signedIn: true, hasSetPublic: true })}
+          onChanged={() => undefined}
+        />
+      </Context>,
+    );
+    expect(container.innerHTML).toBe("");
+  });
+
+  it("shows a viewer the controls the server lists on an instance", () => {
+    const steered = { ...seenBy(instance, VIEWER_ROLE), permissions: ["view", "control"] };
+    render(
+      <Context permissions={VIEWER_ROLE}>
+        <ControlBar
+          id="i1"
+          mode="INFER"
+          isPublic={false}
+          controls={availableControls(steered, { signedIn: true, hasSetPublic: true })}
+          onChanged={() => undefined}
+        />
+      </Context>,
+    );
+    expect(screen.getByRole("button", { name: /Pause/ })).toBeTruthy();
+    expect(screen.queryByRole("checkbox", { name: "public" })).toBeNull(); // no manage listed
+  });
+
+  it("offers a Launch button on the instance list only when the server says LAUNCH", () => {
+    const api = new FakeApi(() => ({ instances: [] }));
+    render(
+      <Context permissions={{ ...OPERATOR, globalPermissions: ["VIEW"] }} api={api}>
+        <Instances />
+      </Context>,
+    );
+    expect(screen.queryByRole("link", { name: "Launch…" })).toBeNull();
+  });
+});
+
+describe("a launch link to a model that cannot be launched", () => {
+  const broken = { ...model, name: "Broken", error: "no module named broken_agent" };
+  const catalog = () => new FakeApi(() => ({ models: [model, broken], environments: [env] }));
+  const open = async (name: string, environment: string | null = null) => {
+    const api = catalog();
+    render(
+      <Context permissions={OPEN} api={api}>
+        <LaunchScreen model={name} environment={environment} checkpoint={null} />
+      </Context>,
+    );
+    await new Promise((r) => setTimeout(r, 0));
+  };
+
+  it("says the linked model is unavailable instead of opening another model's form", async () => {
+    await open("Broken");
+    expect(screen.getByRole("alert").textContent).toBe("The model “Broken” is unavailable: no module named broken_agent");
+    expect(screen.queryByRole("form", { name: "Launch" })).toBeNull();
+    expect(screen.queryByLabelText("Model")).toBeNull();
+  });
+
+  it("says a linked model does not exist", async () => {
+    await open("Nope");
+    expect(screen.getByRole("alert").textContent).toContain("There is no model named “Nope”");
+    expect(screen.queryByLabelText("Model")).toBeNull();
+  });
+
+  it("says a linked environment does not exist", async () => {
+    await open("Reinforce", "Nowhere");
+    expect(screen.getByRole("alert").textContent).toContain("There is no environment named “Nowhere”");
+  });
+
+  it("opens the linked model's own form when it can be launched", async () => {
+    await open("Reinforce", "Corridor");
+    expect((screen.getByLabelText("Model") as HTMLSelectElement).value).toBe("Reinforce");
   });
 });

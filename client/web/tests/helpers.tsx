@@ -1,70 +1,66 @@
 import type { ComponentChildren } from "preact";
 import { App, type AppContext } from "../src/context";
 import { Api } from "../src/lib/graphql";
-import type { Permissions, Viewer } from "../src/lib/permissions";
+import type { TypedDocumentString } from "../src/graphql/generated";
+import type { Viewer } from "../src/lib/permissions";
 import { Schema } from "../src/lib/schema";
 
-export const OPEN: Permissions = {
-  open: true,
-  view: true,
-  inspect: true,
-  launch: true,
-  control: true,
-  override: true,
-  train: true,
-  checkpoint: true,
-  record: true,
-  delete: true,
-  manage: true,
+/** The actions the server lists on an instance (Instance.permissions), in its order. */
+export const ALL_INSTANCE_ACTIONS = ["view", "inspect", "control", "override", "train", "checkpoint", "record", "delete", "manage"];
+const ALL_ACTIONS = ["view", "inspect", "launch", "control", "override", "train", "checkpoint", "record", "delete", "manage"];
+
+/**
+ * A viewer as the server describes it (`me`), with what the server says this viewer may do to
+ * the instance and the model the tests use (`Instance.permissions`, `ModelSpec.permissions`).
+ */
+export interface Who extends Viewer {
+  instanceActions: string[];
+  modelActions: string[];
+}
+
+/** The local operator of a server running open. */
+export const OPEN: Who = {
+  username: "local",
+  roles: ["admin"],
+  permissions: { open: true, ...Object.fromEntries(ALL_ACTIONS.map((a) => [a, true])) },
+  globalPermissions: ["VIEW", "LAUNCH"],
+  instanceActions: ALL_INSTANCE_ACTIONS,
+  modelActions: ALL_ACTIONS,
 };
 
-const NONE = { view: false, inspect: false, launch: false, control: false, override: false, train: false, checkpoint: false, record: false, delete: false, manage: false };
-
-/** The permissions RoleAuthorizer sends a signed-in viewer (role "viewer"). */
-export const VIEWER_ROLE: Permissions = {
-  ...NONE,
-  open: false,
+/** A signed-in viewer (role "viewer"): watches, launches nothing. */
+export const VIEWER_ROLE: Who = {
   username: "vera",
   roles: ["viewer"],
-  global: { model: ["view"], environment: ["view"], instance: ["view"], user: [] },
-  owned: { instance: [] },
-  public: { instance: ["view"] },
-  grants: [],
-  view: true,
+  permissions: { open: false, username: "vera", roles: ["viewer"], view: true },
+  globalPermissions: ["VIEW"],
+  instanceActions: ["view"],
+  modelActions: ["view"],
 };
 
 /** An operator: everything but managing users. */
-export const OPERATOR: Permissions = {
-  open: false,
+export const OPERATOR: Who = {
   username: "otto",
   roles: ["operator"],
-  global: {
-    model: ["*"],
-    environment: ["*"],
-    instance: ["view", "inspect", "launch", "control", "override", "train", "checkpoint", "record", "delete", "manage"],
-    user: ["view"],
-  },
-  owned: { instance: [] },
-  public: { instance: ["view"] },
-  grants: [],
-  ...Object.fromEntries(Object.keys(NONE).map((a) => [a, true])),
+  permissions: { open: false, username: "otto", roles: ["operator"] },
+  globalPermissions: ["VIEW", "LAUNCH", "ADMINISTER"],
+  instanceActions: ALL_INSTANCE_ACTIONS,
+  modelActions: ALL_ACTIONS,
 };
 
-/** Nobody signed in. */
-export const ANONYMOUS: Permissions = {
-  ...NONE,
-  open: false,
+/** Nobody signed in: watches public instances. */
+export const ANONYMOUS: Who = {
   username: null,
   roles: ["anonymous"],
-  global: { model: [], environment: [], instance: [], user: [] },
-  owned: { instance: [] },
-  public: { instance: ["view"] },
-  grants: [],
-  view: true,
+  permissions: { open: false, username: null, roles: ["anonymous"], view: true },
+  globalPermissions: ["VIEW"],
+  instanceActions: ["view"],
+  modelActions: [],
 };
 
-export function viewer(permissions: Permissions): Viewer {
-  return { username: (permissions.username as string | null | undefined) ?? (permissions.open ? "local" : null), roles: permissions.roles ?? [], permissions };
+/** An instance as `who` gets it from the server: with what `who` may do to it and to its model. */
+export function seenBy<T extends { model: object }>(instance: T, who: Who): T & { permissions: string[]; model: T["model"] & { permissions: string[] } } {
+  return { ...instance, permissions: who.instanceActions, model: { ...instance.model, permissions: who.modelActions } };
 }
 
 type Handler = (query: string, variables: Record<string, unknown>) => unknown;
@@ -75,43 +71,46 @@ export class FakeApi extends Api {
   constructor(private readonly handler: Handler = () => ({})) {
     super("http://zoo.test");
   }
-  override async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    this.calls.push({ query, variables });
-    return this.handler(query, variables) as T;
+  override async request<R, V>(document: TypedDocumentString<R, V>, variables: V): Promise<R> {
+    const query = document.toString();
+    const given = variables as Record<string, unknown>;
+    this.calls.push({ query, variables: given });
+    return this.handler(query, given) as R;
   }
   override subscribe(): () => void {
     return () => undefined;
   }
 }
 
+/** The app's context for `permissions`: the viewer as the server describes it. */
 export function Context({
   permissions,
   api = new FakeApi(),
   schema = new Schema(null),
   children,
 }: {
-  permissions: Permissions;
+  permissions: Viewer;
   api?: Api;
   schema?: Schema;
   children: ComponentChildren;
 }) {
-  const value: AppContext = { api, schema, viewer: viewer(permissions), notify: () => undefined };
+  const value: AppContext = { api, schema, viewer: permissions, notify: () => undefined };
   return <App.Provider value={value}>{children}</App.Provider>;
 }
 
-/** A Schema that has the named Query / Mutation fields (no arguments, JSON results). */
+/** A Schema that has the named Query / Mutation / Instance fields (as introspection lists them). */
 export function schemaWith(fields: { query?: string[]; mutation?: string[]; instance?: string[] }): Schema {
-  const field = (name: string) => ({ name, args: [], type: { kind: "SCALAR", name: "JSON" } });
+  const field = (name: string) => ({ name, args: [] });
   return new Schema({
     __schema: {
       queryType: { name: "Query" },
       mutationType: { name: "Mutation" },
       subscriptionType: null,
       types: [
-        { name: "Query", kind: "OBJECT", fields: (fields.query ?? []).map(field), inputFields: null },
-        { name: "Mutation", kind: "OBJECT", fields: (fields.mutation ?? []).map(field), inputFields: null },
-        { name: "Instance", kind: "OBJECT", fields: (fields.instance ?? []).map(field), inputFields: null },
-        { name: "JSON", kind: "SCALAR", fields: null, inputFields: null },
+        { name: "Query", fields: (fields.query ?? []).map(field), inputFields: null },
+        { name: "Mutation", fields: (fields.mutation ?? []).map(field), inputFields: null },
+        { name: "Instance", fields: (fields.instance ?? []).map(field), inputFields: null },
+        { name: "JSON", fields: null, inputFields: null },
       ],
     },
   });

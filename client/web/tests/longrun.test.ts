@@ -196,7 +196,13 @@ describe("log buffer", () => {
 
   it("finds the latest traceback", () => {
     const b = new LogBuffer();
-    b.push(line(1), line(2, "Traceback (most recent call last):", "traceback"), line(3, '  File "x.py"', "traceback"), line(4, "ValueError: no", "traceback"), line(5, "bye"));
+    b.push(
+      line(1),
+      line(2, "Traceback (most recent call last):", "traceback"),
+      line(3, '  File "x.py"', "traceback"),
+      line(4, "ValueError: no", "traceback"),
+      line(5, "bye"),
+    );
     expect(b.traceback().map((l) => l.time)).toEqual([2, 3, 4]);
     expect(new LogBuffer().traceback()).toEqual([]);
   });

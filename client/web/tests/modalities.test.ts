@@ -19,7 +19,13 @@ describe("displayWidget: how a value is drawn", () => {
   it("draws discrete values as choices, starting where the space starts", () => {
     expect(displayWidget(TWO_ACTIONS)).toEqual({ kind: "choices", choices: [0, 1] });
     expect(displayWidget({ kind: "discrete", n: 3, start: -1 })).toEqual({ kind: "choices", choices: [-1, 0, 1] });
-    expect(displayWidget({ kind: "multi_discrete", nvec: [2, 3], start: [0, 1] })).toEqual({ kind: "multi-choices", groups: [[0, 1], [1, 2, 3]] });
+    expect(displayWidget({ kind: "multi_discrete", nvec: [2, 3], start: [0, 1] })).toEqual({
+      kind: "multi-choices",
+      groups: [
+        [0, 1],
+        [1, 2, 3],
+      ],
+    });
     expect(displayWidget({ kind: "multi_binary", n: 3 })).toEqual({ kind: "bits", size: 3 });
   });
 
@@ -98,7 +104,12 @@ describe("keys and gamepads become actions", () => {
   });
 
   it("flattens nested numbers for drawing", () => {
-    expect(flatNumbers([[1, 2], [3, true]])).toEqual([1, 2, 3, 1]);
+    expect(
+      flatNumbers([
+        [1, 2],
+        [3, true],
+      ]),
+    ).toEqual([1, 2, 3, 1]);
     expect(flatNumbers(5)).toEqual([5]);
     expect(flatNumbers("x")).toEqual([]);
   });

@@ -104,10 +104,7 @@ describe("subscribeSSE", () => {
       onStatus: (s) => states.push(s),
       fetchImpl: (async () => {
         calls += 1;
-        return sseResponse([
-          'event: next\ndata: {"data": null, "errors": [{"message": "unknown instance \'x\'"}]}\n\n',
-          "event: complete\ndata:\n\n",
-        ]);
+        return sseResponse(['event: next\ndata: {"data": null, "errors": [{"message": "unknown instance \'x\'"}]}\n\n', "event: complete\ndata:\n\n"]);
       }) as unknown as typeof fetch,
     });
     await until(() => states.some((s) => s.state === "failed"));

@@ -18,6 +18,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from ainimal_zookeeper.api.context import RequestContext
+from ainimal_zookeeper.api.permission_resolvers import VIEWER_KEY
 from ainimal_zookeeper.auth.administration import Administration
 from ainimal_zookeeper.auth.grants import Grant
 from ainimal_zookeeper.domain.access import ACTIONS, Resource, Viewer, instance_resource
@@ -52,7 +53,8 @@ def _administration(ctx: RequestContext) -> Administration:
 def viewer_info(ctx: RequestContext, viewer: Viewer) -> dict[str, Any]:
     """The API's Viewer: who, with which roles, and what they may do."""
     permissions = ctx.zookeeper.authorizer.permissions(viewer)
-    return {"username": viewer.username, "roles": list(viewer.roles), "permissions": permissions}
+    shown = {"username": viewer.username, "roles": list(viewer.roles), "permissions": permissions}
+    return {**shown, VIEWER_KEY: viewer}  # for Viewer.globalPermissions (permission_resolvers.py)
 
 
 def _session(ctx: RequestContext, session: Session) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from graphql import GraphQLResolveInfo
 
 from ainimal_zookeeper.api.access_resolvers import ACCESS_RESOLVERS, inside
 from ainimal_zookeeper.api.context import RequestContext
+from ainimal_zookeeper.api.permission_resolvers import PERMISSION_RESOLVERS
 from ainimal_zookeeper.api.side_process_resolvers import side_processes
 from ainimal_zookeeper.errors import InvalidInput
 from ainimal_zookeeper.service.launching import LaunchRequest
@@ -385,9 +386,10 @@ _RESOLVERS: dict[str, dict[str, Resolver]] = {
     "Recording": {"downloadUrl": recording_url("arrow"), "minariUrl": recording_url("minari.zip")},
     "Replay": {"outputRecording": replay_output, "comparison": replay_comparison},
 }
+_PARTS = (_RESOLVERS, ACCESS_RESOLVERS, PERMISSION_RESOLVERS)
 RESOLVERS: dict[str, dict[str, Resolver]] = {
-    type_name: {**_RESOLVERS.get(type_name, {}), **ACCESS_RESOLVERS.get(type_name, {})}
-    for type_name in (*_RESOLVERS, *(t for t in ACCESS_RESOLVERS if t not in _RESOLVERS))
+    type_name: {name: resolver for part in _PARTS for name, resolver in part.get(type_name, {}).items()}
+    for type_name in dict.fromkeys(type_name for part in _PARTS for type_name in part)
 }
 
 #: Subscription fields: field -> (subscribe: the source stream, resolve: one payload).

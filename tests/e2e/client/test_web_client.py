@@ -86,6 +86,18 @@ def test_launching_from_the_form_checks_values_then_streams_frames_and_network(s
     screenshot(page, "instance", full_page=True)
 
 
+def test_a_launch_link_to_a_model_that_does_not_exist_says_so_and_opens_no_form(server, page):
+    open_app(page, server, "#/launch/NoSuchModel?env=CartPole")
+    expect(page.get_by_test_id("launch-unavailable").get_by_role("alert")).to_contain_text(
+        "There is no model named “NoSuchModel”"
+    )
+    expect(page.get_by_role("form", name="Launch")).to_have_count(0)
+    open_app(page, server, "#/launch/Balancer?env=NoSuchEnv")
+    expect(page.get_by_role("alert")).to_contain_text("There is no environment named “NoSuchEnv”")
+    open_app(page, server, "#/launch/Balancer?env=CartPole")
+    expect(page.get_by_role("form", name="Launch").get_by_label("Model", exact=True)).to_have_value("Balancer")
+
+
 def test_pause_resume_and_a_checkpoint_in_the_lineage(server, page, screenshot):
     launched = launch_running(server, {"model": "Reinforce", "environment": "CartPole", "mode": "TRAIN"})
     open_app(page, server, f"#/instance/{launched['id']}/checkpoints")

@@ -1,39 +1,27 @@
 /**
- * Administration, for those allowed: accounts and their roles, grants, and which instances
- * are public. Each part appears only when the server offers its API and the viewer may use it.
+ * Administration, for those the server lets in (`me.globalPermissions` has ADMINISTER):
+ * accounts and their roles, grants, and which instances are public. Changing accounts needs
+ * MANAGE_USERS; each instance says whether the viewer may make it public (`manage`).
  */
 
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { useApp } from "../context";
-import { adminApi, adminAvailableFor, callField } from "../lib/admin";
-import { ACTIONS, can, canOnInstance, type Permissions } from "../lib/permissions";
-import { type InstanceSummary, instancesQuery, SET_PUBLIC } from "../lib/queries";
-import type { Schema } from "../lib/schema";
+import * as G from "../graphql/generated";
+import type { Document } from "../lib/graphql";
+import { ACTIONS, may, mayGlobally, type Viewer } from "../lib/permissions";
+import { INSTANCES, SET_PUBLIC } from "../lib/queries";
 import { ConfirmButton, ErrorNote, Section, useAction } from "./common";
 
 const ROLES = ["admin", "operator", "user", "viewer"];
 const KINDS = ["model", "environment", "instance", "user"];
 
-export function adminAvailable(schema: Schema, permissions: Permissions): boolean {
-  return adminAvailableFor(adminApi(schema), permissions);
+/** Whether the server lets this viewer see the administration screen. */
+export function adminAvailable(viewer: Viewer): boolean {
+  return mayGlobally(viewer, "ADMINISTER");
 }
 
-interface Account {
-  username: string;
-  roles?: string[];
-  disabled?: boolean;
-  provider?: string | null;
-  email?: string | null;
-  [key: string]: unknown;
-}
-
-interface GrantRow {
-  subject: string;
-  kind: string;
-  resource: string;
-  actions: string[];
-  [key: string]: unknown;
-}
+type Account = G.AccountFieldsFragment;
+type GrantRow = G.GrantFieldsFragment;
 
 function useLoad<T>(load: (() => Promise<T>) | null): { value: T | null; error: string | null; reload: () => void } {
   const [value, setValue] = useState<T | null>(null);
@@ -52,16 +40,13 @@ function useLoad<T>(load: (() => Promise<T>) | null): { value: T | null; error: 
 }
 
 export function Admin() {
-  const { api, schema, viewer } = useApp();
-  const admin = useMemo(() => adminApi(schema), [schema]);
-  const manageUsers = can(viewer.permissions, "manage", { kind: "user", id: null });
+  const { api, viewer } = useApp();
   return (
     <div class="admin">
       <h1>Administration</h1>
-      {admin.users ? <Accounts admin={admin} mayManage={manageUsers} /> : null}
-      {admin.grants ? <Grants admin={admin} /> : null}
-      {admin.setPublic ? <PublicInstances /> : null}
-      {!admin.users && !admin.grants ? <p class="muted">This server offers no administration API.</p> : null}
+      <Accounts mayManage={mayGlobally(viewer, "MANAGE_USERS")} />
+      <Grants />
+      <PublicInstances />
       <p class="small muted">
         Signed in as {viewer.username} ({viewer.roles.join(", ") || "no roles"}) on {api.server}.
       </p>
@@ -69,15 +54,25 @@ export function Admin() {
   );
 }
 
-function Accounts({ admin, mayManage }: { admin: ReturnType<typeof adminApi>; mayManage: boolean }) {
-  const { api, schema, notify } = useApp();
-  const load = useMemo(() => async () => (await callField(api, schema, "query", admin.users!, {})) as Account[], [api, schema, admin]);
-  const { value: accounts, error, reload } = useLoad(load);
-  const change = useAction(async (field: NonNullable<typeof admin.setRoles>, values: Record<string, unknown>, message: string) => {
-    await callField(api, schema, "mutation", field, values);
+/** Run an administration mutation, say what it did, and reload the list it changed. */
+function useChange(reload: () => void) {
+  const { api, notify } = useApp();
+  const action = useAction(async (send: () => Promise<unknown>, message: string) => {
+    await send();
     notify(message);
     reload();
   });
+  return {
+    ...action,
+    run: <R, V>(document: Document<R, V>, variables: V, message: string) => action.run(() => api.request(document, variables), message),
+  };
+}
+
+function Accounts({ mayManage }: { mayManage: boolean }) {
+  const { api } = useApp();
+  const load = useMemo(() => async (): Promise<Account[]> => (await api.request(G.AccountsDocument, {})).users, [api]);
+  const { value: accounts, error, reload } = useLoad(load);
+  const change = useChange(reload);
   const [newName, setNewName] = useState("");
   const [newPassword, setNewPassword] = useState("");
   const [newRole, setNewRole] = useState("user");
@@ -107,11 +102,11 @@ function Accounts({ admin, mayManage }: { admin: ReturnType<typeof adminApi>; ma
                       <input
                         type="checkbox"
                         checked={(a.roles ?? []).includes(role)}
-                        disabled={!mayManage || !admin.setRoles || change.busy}
+                        disabled={!mayManage || change.busy}
                         onChange={(e) => {
                           const on = (e.target as HTMLInputElement).checked;
                           const roles = on ? [...(a.roles ?? []), role] : (a.roles ?? []).filter((r) => r !== role);
-                          void change.run(admin.setRoles!, { username: a.username, roles }, `${a.username}: ${roles.join(", ") || "no roles"}`);
+                          void change.run(G.SetRolesDocument, { username: a.username, roles }, `${a.username}: ${roles.join(", ") || "no roles"}`);
                         }}
                       />
                       {role}
@@ -120,21 +115,23 @@ function Accounts({ admin, mayManage }: { admin: ReturnType<typeof adminApi>; ma
                 </td>
                 <td>{a.provider ?? "password"}</td>
                 <td class="actions">
-                  {mayManage && admin.disable ? (
+                  {mayManage ? (
                     <button
                       type="button"
                       class="small"
-                      onClick={() => void change.run(admin.disable!, { username: a.username, disabled: !a.disabled }, a.disabled ? "Enabled" : "Disabled")}
+                      onClick={() =>
+                        void change.run(G.DisableAccountDocument, { username: a.username, disabled: !a.disabled }, a.disabled ? "Enabled" : "Disabled")
+                      }
                     >
                       {a.disabled ? "Enable" : "Disable"}
                     </button>
                   ) : null}
-                  {mayManage && admin.remove ? (
+                  {mayManage ? (
                     <ConfirmButton
                       class="small"
                       label="Delete"
                       confirm="Really delete?"
-                      onConfirm={() => void change.run(admin.remove!, { username: a.username }, `Deleted ${a.username}`)}
+                      onConfirm={() => void change.run(G.DeleteAccountDocument, { username: a.username }, `Deleted ${a.username}`)}
                     />
                   ) : null}
                 </td>
@@ -143,12 +140,12 @@ function Accounts({ admin, mayManage }: { admin: ReturnType<typeof adminApi>; ma
           </tbody>
         </table>
       </div>
-      {mayManage && admin.createAccount ? (
+      {mayManage ? (
         <form
           class="row wrap"
           onSubmit={(e) => {
             e.preventDefault();
-            void change.run(admin.createAccount!, { username: newName, password: newPassword, roles: [newRole], role: newRole }, `Created ${newName}`).then(() => {
+            void change.run(G.CreateAccountDocument, { username: newName, password: newPassword, roles: [newRole] }, `Created ${newName}`).then(() => {
               setNewName("");
               setNewPassword("");
             });
@@ -178,15 +175,11 @@ function Accounts({ admin, mayManage }: { admin: ReturnType<typeof adminApi>; ma
   );
 }
 
-function Grants({ admin }: { admin: ReturnType<typeof adminApi> }) {
-  const { api, schema, notify } = useApp();
-  const load = useMemo(() => async () => (await callField(api, schema, "query", admin.grants!, {})) as GrantRow[], [api, schema, admin]);
+function Grants() {
+  const { api } = useApp();
+  const load = useMemo(() => async (): Promise<GrantRow[]> => (await api.request(G.GrantsDocument, {})).grants, [api]);
   const { value: grants, error, reload } = useLoad(load);
-  const change = useAction(async (field: NonNullable<typeof admin.grant>, values: Record<string, unknown>, message: string) => {
-    await callField(api, schema, "mutation", field, values);
-    notify(message);
-    reload();
-  });
+  const change = useChange(reload);
   const [subject, setSubject] = useState("role:viewer");
   const [kind, setKind] = useState("instance");
   const [resource, setResource] = useState("*");
@@ -213,63 +206,63 @@ function Grants({ admin }: { admin: ReturnType<typeof adminApi> }) {
                 <td>{g.resource === "*" ? "every one" : g.resource}</td>
                 <td>{g.actions.join(", ")}</td>
                 <td>
-                  {admin.revoke ? (
-                    <button
-                      type="button"
-                      class="small"
-                      onClick={() => void change.run(admin.revoke!, { subject: g.subject, kind: g.kind, resource: g.resource }, "Revoked")}
-                    >
-                      Revoke
-                    </button>
-                  ) : null}
+                  <button
+                    type="button"
+                    class="small"
+                    onClick={() => void change.run(G.RevokeDocument, { subject: g.subject, kind: g.kind, resource: g.resource }, "Revoked")}
+                  >
+                    Revoke
+                  </button>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
-      {admin.grant ? (
-        <form
-          class="grant-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void change.run(admin.grant!, { subject, kind, resource, actions }, `Granted ${actions.join(", ")} to ${subject}`);
-          }}
-        >
-          <input aria-label="Who (a username or role:NAME)" value={subject} onInput={(e) => setSubject((e.target as HTMLInputElement).value)} />
-          <select aria-label="Kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
-            {KINDS.map((k) => (
-              <option key={k}>{k}</option>
-            ))}
-          </select>
-          <input aria-label="Resource (an id or name, * for all)" value={resource} onInput={(e) => setResource((e.target as HTMLInputElement).value)} />
-          <fieldset class="inline">
-            {ACTIONS.map((a) => (
-              <label key={a} class="check">
-                <input type="checkbox" checked={actions.includes(a)} onChange={() => setActions(actions.includes(a) ? actions.filter((x) => x !== a) : [...actions, a])} />
-                {a}
-              </label>
-            ))}
-          </fieldset>
-          <button type="submit" class="primary" disabled={actions.length === 0}>
-            Grant
-          </button>
-        </form>
-      ) : null}
+      <form
+        class="grant-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void change.run(G.GrantDocument, { subject, kind, resource, actions }, `Granted ${actions.join(", ")} to ${subject}`);
+        }}
+      >
+        <input aria-label="Who (a username or role:NAME)" value={subject} onInput={(e) => setSubject((e.target as HTMLInputElement).value)} />
+        <select aria-label="Kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
+          {KINDS.map((k) => (
+            <option key={k}>{k}</option>
+          ))}
+        </select>
+        <input aria-label="Resource (an id or name, * for all)" value={resource} onInput={(e) => setResource((e.target as HTMLInputElement).value)} />
+        <fieldset class="inline">
+          {ACTIONS.map((a) => (
+            <label key={a} class="check">
+              <input
+                type="checkbox"
+                checked={actions.includes(a)}
+                onChange={() => setActions(actions.includes(a) ? actions.filter((x) => x !== a) : [...actions, a])}
+              />
+              {a}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit" class="primary" disabled={actions.length === 0}>
+          Grant
+        </button>
+      </form>
     </Section>
   );
 }
 
 function PublicInstances() {
-  const { api, schema, viewer, notify } = useApp();
-  const load = useMemo(() => async () => (await api.request<{ instances: InstanceSummary[] }>(instancesQuery(schema))).instances, [api, schema]);
+  const { api, notify } = useApp();
+  const load = useMemo(() => async () => (await api.request(INSTANCES, {})).instances, [api]);
   const { value: instances, error, reload } = useLoad(load);
   const toggle = useAction(async (id: string, value: boolean) => {
     await api.request(SET_PUBLIC, { id, public: value });
     notify(value ? "Public" : "Private");
     reload();
   });
-  const manageable = (instances ?? []).filter((i) => canOnInstance(viewer.permissions, "manage", i) && !["TERMINATED", "FAILED"].includes(i.status));
+  const manageable = (instances ?? []).filter((i) => may(i, "manage") && !["TERMINATED", "FAILED"].includes(i.status));
   if (manageable.length === 0) return null;
   return (
     <Section title="Public instances">

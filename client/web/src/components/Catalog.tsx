@@ -5,7 +5,7 @@ import { useApp } from "../context";
 import { describeModality, describeParameter } from "../lib/describe";
 import type { Modalities } from "../lib/modalities";
 import type { Parameter } from "../lib/params";
-import { can } from "../lib/permissions";
+import { may } from "../lib/permissions";
 import { CATALOG, type EnvSpec, type ModelSpec } from "../lib/queries";
 import { href } from "../lib/router";
 import { ErrorNote } from "./common";
@@ -15,13 +15,21 @@ export interface CatalogData {
   environments: EnvSpec[];
 }
 
+/** The models and environments the viewer may launch (the server says which), and that can run. */
+export function launchable(catalog: CatalogData): CatalogData {
+  return {
+    models: catalog.models.filter((m) => !m.error && may(m, "launch")),
+    environments: catalog.environments.filter((e) => !e.error && may(e, "launch")),
+  };
+}
+
 export function useCatalog(): { catalog: CatalogData | null; error: string | null } {
   const { api } = useApp();
   const [catalog, setCatalog] = useState<CatalogData | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     api
-      .request<CatalogData>(CATALOG)
+      .request(CATALOG, {})
       .then(setCatalog)
       .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
   }, [api]);
@@ -29,17 +37,16 @@ export function useCatalog(): { catalog: CatalogData | null; error: string | nul
 }
 
 export function Catalog() {
-  const { viewer } = useApp();
   const { catalog, error } = useCatalog();
   if (error) return <ErrorNote error={error} />;
   if (!catalog) return <p class="muted">Loading the catalog…</p>;
-  const launchableEnvs = catalog.environments.filter((e) => !e.error && can(viewer.permissions, "launch", { kind: "environment", id: e.name }));
+  const { models: launchableModels, environments: launchableEnvs } = launchable(catalog);
   return (
     <div class="catalog">
       <h1>Models</h1>
       <div class="cards">
         {catalog.models.map((m) => {
-          const mayLaunch = !m.error && can(viewer.permissions, "launch", { kind: "model", id: m.name }) && launchableEnvs.length > 0;
+          const mayLaunch = launchableModels.includes(m) && launchableEnvs.length > 0;
           return (
             <article class="card spec" key={m.name} data-testid={`model-${m.name}`}>
               <header>
@@ -48,11 +55,13 @@ export function Catalog() {
               </header>
               {m.description ? <p>{m.description}</p> : null}
               <p class="tags">
-                {m.modes.filter((x) => x !== "NONE").map((x) => (
-                  <span class="tag" key={x}>
-                    {x.toLowerCase()}
-                  </span>
-                ))}
+                {m.modes
+                  .filter((x) => x !== "NONE")
+                  .map((x) => (
+                    <span class="tag" key={x}>
+                      {x.toLowerCase()}
+                    </span>
+                  ))}
                 {m.checkpointable ? <span class="tag">checkpoints</span> : null}
               </p>
               <ModalityList title="Inputs" modalities={m.inputModalities} fallback="from the environment" />
@@ -111,7 +120,9 @@ function ParameterList({ parameters }: { parameters: Parameter[] }) {
   if (parameters.length === 0) return null;
   return (
     <details class="params">
-      <summary>{parameters.length} parameter{parameters.length === 1 ? "" : "s"}</summary>
+      <summary>
+        {parameters.length} parameter{parameters.length === 1 ? "" : "s"}
+      </summary>
       <dl>
         {parameters.map((p) => (
           <div key={p.name}>

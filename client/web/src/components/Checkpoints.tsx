@@ -80,7 +80,7 @@ export function Checkpoints({
   const [tag, setTag] = useState("");
   const [selected, setSelected] = useState<string | null>(null);
   const save = useAction(async () => {
-    const data = await api.request<{ saveCheckpoint: Checkpoint }>(SAVE_CHECKPOINT, { id: instanceId, tag: tag.trim() || null });
+    const data = await api.request(SAVE_CHECKPOINT, { id: instanceId, tag: tag.trim() || null });
     notify(`Saved checkpoint ${data.saveCheckpoint.tag || data.saveCheckpoint.id.slice(0, 8)} at step ${num(data.saveCheckpoint.step)}`);
     setTag("");
     onChanged();

@@ -6,9 +6,9 @@
 import { useMemo } from "preact/hooks";
 import { useApp } from "../context";
 import { num } from "../lib/format";
-import { HISTORY_POINTS, historyPoints, METRIC_HISTORY, type MetricSeries } from "../lib/history";
+import { HISTORY_POINTS, historyPoints, METRIC_HISTORY } from "../lib/history";
 import { usePolledQuery } from "../lib/live";
-import { type InstanceSummary, instancesQuery } from "../lib/queries";
+import { INSTANCES } from "../lib/queries";
 import { href, navigate } from "../lib/router";
 import { Series } from "../lib/telemetry";
 import { COLORS, drawLines, LiveCanvas } from "./charts";
@@ -17,31 +17,29 @@ import { ErrorNote, Section } from "./common";
 /** At most this many runs on one chart (beyond it the colours and the legend stop helping). */
 export const MAX_COMPARED = 8;
 
+/** A run's name on the chart: its model and the start of its id. */
+function label(instances: { id: string; model: { name: string } }[], id: string): string {
+  const found = instances.find((i) => i.id === id);
+  return `${found?.model.name ?? "?"} ${id.slice(0, 6)}`;
+}
+
 export function Compare({ ids, metric }: { ids: string[]; metric: string | null }) {
   const { api, schema } = useApp();
   const chosen = ids.slice(0, MAX_COMPARED);
+  const chosenKey = chosen.join(",");
   const name = metric || "episode_return";
-  const list = usePolledQuery<{ instances: InstanceSummary[] }>(api, instancesQuery(schema), {}, 10_000);
-  const history = usePolledQuery<{ metricHistory: MetricSeries[] }>(
-    api,
-    chosen.length ? METRIC_HISTORY : "query Nothing { __typename }",
-    chosen.length ? { ids: chosen, names: [name], maxPoints: HISTORY_POINTS } : {},
-    5000,
-  );
-  const instances = list.data?.instances ?? [];
-  const labelOf = (id: string) => {
-    const found = instances.find((i) => i.id === id);
-    return `${found?.model.name ?? "?"} ${id.slice(0, 6)}`;
-  };
+  const list = usePolledQuery(api, INSTANCES, {}, 10_000);
+  const history = usePolledQuery(api, chosen.length ? METRIC_HISTORY : null, { ids: chosen, names: [name], maxPoints: HISTORY_POINTS }, 5000);
+  const instances = useMemo(() => list.data?.instances ?? [], [list.data]);
   const lines = useMemo(() => {
     const found = history.data?.metricHistory ?? [];
-    return chosen.map((id) => {
+    return (chosenKey ? chosenKey.split(",") : []).map((id) => {
       const s = new Series(HISTORY_POINTS * 2);
       const series = found.find((f) => f.instance === id && f.name === name);
       if (series) s.points = historyPoints(series);
-      return { name: labelOf(id), series: s };
+      return { name: label(instances, id), series: s };
     });
-  }, [history.data, chosen.join(","), name, instances.length]);
+  }, [history.data, chosenKey, name, instances]);
   if (!schema.query("metricHistory")) return <p>This server keeps no metric history to compare.</p>;
   const toggle = (id: string, on: boolean) => {
     const next = on ? [...chosen, id].slice(0, MAX_COMPARED) : chosen.filter((x) => x !== id);

@@ -107,8 +107,8 @@ export function ControlBar({
   onChanged: () => void;
 }) {
   const { api, notify } = useApp();
-  const act = useAction(async (query: string, variables: Record<string, unknown>, message: string) => {
-    await api.request(query, { id, ...variables });
+  const act = useAction(async (send: () => Promise<unknown>, message: string) => {
+    await send();
     notify(message);
     onChanged();
   });
@@ -120,12 +120,12 @@ export function ControlBar({
     <div class="controlbar" role="toolbar" aria-label="Instance controls">
       {stop ? <EmergencyStopButton id={id} onStopped={onChanged} hotkey /> : null}
       {controls.pause ? (
-        <button type="button" disabled={act.busy} onClick={() => void act.run(PAUSE, {}, "Paused")}>
+        <button type="button" disabled={act.busy} onClick={() => void act.run(() => api.request(PAUSE, { id }), "Paused")}>
           ❚❚ Pause
         </button>
       ) : null}
       {controls.resume ? (
-        <button type="button" class="primary" disabled={act.busy} onClick={() => void act.run(RESUME, {}, "Resumed")}>
+        <button type="button" class="primary" disabled={act.busy} onClick={() => void act.run(() => api.request(RESUME, { id }), "Resumed")}>
           ▶ Resume
         </button>
       ) : null}
@@ -138,7 +138,7 @@ export function ControlBar({
             disabled={act.busy}
             onChange={(e) => {
               const next = (e.target as HTMLSelectElement).value as RunMode;
-              void act.run(SET_MODE, { mode: next }, `Mode: ${MODE_LABELS[next]}`);
+              void act.run(() => api.request(SET_MODE, { id, mode: next }), `Mode: ${MODE_LABELS[next]}`);
             }}
           >
             {controls.modes.map((m) => (
@@ -157,14 +157,22 @@ export function ControlBar({
             disabled={act.busy}
             onChange={(e) => {
               const value = (e.target as HTMLInputElement).checked;
-              void act.run(SET_PUBLIC, { public: value }, value ? "Anyone may watch it now" : "Only people with rights may watch it now");
+              void act.run(
+                () => api.request(SET_PUBLIC, { id, public: value }),
+                value ? "Anyone may watch it now" : "Only people with rights may watch it now",
+              );
             }}
           />
           public
         </label>
       ) : null}
       {controls.terminate ? (
-        <ConfirmButton label="■ Terminate" confirm="Really terminate?" disabled={act.busy} onConfirm={() => void act.run(TERMINATE, {}, "Terminated")} />
+        <ConfirmButton
+          label="■ Terminate"
+          confirm="Really terminate?"
+          disabled={act.busy}
+          onConfirm={() => void act.run(() => api.request(TERMINATE, { id }), "Terminated")}
+        />
       ) : null}
       <ErrorNote error={act.error} />
     </div>

@@ -36,6 +36,8 @@ export function useDoubleEscape(onStop: (() => void) | null, now: () => number =
     };
     window.addEventListener("keydown", down);
     return () => window.removeEventListener("keydown", down);
+    // Listen while there is something to stop; `handler` holds the latest onStop, `now` is fixed.
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- re-attach only when stopping turns on or off
   }, [!onStop]);
 }
 

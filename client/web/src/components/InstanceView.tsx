@@ -7,13 +7,13 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { useApp } from "../context";
 import { availableControls, FINAL } from "../lib/controls";
 import { num, when } from "../lib/format";
-import { HISTORY_POINTS, historyPoints, METRIC_HISTORY, type MetricSeries } from "../lib/history";
+import { HISTORY_POINTS, historyPoints, METRIC_HISTORY } from "../lib/history";
 import { useLiveStream, usePolledQuery } from "../lib/live";
 import { expectedInterval, type HealthState } from "../lib/streamhealth";
 import { actionTarget } from "../lib/modalities";
 import { isSignedIn } from "../lib/permissions";
-import { type Frame, Histories, TelemetryFeed, useFeed } from "../lib/telemetry";
-import { CLEAR_OVERRIDE, INSTANCE_EVENTS, type InstanceDetail, instanceQuery, TELEMETRY } from "../lib/queries";
+import { Histories, TelemetryFeed, useFeed } from "../lib/telemetry";
+import { CLEAR_OVERRIDE, INSTANCE, INSTANCE_EVENTS, type InstanceDetail, TELEMETRY } from "../lib/queries";
 import { href } from "../lib/router";
 import { drawLines, LiveCanvas } from "./charts";
 import { Checkpoints } from "./Checkpoints";
@@ -33,9 +33,8 @@ const TABS = ["network", "checkpoints", "recordings", "logs", "details"] as cons
 const MAIN_SERIES = ["reward", "episode_return", "mean_return", "loss"];
 
 export function InstanceView({ id, tab }: { id: string; tab: string | null }) {
-  const { api, schema, viewer } = useApp();
-  const query = useMemo(() => instanceQuery(schema), [schema]);
-  const { data, error, refresh } = usePolledQuery<{ instance: InstanceDetail | null }>(api, query, { id }, 3000);
+  const { api, viewer } = useApp();
+  const { data, error, refresh } = usePolledQuery(api, INSTANCE, { id }, 3000);
   const instance = data?.instance ?? null;
   const ended = !!data?.instance && FINAL.includes(data.instance.status);
   const events = useLiveStream(api, INSTANCE_EVENTS, { id }, refresh, { expectedIntervalMs: null, ended }, { onResume: refresh });
@@ -64,13 +63,16 @@ function Live({
   events: HealthState;
   signedIn: boolean;
 }) {
-  const { api, schema, viewer } = useApp();
-  const controls = availableControls(instance, viewer.permissions, { signedIn, hasSetPublic: !!schema.mutation("setPublic") });
+  const { api } = useApp();
+  const controls = availableControls(instance, { signedIn, hasSetPublic: true });
   const ended = FINAL.includes(instance.status);
   const [rate, setRate] = useState(30);
+  // A fresh feed per instance (its id is the reset key).
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   const feed = useMemo(() => new TelemetryFeed(), [instance.id]);
   const histories = useMemo(() => new Histories(feed), [feed]);
   useMetricHistory(instance.id, histories, feed);
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- a fresh feed per instance
   const deep = useMemo(() => new TelemetryFeed(), [instance.id]);
   const layers = instance.architecture?.layers ?? [];
   const hasLogs = useHasLogs();
@@ -85,7 +87,7 @@ function Live({
   const activeTab = tabs.find((t) => t === tab) ?? (controls.inspect ? tabs[0] : null);
 
   const streams = ["inputs", "outputs", "reward", "metrics", "frame", ...(controls.inspect ? ["state"] : [])];
-  const live = useLiveStream<{ telemetry: Frame }>(
+  const live = useLiveStream(
     api,
     ended ? null : TELEMETRY,
     { id: instance.id, streams, maxHz: rate },
@@ -99,13 +101,9 @@ function Live({
     { onGap: () => histories.gap() },
   );
   const deepStreams = controls.inspect && activeTab === "network" ? networkStreams(layers, watched) : [];
-  useLiveStream<{ telemetry: Frame }>(
-    api,
-    ended || deepStreams.length === 0 ? null : TELEMETRY,
-    { id: instance.id, streams: deepStreams, maxHz: 4 },
-    (d) => deep.push(d.telemetry),
-    { expectedIntervalMs: null },
-  );
+  useLiveStream(api, ended || deepStreams.length === 0 ? null : TELEMETRY, { id: instance.id, streams: deepStreams, maxHz: 4 }, (d) => deep.push(d.telemetry), {
+    expectedIntervalMs: null,
+  });
 
   const outputs = instance.architecture?.outputModalities ?? instance.environment?.actionModalities ?? null;
   const inputs = instance.architecture?.inputModalities ?? instance.environment?.observationModalities ?? null;
@@ -117,8 +115,7 @@ function Live({
         <div>
           <h1>
             {instance.model.name}
-            {instance.environment ? <span class="muted"> on {instance.environment.name}</span> : null}{" "}
-            <StatusBadge status={instance.status} />
+            {instance.environment ? <span class="muted"> on {instance.environment.name}</span> : null} <StatusBadge status={instance.status} />
           </h1>
           <p class="muted small">
             <code>{instance.id}</code> · {instance.mode.toLowerCase()} · {instance.owner ? `${instance.owner} · ` : ""}started {when(instance.createdAt)}
@@ -269,7 +266,7 @@ function Details({ instance, feed, mayClear, onChanged }: { instance: InstanceDe
         <pre class="json">{JSON.stringify({ ...(instance.parameters ?? {}), seed: instance.seed }, null, 2)}</pre>
       </Section>
       <Section title="State">
-        <pre class="json">{JSON.stringify(feed.get("state")?.value ?? instance.state ?? null, null, 2)}</pre>
+        <pre class="json">{JSON.stringify(feed.get("state")?.value ?? null, null, 2)}</pre>
       </Section>
       <Section title="Overrides in force">
         {overrides.length === 0 ? <p class="muted">none</p> : null}
@@ -296,16 +293,14 @@ function Details({ instance, feed, mayClear, onChanged }: { instance: InstanceDe
 
 /**
  * Fill the charts from `metricHistory` when the view opens (so a reload keeps them), then the
- * live frames extend them. Without the query on the server, charts start empty as before.
+ * live frames extend them.
  */
 function useMetricHistory(id: string, histories: Histories, feed: TelemetryFeed): void {
-  const { api, schema } = useApp();
-  const has = !!schema.query("metricHistory");
+  const { api } = useApp();
   useEffect(() => {
-    if (!has) return undefined;
     let alive = true;
     api
-      .request<{ metricHistory: MetricSeries[] }>(METRIC_HISTORY, { ids: [id], maxPoints: HISTORY_POINTS })
+      .request(METRIC_HISTORY, { ids: [id], maxPoints: HISTORY_POINTS })
       .then((data) => {
         if (!alive) return;
         histories.load(data.metricHistory.filter((s) => s.instance === id).map((s) => ({ name: s.name, points: historyPoints(s) })));
@@ -315,7 +310,7 @@ function useMetricHistory(id: string, histories: Histories, feed: TelemetryFeed)
     return () => {
       alive = false;
     };
-  }, [api, id, has, histories, feed]);
+  }, [api, id, histories, feed]);
 }
 
 /** A small chart for each other scalar: custom ones the AInimal logs, steps/s, ... */

@@ -4,8 +4,8 @@ import { useApp } from "../context";
 import { availableControls } from "../lib/controls";
 import { num, when } from "../lib/format";
 import { useLiveStream, usePolledQuery } from "../lib/live";
-import { can, isSignedIn } from "../lib/permissions";
-import { INSTANCE_EVENTS, type InstanceSummary, instancesQuery } from "../lib/queries";
+import { isSignedIn, mayGlobally } from "../lib/permissions";
+import { INSTANCE_EVENTS, INSTANCES, type InstanceSummary } from "../lib/queries";
 import { href } from "../lib/router";
 import { ErrorNote, HealthBadge, StatusBadge } from "./common";
 import { EmergencyStopButton, useHasEmergencyStop } from "./EmergencyStop";
@@ -16,7 +16,7 @@ export function episodeReturn(metrics: Record<string, unknown> | null): unknown 
 
 export function Instances() {
   const { api, schema, viewer } = useApp();
-  const { data, error, refresh } = usePolledQuery<{ instances: InstanceSummary[] }>(api, instancesQuery(schema), {}, 2000);
+  const { data, error, refresh } = usePolledQuery(api, INSTANCES, {}, 2000);
   // Events carry news only when something happens: never "stalled", but reconnected when dropped.
   const live = useLiveStream(api, INSTANCE_EVENTS, { id: null }, refresh, { expectedIntervalMs: null }, { onResume: refresh });
   const instances = data?.instances ?? [];
@@ -34,7 +34,7 @@ export function Instances() {
               Compare runs
             </a>
           ) : null}
-          {can(viewer.permissions, "launch") ? (
+          {mayGlobally(viewer, "LAUNCH") ? (
             <a class="button primary" href={href({ name: "catalog" })}>
               Launch…
             </a>
@@ -43,9 +43,7 @@ export function Instances() {
       </div>
       <ErrorNote error={error} />
       {data && instances.length === 0 ? (
-        <p class="muted">
-          No instances {can(viewer.permissions, "launch") ? "yet: launch one from the catalog." : "you may watch right now."}
-        </p>
+        <p class="muted">No instances {mayGlobally(viewer, "LAUNCH") ? "yet: launch one from the catalog." : "you may watch right now."}</p>
       ) : null}
       <InstanceTable instances={active} onChanged={refresh} />
       {ended.length > 0 ? (
@@ -64,10 +62,13 @@ function InstanceTable({ instances, onChanged }: { instances: InstanceSummary[];
   if (instances.length === 0) return null;
   const mayStop = (i: InstanceSummary) =>
     hasStop &&
-    availableControls({ ...i, environment: null, model: { ...i.model, trainable: false, checkpointable: false } }, viewer.permissions, {
-      signedIn: isSignedIn(viewer),
-      hasSetPublic: !!schema.mutation("setPublic"),
-    }).emergencyStop;
+    availableControls(
+      { ...i, environment: null, model: { ...i.model, trainable: false, checkpointable: false } },
+      {
+        signedIn: isSignedIn(viewer),
+        hasSetPublic: !!schema.mutation("setPublic"),
+      },
+    ).emergencyStop;
   return (
     <div class="table-wrap">
       <table class="instances">
@@ -89,8 +90,7 @@ function InstanceTable({ instances, onChanged }: { instances: InstanceSummary[];
           {instances.map((i) => (
             <tr key={i.id} data-testid={`instance-${i.id}`}>
               <td>
-                <a href={href({ name: "instance", id: i.id, tab: null })}>{i.model.name}</a>{" "}
-                <span class="muted">{i.id.slice(0, 6)}</span>
+                <a href={href({ name: "instance", id: i.id, tab: null })}>{i.model.name}</a> <span class="muted">{i.id.slice(0, 6)}</span>
                 {i.public ? <span class="tag">public</span> : null}
               </td>
               <td>{i.environment?.name ?? "–"}</td>

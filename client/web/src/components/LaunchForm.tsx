@@ -3,16 +3,31 @@
 import { useMemo, useState } from "preact/hooks";
 import { useApp } from "../context";
 import { collect, type FormField, formField, initialRaw, parseRaw, type RawValue } from "../lib/params";
-import { can, type Permissions } from "../lib/permissions";
+import type { LaunchInput } from "../graphql/generated";
+import { may } from "../lib/permissions";
 import { type EnvSpec, LAUNCH, type ModelSpec, type RunMode } from "../lib/queries";
 import { EMPTY_PLAN, type RunPlanRaw, runPlan } from "../lib/runplan";
-import { navigate } from "../lib/router";
-import { useCatalog } from "./Catalog";
+import { href, navigate } from "../lib/router";
+import { type CatalogData, launchable, useCatalog } from "./Catalog";
 import { ErrorNote, useAction } from "./common";
 
-/** The modes a viewer may launch a model in: what the model supports, TRAIN/BOTH need `train`. */
-export function launchModes(model: ModelSpec, permissions: Permissions): RunMode[] {
-  return model.modes.filter((mode) => (mode === "TRAIN" || mode === "BOTH" ? can(permissions, "train", { kind: "model", id: model.name }) : true));
+/** The modes a viewer may launch a model in: what the model supports, TRAIN/BOTH if the server lets them `train` it. */
+export function launchModes(model: ModelSpec): RunMode[] {
+  return model.modes.filter((mode) => (mode === "TRAIN" || mode === "BOTH" ? may(model, "train") : true));
+}
+
+/**
+ * Why a launch link's model or environment cannot be launched here, or null when it can: a
+ * link never silently opens another model's form.
+ */
+export function unavailable(catalog: CatalogData, kind: "model" | "environment", name: string | null): string | null {
+  if (name === null) return null;
+  const entries: (ModelSpec | EnvSpec)[] = kind === "model" ? catalog.models : catalog.environments;
+  const found = entries.find((e) => e.name === name);
+  if (!found) return `There is no ${kind} named “${name}” on this server (or you may not see it).`;
+  if (found.error) return `The ${kind} “${name}” is unavailable: ${found.error}`;
+  if (!may(found, "launch")) return `You may not launch the ${kind} “${name}”.`;
+  return null;
 }
 
 /** Inputs for a list of parameters: each checked as it changes, and again before sending. */
@@ -85,11 +100,23 @@ export function ParameterFields({
 
 export function LaunchScreen({ model, environment, checkpoint }: { model: string | null; environment: string | null; checkpoint: string | null }) {
   const { catalog, error } = useCatalog();
-  const { viewer } = useApp();
   if (error) return <ErrorNote error={error} />;
   if (!catalog) return <p class="muted">Loading the catalog…</p>;
-  const models = catalog.models.filter((m) => !m.error && can(viewer.permissions, "launch", { kind: "model", id: m.name }));
-  const envs = catalog.environments.filter((e) => !e.error && can(viewer.permissions, "launch", { kind: "environment", id: e.name }));
+  const { models, environments: envs } = launchable(catalog);
+  const problem = unavailable(catalog, "model", model) ?? unavailable(catalog, "environment", environment);
+  if (problem) {
+    return (
+      <div class="card" data-testid="launch-unavailable">
+        <h1>Cannot launch</h1>
+        <p class="error" role="alert">
+          {problem}
+        </p>
+        <p>
+          <a href={href({ name: "catalog" })}>Back to the catalog</a>
+        </p>
+      </div>
+    );
+  }
   if (models.length === 0) {
     return <p>There is nothing you may launch here.</p>;
   }
@@ -117,13 +144,13 @@ export function LaunchForm({
   initialEnvironment: string | null;
   checkpoint: string | null;
 }) {
-  const { api, schema, viewer, notify } = useApp();
+  const { api, schema, notify } = useApp();
   const [plan, setPlan] = useState<RunPlanRaw>(EMPTY_PLAN);
   const [modelName, setModelName] = useState(initialModel);
   const [envName, setEnvName] = useState<string | null>(initialEnvironment);
   const model = models.find((m) => m.name === modelName) ?? models[0]!;
   const env = environments.find((e) => e.name === envName) ?? null;
-  const modes = launchModes(model, viewer.permissions).filter((m) => m !== "NONE");
+  const modes = launchModes(model).filter((m) => m !== "NONE");
   const [mode, setMode] = useState<RunMode>(modes.includes("INFER") ? "INFER" : (modes[0] ?? "INFER"));
   const [seed, setSeed] = useState("");
   const modelFields = useMemo(() => model.parameters.map(formField), [model]);
@@ -141,15 +168,14 @@ export function LaunchForm({
     const all = [...Object.values(m.errors), ...Object.values(e.errors), ...seedProblem, ...Object.values(planned.errors)];
     setProblems(all);
     if (all.length > 0) return;
-    const input: Record<string, unknown> = { model: model.name, mode, parameters: m.values };
+    const input: LaunchInput = { model: model.name, mode, parameters: m.values, ...planned.plan };
     if (env) {
       input.environment = env.name;
       input.environmentParameters = e.values;
     }
     if (checkpoint) input.checkpoint = checkpoint;
     if (seedText) input.seed = Number(seedText);
-    Object.assign(input, planned.plan);
-    const data = await api.request<{ launch: { id: string } }>(LAUNCH, { input });
+    const data = await api.request(LAUNCH, { input });
     notify(`Launched ${model.name}${env ? ` on ${env.name}` : ""}`);
     navigate({ name: "instance", id: data.launch.id, tab: null });
   });
@@ -240,12 +266,7 @@ export function LaunchForm({
         raws={envRaw}
         onChange={(name, raw) => setEnvRaw((r) => ({ ...r, [name]: raw }))}
       />
-      <RunPlanFields
-        raw={plan}
-        onChange={(next) => setPlan(next)}
-        has={(f) => schema.hasInput("LaunchInput", f)}
-        checkpointable={model.checkpointable}
-      />
+      <RunPlanFields raw={plan} onChange={(next) => setPlan(next)} has={(f) => schema.hasInput("LaunchInput", f)} checkpointable={model.checkpointable} />
       {problems.length > 0 ? (
         <ul class="error" role="alert">
           {problems.map((p) => (
@@ -313,7 +334,12 @@ function RunPlanFields({
             {has("realtime") ? (
               <div class="field check">
                 <label for="plan-realtime">Realtime (the env's frame rate)</label>
-                <input id="plan-realtime" type="checkbox" checked={raw.realtime} onChange={(e) => onChange({ ...raw, realtime: (e.target as HTMLInputElement).checked })} />
+                <input
+                  id="plan-realtime"
+                  type="checkbox"
+                  checked={raw.realtime}
+                  onChange={(e) => onChange({ ...raw, realtime: (e.target as HTMLInputElement).checked })}
+                />
               </div>
             ) : null}
           </div>

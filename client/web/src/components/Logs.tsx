@@ -27,6 +27,7 @@ export function useHasLogs(): { query: boolean; live: boolean } {
 /** The tail and the live lines of one instance, in a bounded buffer. */
 function useLogs(id: string, live: boolean, tail: number) {
   const { api } = useApp();
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- a fresh buffer per instance
   const buffer = useMemo(() => new LogBuffer(), [id]);
   const [version, setVersion] = useState(0);
   const [error, setError] = useState<string | null>(null);
@@ -35,7 +36,7 @@ function useLogs(id: string, live: boolean, tail: number) {
   const fetchTail = useMemo(
     () => async () => {
       try {
-        const data = await api.request<{ logs: LogLine[] }>(LOG_TAIL, { id, tail });
+        const data = await api.request(LOG_TAIL, { id, tail });
         buffer.merge(data.logs);
         loaded.current = true;
         buffer.merge(pending.current);
@@ -51,7 +52,7 @@ function useLogs(id: string, live: boolean, tail: number) {
   useEffect(() => void fetchTail(), [fetchTail]);
   // Live lines re-render at most 5 times a second.
   const dirty = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const health = useLiveStream<{ logs: LogLine }>(
+  const health = useLiveStream(
     api,
     live ? LOG_LINES : null,
     { id },
@@ -137,6 +138,7 @@ export function Logs({ id, ended }: { id: string; ended: boolean }) {
 /** A FAILED instance's traceback, shown prominently to those who may inspect it. */
 export function FailureTraceback({ id }: { id: string }) {
   const { buffer, version } = useLogs(id, false, 200);
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- the buffer changes in place; version says when
   const lines = useMemo(() => buffer.traceback(), [buffer, version]);
   if (lines.length === 0) return null;
   return (

@@ -24,17 +24,7 @@ function bound(b: unknown): number | null {
   return typeof b === "number" && Number.isFinite(b) ? b : null;
 }
 
-export function ModalityValue({
-  name,
-  modality,
-  value,
-  series,
-}: {
-  name: string;
-  modality: Modality | null | undefined;
-  value: unknown;
-  series?: Series;
-}) {
+export function ModalityValue({ name, modality, value, series }: { name: string; modality: Modality | null | undefined; value: unknown; series?: Series }) {
   const m = modality ?? inferModality(value);
   const widget = displayWidget(m);
   return (
@@ -161,15 +151,7 @@ function ImageArray({ value }: { value: unknown }) {
 }
 
 /** All values of a stream (`inputs` or `outputs`), each by its modality, kept live. */
-export function ModalityPanel({
-  feed,
-  stream,
-  modalities,
-}: {
-  feed: TelemetryFeed;
-  stream: "inputs" | "outputs";
-  modalities: Modalities | null | undefined;
-}) {
+export function ModalityPanel({ feed, stream, modalities }: { feed: TelemetryFeed; stream: "inputs" | "outputs"; modalities: Modalities | null | undefined }) {
   useFeed(feed, 20);
   const history = useRef(new Map<string, Series>());
   useEffect(

@@ -33,7 +33,10 @@ export function layerTree(layers: Layer[]): LayerNode[] {
 /** Layers worth watching at first: leaves with an output, at most `max`. */
 export function defaultWatched(layers: Layer[], max = 6): string[] {
   const parents = new Set(layers.map((l) => (l.name.includes(".") ? l.name.slice(0, l.name.lastIndexOf(".")) : "")));
-  return layers.filter((l) => !parents.has(l.name) && l.output_shape).slice(0, max).map((l) => l.name);
+  return layers
+    .filter((l) => !parents.has(l.name) && l.output_shape)
+    .slice(0, max)
+    .map((l) => l.name);
 }
 
 /** The telemetry streams for the watched layers: activations and each parameter's weights. */
@@ -58,7 +61,7 @@ export function Network({
   onWatch: (names: string[]) => void;
   feed: TelemetryFeed;
 }) {
-  const layers = architecture?.layers ?? [];
+  const layers = useMemo(() => architecture?.layers ?? [], [architecture]);
   const tree = useMemo(() => layerTree(layers), [layers]);
   if (layers.length === 0) {
     return <p class="muted">This AInimal does not describe its layers (only torch modules and AInimals that declare them do).</p>;
@@ -133,7 +136,14 @@ function LayerView({ layer, feed }: { layer: Layer; feed: TelemetryFeed }) {
       </h3>
       {act ? (
         <>
-          {values.length ? <LiveCanvas feed={null} label={`activations of ${layer.name}`} height={Math.min(120, Math.max(24, 12 * Math.ceil(values.length / cols)))} draw={drawHeatmap(values, cols)} /> : null}
+          {values.length ? (
+            <LiveCanvas
+              feed={null}
+              label={`activations of ${layer.name}`}
+              height={Math.min(120, Math.max(24, 12 * Math.ceil(values.length / cols)))}
+              draw={drawHeatmap(values, cols)}
+            />
+          ) : null}
           <p class="small muted">
             activations mean {num(act.mean)} · std {num(act.std)} · [{num(act.min)}, {num(act.max)}]
           </p>
@@ -148,7 +158,9 @@ function LayerView({ layer, feed }: { layer: Layer; feed: TelemetryFeed }) {
             <span class="small">
               {param} [{(layer.shapes[param] ?? []).join("×")}]
             </span>
-            {w?.histogram ? <LiveCanvas feed={null} label={`histogram of ${param}`} height={48} draw={drawHistogram(w.histogram.counts, w.histogram.edges)} /> : null}
+            {w?.histogram ? (
+              <LiveCanvas feed={null} label={`histogram of ${param}`} height={48} draw={drawHistogram(w.histogram.counts, w.histogram.edges)} />
+            ) : null}
             {w ? (
               <span class="small muted">
                 mean {num(w.mean)} · std {num(w.std)}

@@ -1,27 +1,17 @@
 /**
  * Sign-in: a password form when the server has local accounts, a Google button and buttons
  * for other providers (GitHub, GitLab, ...) when configured. The providers come from the
- * server's provider query when it has one; without it, only the password form is offered.
+ * server's `authProviders` when it has it; without it, only the password form is offered.
  */
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { StoredSession } from "../lib/config";
 import type { Api } from "../lib/graphql";
-import { LOGIN, type Session, VIEWER } from "../lib/queries";
+import { AUTH_PROVIDERS, CREATE_OWN_ACCOUNT, LOGIN, type Provider, SIGN_IN_WITH_GOOGLE } from "../lib/queries";
 import type { Schema } from "../lib/schema";
 import { ErrorNote, useAction } from "./common";
 import logo from "../assets/icon.svg?inline";
 
-export interface Provider {
-  type: string;
-  name: string;
-  clientId?: string;
-  authorizePath?: string;
-  canCreateAccount?: boolean;
-  label?: string;
-}
-
-const PROVIDER_QUERIES = ["authProviders", "signInProviders", "authenticationProviders", "loginProviders"];
 /**
  * A provider's code flow ends on the server's callback page, which hands the session over: by
  * `postMessage` to the window that opened it (same origin), or, when the page itself went
@@ -66,11 +56,8 @@ function startCodeFlow(server: string, path: string, onSession: (session: Stored
 }
 
 export async function loadProviders(api: Api, schema: Schema): Promise<Provider[] | null> {
-  const field = schema.firstQuery(...PROVIDER_QUERIES);
-  if (!field) return null;
-  const data = await api.request<Record<string, unknown>>(`query Providers { ${field.name} ${schema.selection(field.type)} }`);
-  const value = data[field.name];
-  return Array.isArray(value) ? (value as Provider[]) : null;
+  if (!schema.query("authProviders")) return null;
+  return (await api.request(AUTH_PROVIDERS, {})).authProviders;
 }
 
 export function SignIn({
@@ -97,7 +84,7 @@ export function SignIn({
       .finally(() => setLoaded(true));
   }, [api, schema]);
   // Without a provider list, a password form is the one way in the core API offers.
-  const password = providers === null ? { type: "jwt", name: "local" } : providers.find((p) => p.type === "jwt");
+  const password: Pick<Provider, "canCreateAccount"> | undefined = providers === null ? { canCreateAccount: null } : providers.find((p) => p.type === "jwt");
   const google = providers?.filter((p) => p.type === "google" && p.clientId) ?? [];
   const redirects = providers?.filter((p) => p.type !== "jwt" && p.authorizePath && !(p.type === "google" && p.clientId)) ?? [];
   return (
@@ -120,7 +107,7 @@ export function SignIn({
               stopFlow.current = startCodeFlow(api.server, p.authorizePath!, onSignedIn);
             }}
           >
-            Sign in with {p.label ?? PROVIDER_LABELS[p.type] ?? capital(p.name)}
+            Sign in with {PROVIDER_LABELS[p.type] ?? capital(p.name)}
           </button>
         ))}
         <div class="row spread">
@@ -155,29 +142,16 @@ function capital(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function PasswordForm({
-  api,
-  schema,
-  canCreate,
-  onSignedIn,
-}: {
-  api: Api;
-  schema: Schema;
-  canCreate: boolean;
-  onSignedIn: (session: StoredSession) => void;
-}) {
+function PasswordForm({ api, schema, canCreate, onSignedIn }: { api: Api; schema: Schema; canCreate: boolean; onSignedIn: (session: StoredSession) => void }) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [creating, setCreating] = useState(false);
   const mayCreate = canCreate && !!schema.mutation("createAccount");
   const login = useAction(async () => {
     if (creating) {
-      await api.request(`mutation Create($username: String!, $password: String!) { createAccount(username: $username, password: $password) { username } }`, {
-        username,
-        password,
-      });
+      await api.request(CREATE_OWN_ACCOUNT, { username, password });
     }
-    const data = await api.request<{ login: Session }>(LOGIN, { username, password });
+    const data = await api.request(LOGIN, { username, password });
     onSignedIn(data.login);
   });
   return (
@@ -225,23 +199,12 @@ interface GoogleIdentity {
 }
 
 /** Google Identity Services' button: its ID token is exchanged for this server's session. */
-function GoogleButton({
-  api,
-  schema,
-  provider,
-  onSignedIn,
-}: {
-  api: Api;
-  schema: Schema;
-  provider: Provider;
-  onSignedIn: (session: StoredSession) => void;
-}) {
+function GoogleButton({ api, schema, provider, onSignedIn }: { api: Api; schema: Schema; provider: Provider; onSignedIn: (session: StoredSession) => void }) {
   const target = useRef<HTMLDivElement>(null);
   const [error, setError] = useState<string | null>(null);
-  const mutation = schema.mutationWithArg("idToken");
-  const hasProviderArg = !!mutation?.args.some((a) => a.name === "provider");
+  const has = !!schema.mutation("signInWithGoogle");
   useEffect(() => {
-    if (!mutation || !provider.clientId) return;
+    if (!has || !provider.clientId) return;
     const script = document.createElement("script");
     script.src = "https://accounts.google.com/gsi/client";
     script.async = true;
@@ -252,13 +215,8 @@ function GoogleButton({
         client_id: provider.clientId!,
         callback: ({ credential }) => {
           api
-            .request<Record<string, Session>>(
-              hasProviderArg
-                ? `mutation Google($idToken: String!, $provider: String) { ${mutation.name}(idToken: $idToken, provider: $provider) { token expiresAt viewer ${VIEWER} } }`
-                : `mutation Google($idToken: String!) { ${mutation.name}(idToken: $idToken) { token expiresAt viewer ${VIEWER} } }`,
-              hasProviderArg ? { idToken: credential, provider: provider.name } : { idToken: credential },
-            )
-            .then((data) => onSignedIn(data[mutation.name]!))
+            .request(SIGN_IN_WITH_GOOGLE, { idToken: credential, provider: provider.name })
+            .then((data) => onSignedIn(data.signInWithGoogle))
             .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
         },
       });
@@ -267,8 +225,8 @@ function GoogleButton({
     script.onerror = () => setError("Google sign-in could not load (offline?)");
     document.head.append(script);
     return () => script.remove();
-  }, [api, mutation, hasProviderArg, provider.name, provider.clientId, onSignedIn]);
-  if (!mutation) return null;
+  }, [api, has, provider.name, provider.clientId, onSignedIn]);
+  if (!has) return null;
   return (
     <div class="provider google">
       <div ref={target} />

@@ -1,22 +1,22 @@
 /**
- * Which controls an instance view shows: what the viewer may do (permissions), what the
- * AInimal allows (modes, checkpoints, a mappable action space) and what its status permits.
+ * Which controls an instance view shows: what the server says the viewer may do to it
+ * (`Instance.permissions`, and `ModelSpec.permissions` for a branch), what the AInimal allows
+ * (modes, checkpoints, a mappable action space) and what its status permits.
  */
 
 import { actionTarget, controlWidget, type Modalities } from "./modalities";
-import { type Action, can, instanceResource, type Permissions } from "./permissions";
+import { may as permitted, type Action } from "./permissions";
 import type { InstanceStatus, RunMode } from "./queries";
 
 export interface ControlledInstance {
   id: string;
-  owner?: string | null;
-  public?: boolean | null;
-  /** The server's own answer to "what may I do to this instance", when it sends one. */
-  permissions?: string[] | null;
+  /** The server's answer to "what may I do to this instance". */
+  permissions: readonly string[];
   status: InstanceStatus;
   mode: RunMode;
   modes?: RunMode[];
-  model: { name?: string; trainable: boolean; checkpointable: boolean; modes?: RunMode[] };
+  /** `permissions`: what the viewer may do to the model (a branch launches it); absent: nothing. */
+  model: { name?: string; trainable: boolean; checkpointable: boolean; modes?: RunMode[]; permissions?: readonly string[] };
   architecture?: { outputModalities?: Modalities | null } | null;
   environment?: { actionModalities?: Modalities | null } | null;
 }
@@ -47,20 +47,12 @@ export interface Controls {
 export const LIVE: InstanceStatus[] = ["RUNNING", "PAUSED"];
 export const FINAL: InstanceStatus[] = ["TERMINATED", "FAILED"];
 
-export function availableControls(
-  instance: ControlledInstance,
-  permissions: Permissions,
-  options: { signedIn: boolean; hasSetPublic: boolean },
-): Controls {
-  const resource = instanceResource(instance);
-  const granted = instance.permissions;
-  const may = (action: Action) => (Array.isArray(granted) ? granted.includes(action) : can(permissions, action, resource));
+export function availableControls(instance: ControlledInstance, options: { signedIn: boolean; hasSetPublic: boolean }): Controls {
+  const may = (action: Action) => permitted(instance, action);
   const live = LIVE.includes(instance.status);
   const control = may("control");
   const supported = instance.modes ?? instance.model.modes ?? [instance.mode];
-  const modes = live
-    ? supported.filter((m) => (m === "TRAIN" || m === "BOTH" ? instance.model.trainable && may("train") : control))
-    : [];
+  const modes = live ? supported.filter((m) => (m === "TRAIN" || m === "BOTH" ? instance.model.trainable && may("train") : control)) : [];
   const outputs = instance.architecture?.outputModalities ?? instance.environment?.actionModalities ?? null;
   const action = actionTarget(outputs);
   const checkpoints = instance.model.checkpointable && may("checkpoint");
@@ -71,14 +63,13 @@ export function availableControls(
     modes: modes.length > 1 ? modes : [],
     checkpoint: live && checkpoints,
     restore: live && checkpoints,
-    branch: instance.model.checkpointable && can(permissions, "launch", { kind: "model", id: instance.model.name ?? null }),
+    branch: instance.model.checkpointable && permitted({ permissions: instance.model.permissions ?? [] }, "launch"),
     record: live && may("record"),
     replay: live && control,
     takeover: live && options.signedIn && may("override") && !!action && controlWidget(action.modality) !== null,
     override: live && options.signedIn && may("override"),
     setPublic: options.hasSetPublic && !FINAL.includes(instance.status) && may("manage"),
-    // A server that predates the `inspect` action lets whoever may view look inside.
-    inspect: may("inspect") || (!Array.isArray(granted) && !("inspect" in permissions) && may("view")),
+    inspect: may("inspect"),
     pace: live && control,
     emergencyStop: !FINAL.includes(instance.status) && instance.status !== "STOPPING" && control,
   };

@@ -1,6 +1,13 @@
 /** The GraphQL client: queries and mutations over POST /graphql, subscriptions over SSE. */
 
+import type { TypedDocumentString } from "../graphql/generated";
 import { type GraphQLPayload, type StreamStatus, subscribeSSE } from "./sse";
+
+/**
+ * An operation generated from the schema (src/graphql/*.graphql, `npm run codegen`): its text,
+ * typed with the data it answers and the variables it takes, so tsc checks both.
+ */
+export type Document<Result, Vars> = TypedDocumentString<Result, Vars>;
 
 export class ApiError extends Error {
   constructor(
@@ -14,8 +21,6 @@ export class ApiError extends Error {
     this.name = "ApiError";
   }
 }
-
-export type Variables = Record<string, unknown>;
 
 export class Api {
   /** Called when the server says the token is no good (HTTP 401 or UNAUTHENTICATED). */
@@ -46,13 +51,13 @@ export class Api {
   }
 
   /** Run a query or mutation. Partial data (fields the viewer may not see are null) is returned. */
-  async request<T>(query: string, variables: Variables = {}, signal?: AbortSignal): Promise<T> {
+  async request<Result, Vars>(document: Document<Result, Vars>, variables: Vars, signal?: AbortSignal): Promise<Result> {
     let response: Response;
     try {
       response = await this.fetchImpl(this.endpoint, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json", ...this.authHeaders() },
-        body: JSON.stringify({ query, variables }),
+        body: JSON.stringify({ query: document.toString(), variables }),
         cache: "no-store",
         ...(signal ? { signal } : {}),
       });
@@ -71,23 +76,24 @@ export class Api {
     if (body?.data == null) {
       throw new ApiError(first?.message ?? `the server answered ${response.status}`, code, response.status);
     }
-    return body.data as T;
+    // The server answers the document it was sent: its data has the document's generated type.
+    return body.data as Result;
   }
 
   /** Subscribe; `onData` gets each result's data. Returns the function that stops it. */
-  subscribe<T>(
-    query: string,
-    variables: Variables,
-    onData: (data: T) => void,
+  subscribe<Result, Vars>(
+    document: Document<Result, Vars>,
+    variables: Vars,
+    onData: (data: Result) => void,
     onStatus?: (status: StreamStatus) => void,
   ): () => void {
     return subscribeSSE({
       url: this.endpoint,
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query: document.toString(), variables }),
       headers: () => this.authHeaders(),
       fetchImpl: this.fetchImpl,
       onNext: (payload) => {
-        if (payload.data != null) onData(payload.data as T);
+        if (payload.data != null) onData(payload.data as Result);
       },
       onStatus: (status) => {
         if (status.state === "failed" && status.status === 401 && this.token !== null) this.onUnauthenticated?.();

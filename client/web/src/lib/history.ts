@@ -3,6 +3,7 @@
  * view opens or reloads, and several runs can be drawn on one chart.
  */
 
+import { MetricHistoryDocument } from "../graphql/generated";
 import type { Point } from "./telemetry";
 
 export interface MetricSeries {
@@ -13,8 +14,7 @@ export interface MetricSeries {
   values: (number | null)[];
 }
 
-export const METRIC_HISTORY = `query MetricHistory($ids: [ID!]!, $names: [String!], $maxPoints: Int) {
-  metricHistory(ids: $ids, names: $names, maxPoints: $maxPoints) { instance name steps times values } }`;
+export const METRIC_HISTORY = MetricHistoryDocument;
 
 /** How many points a chart asks for: about one per pixel of a wide chart. */
 export const HISTORY_POINTS = 600;

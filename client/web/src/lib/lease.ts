@@ -5,14 +5,15 @@
  * server hands control back to the AInimal when the lease lapses.
  */
 
+import { RenewTakeoverDocument } from "../graphql/generated";
+
 export interface LeaseInfo {
   holder?: string | null;
   /** ISO time the lease lapses unless renewed. */
   leaseExpiresAt?: string | null;
 }
 
-export const RENEW_TAKEOVER = `mutation RenewTakeover($id: ID!, $override: ID!) {
-  renewTakeover(id: $id, override: $override) { id holder leaseExpiresAt } }`;
+export const RENEW_TAKEOVER = RenewTakeoverDocument;
 
 /** holdSeconds the server uses when an override does not say (the issue's "a few seconds"). */
 export const DEFAULT_HOLD_SECONDS = 3;

@@ -1,18 +1,18 @@
 /** Hooks for data that changes: refetch on events, poll as a fallback, pause when hidden. */
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { Api, Variables } from "./graphql";
+import type { Api, Document } from "./graphql";
 import type { StreamStatus } from "./sse";
 import { type HealthContext, type HealthState, StreamHealth } from "./streamhealth";
 
 /**
  * Run `query` now, again whenever `refresh()` is called (debounced), and every `pollMs` while
- * the page is visible. Keeps the last good data when a refetch fails.
+ * the page is visible. Keeps the last good data when a refetch fails. A null query waits.
  */
-export function usePolledQuery<T>(
+export function usePolledQuery<T, V>(
   api: Api,
-  query: string,
-  variables: Variables,
+  query: Document<T, V> | null,
+  variables: V,
   pollMs: number,
 ): { data: T | null; error: string | null; refresh: () => void } {
   const [data, setData] = useState<T | null>(null);
@@ -20,6 +20,7 @@ export function usePolledQuery<T>(
   const key = JSON.stringify(variables);
   const refreshRef = useRef<() => void>(() => undefined);
   useEffect(() => {
+    if (!query) return undefined;
     let alive = true;
     let inFlight = false;
     let again = false;
@@ -31,7 +32,8 @@ export function usePolledQuery<T>(
       }
       inFlight = true;
       try {
-        const result = await api.request<T>(query, JSON.parse(key) as Variables);
+        // The variables again from their key: a new object each render must not refetch.
+        const result = await api.request(query, JSON.parse(key) as V);
         if (alive) {
           setData(result);
           setError(null);
@@ -64,19 +66,14 @@ export function usePolledQuery<T>(
 }
 
 /** Keep a subscription open while mounted; its status is returned for a live badge. */
-export function useSubscription<T>(
-  api: Api,
-  query: string | null,
-  variables: Variables,
-  onData: (data: T) => void,
-): StreamStatus | null {
+export function useSubscription<T, V>(api: Api, query: Document<T, V> | null, variables: V, onData: (data: T) => void): StreamStatus | null {
   const [status, setStatus] = useState<StreamStatus | null>(null);
   const handler = useRef(onData);
   handler.current = onData;
   const key = JSON.stringify(variables);
   useEffect(() => {
     if (!query) return undefined;
-    return api.subscribe<T>(query, JSON.parse(key) as Variables, (d) => handler.current(d), setStatus);
+    return api.subscribe(query, JSON.parse(key) as V, (d) => handler.current(d), setStatus);
   }, [api, query, key]);
   return status;
 }
@@ -87,10 +84,10 @@ export function useSubscription<T>(
  * subscribed afresh. `onGap` runs when data stopped (dropped or stalled: charts break their
  * lines there), `onResume` when a dropped stream is open again (to fetch what was missed).
  */
-export function useLiveStream<T>(
+export function useLiveStream<T, V>(
   api: Api,
-  query: string | null,
-  variables: Variables,
+  query: Document<T, V> | null,
+  variables: V,
   onData: (data: T) => void,
   context: HealthContext,
   hooks: { onGap?: () => void; onResume?: () => void } = {},
@@ -119,9 +116,9 @@ export function useLiveStream<T>(
   useEffect(() => {
     if (!query) return undefined;
     let dropped = generation > 0;
-    return api.subscribe<T>(
+    return api.subscribe(
       query,
-      JSON.parse(key) as Variables,
+      JSON.parse(key) as V,
       (d) => {
         health.data();
         handler.current(d);

@@ -4,6 +4,8 @@
  * open for hours holds at most `capacity` lines.
  */
 
+import { LogLinesDocument, LogsDocument } from "../graphql/generated";
+
 export interface LogLine {
   time: number;
   /** stdout | stderr | log | traceback */
@@ -11,8 +13,8 @@ export interface LogLine {
   text: string;
 }
 
-export const LOG_TAIL = `query Logs($id: ID!, $tail: Int) { logs(id: $id, tail: $tail) { time stream text } }`;
-export const LOG_LINES = `subscription LogLines($id: ID!) { logs(id: $id) { time stream text } }`;
+export const LOG_TAIL = LogsDocument;
+export const LOG_LINES = LogLinesDocument;
 
 export const LOG_CAPACITY = 5000;
 

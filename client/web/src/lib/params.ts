@@ -114,10 +114,7 @@ export function parseRaw(field: FormField, raw: RawValue): Parsed {
 }
 
 /** Values to send (only those that parse and are not empty) and the errors by field name. */
-export function collect(
-  fields: FormField[],
-  raws: Record<string, RawValue>,
-): { values: Record<string, unknown>; errors: Record<string, string> } {
+export function collect(fields: FormField[], raws: Record<string, RawValue>): { values: Record<string, unknown>; errors: Record<string, string> } {
   const values: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
   for (const field of fields) {

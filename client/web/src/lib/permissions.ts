@@ -1,106 +1,43 @@
 /**
- * `can(permissions, action, resource)`: the client's one question before it shows a control.
+ * What the viewer may do, as the server says it: the client follows these lists and derives
+ * no permission itself (the server's authorizer decides, and checks every request again).
  *
- * It reads `me.permissions` in both shapes the server sends:
- * - open: `{open: true, view: true, launch: true, ...}`: everybody may do everything;
- * - with sign-in: `{open: false, username, roles, global: {kind: [actions]}, owned: {instance:
- *   [actions]}, public: {instance: [actions]}, grants: [{kind, id, actions}], <action>: bool}`.
- *
- * Without a resource it answers "may do this to something" (the per-action booleans). The
- * server checks every request again; this only keeps the UI free of controls that would fail.
+ * - `me.globalPermissions`: the server as a whole (VIEW, LAUNCH, ADMINISTER, MANAGE_USERS);
+ * - `Instance.permissions`: the actions on one instance (view, inspect, control, ...);
+ * - `ModelSpec.permissions` / `EnvSpec.permissions`: the actions on a catalog entry (launch, train).
  */
 
-export const ACTIONS = [
-  "view",
-  "inspect",
-  "launch",
-  "control",
-  "override",
-  "train",
-  "checkpoint",
-  "record",
-  "delete",
-  "manage",
-] as const;
+import type { ViewerFieldsFragment, ViewerPermission } from "../graphql/generated";
+
+/** The actions roles and grants name (the admin screen's grant form offers them). */
+export const ACTIONS = ["view", "inspect", "launch", "control", "override", "train", "checkpoint", "record", "delete", "manage"] as const;
 export type Action = (typeof ACTIONS)[number];
-export type ResourceKind = "model" | "environment" | "instance" | "user";
 
-export interface Resource {
-  kind: ResourceKind;
-  id?: string | null;
-  owner?: string | null;
-  public?: boolean | null;
+/** Who the viewer is, with what the server lets them do. */
+export type Viewer = ViewerFieldsFragment;
+
+/** Something the server lists the viewer's actions on (an instance, a model, an environment). */
+export interface Permitted {
+  permissions: readonly string[];
 }
 
-export interface Grant {
-  kind: string;
-  id: string;
-  actions: string[];
+/** Whether the server lets the viewer do `permission` on this server as a whole. */
+export function mayGlobally(viewer: Viewer | null | undefined, permission: ViewerPermission): boolean {
+  return !!viewer && viewer.globalPermissions.includes(permission);
 }
 
-export interface Permissions {
-  open?: boolean;
-  username?: string | null;
-  roles?: string[];
-  global?: Partial<Record<string, string[]>>;
-  owned?: Partial<Record<string, string[]>>;
-  public?: Partial<Record<string, string[]>>;
-  grants?: Grant[];
-  [action: string]: unknown;
+/** Whether the server lets the viewer do `action` to this instance, model or environment. */
+export function may(entry: Permitted | null | undefined, action: Action): boolean {
+  return !!entry && entry.permissions.includes(action);
 }
 
-export interface Viewer {
-  username: string | null;
-  roles: string[];
-  permissions: Permissions;
-}
-
-const ANY = "*";
-
-function includes(actions: string[] | undefined, action: string): boolean {
-  return !!actions && (actions.includes(action) || actions.includes(ANY));
-}
-
-/** Whether the viewer may do `action` (to `resource`, when given). */
-export function can(permissions: Permissions | null | undefined, action: Action, resource?: Resource): boolean {
-  if (!permissions) return false;
-  if (permissions.open === true) return permissions[action] !== false;
-  const anywhere = permissions[action] === true;
-  if (!resource) return anywhere;
-  if (!anywhere) return false;
-  // A server that sends only the per-action booleans: trust them for every resource.
-  if (!permissions.global && !permissions.grants && !permissions.owned && !permissions.public) return anywhere;
-  if (includes(permissions.global?.[resource.kind], action)) return true;
-  const username = permissions.username ?? null;
-  if (resource.owner && username && resource.owner === username && includes(permissions.owned?.[resource.kind], action)) {
-    return true;
-  }
-  if (resource.public === true && includes(permissions.public?.[resource.kind], action)) return true;
-  return (permissions.grants ?? []).some(
-    (grant) => grant.kind === resource.kind && (grant.id === ANY || grant.id === resource.id) && includes(grant.actions, action),
-  );
+/** Whether the server runs open (no sign-in: everybody is its local operator), as it says. */
+export function isOpenServer(viewer: Viewer | null | undefined): boolean {
+  const said = viewer?.permissions as { open?: unknown } | null | undefined;
+  return said?.open === true;
 }
 
 /** Whether the viewer is someone (signed in, or the local operator of an open server). */
 export function isSignedIn(viewer: Viewer | null | undefined): boolean {
-  return !!viewer && (viewer.permissions.open === true || !!viewer.username);
-}
-
-/** Whether the viewer may see the administration screen at all. */
-export function canAdminister(permissions: Permissions | null | undefined): boolean {
-  if (!permissions || permissions.open === true) return false; // nobody to administer on an open server
-  return includes(permissions.global?.user, "manage") || includes(permissions.global?.user, "view");
-}
-
-export function instanceResource(instance: { id: string; owner?: string | null; public?: boolean | null }): Resource {
-  return { kind: "instance", id: instance.id, owner: instance.owner ?? null, public: instance.public ?? null };
-}
-
-/** `can` for one instance, preferring the server's own list (`Instance.permissions`) when sent. */
-export function canOnInstance(
-  permissions: Permissions | null | undefined,
-  action: Action,
-  instance: { id: string; owner?: string | null; public?: boolean | null; permissions?: string[] | null },
-): boolean {
-  return Array.isArray(instance.permissions) ? instance.permissions.includes(action) : can(permissions, action, instanceResource(instance));
+  return !!viewer && (isOpenServer(viewer) || !!viewer.username);
 }

@@ -124,9 +124,14 @@ async function run(options: SubscribeOptions, signal: AbortSignal): Promise<void
     report({ state: "connecting", attempt });
     let message: string;
     try {
-      const completed = await stream(options, signal, () => {
-        attempt = 0;
-      }, () => report({ state: "open", attempt }));
+      const completed = await stream(
+        options,
+        signal,
+        () => {
+          attempt = 0;
+        },
+        () => report({ state: "open", attempt }),
+      );
       if (completed) {
         report({ state: "closed", attempt });
         return;
@@ -148,12 +153,7 @@ async function run(options: SubscribeOptions, signal: AbortSignal): Promise<void
 }
 
 /** One connection; true when the server said `complete`, false when the stream just ended. */
-async function stream(
-  options: SubscribeOptions,
-  signal: AbortSignal,
-  onEvent: () => void,
-  onOpen: () => void,
-): Promise<boolean> {
+async function stream(options: SubscribeOptions, signal: AbortSignal, onEvent: () => void, onOpen: () => void): Promise<boolean> {
   const doFetch = options.fetchImpl ?? fetch;
   const response = await doFetch(options.url, {
     method: "POST",

@@ -165,14 +165,17 @@ export class StreamHealth {
     if (health !== "stalled") wait = threshold - elapsed;
     else if (!this.stuckReported) wait = Math.max(threshold, this.stuckMs) - elapsed;
     else return;
-    this.timer = this.setTimer(() => {
-      this.timer = null;
-      if (this.current.health === "stalled" && !this.stuckReported && this.now() - since >= Math.max(threshold, this.stuckMs)) {
-        this.stuckReported = true;
-        this.options.onStuck?.();
-      }
-      this.update();
-    }, Math.max(0, wait));
+    this.timer = this.setTimer(
+      () => {
+        this.timer = null;
+        if (this.current.health === "stalled" && !this.stuckReported && this.now() - since >= Math.max(threshold, this.stuckMs)) {
+          this.stuckReported = true;
+          this.options.onStuck?.();
+        }
+        this.update();
+      },
+      Math.max(0, wait),
+    );
   }
 }
 
