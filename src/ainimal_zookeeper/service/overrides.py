@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain.instance import InstanceStatus
+from ainimal_zookeeper.domain.override_rules import TAKEOVERS, parse_target, validate_override
 from ainimal_zookeeper.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ainimal_zookeeper.service.authorization import Viewer, authorize, instance_resource
 from ainimal_zookeeper.service.records import OVERRIDES, now_iso
-from ainimal_zookeeper.worker.interventions import TAKEOVERS
-from ainimal_zookeeper.worker.overrides import parse_target, validate_override
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.service.zookeeper import Zookeeper
