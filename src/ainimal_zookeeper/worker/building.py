@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,7 @@ def telemetry_capture(book: Episodes) -> TelemetryCapture:
     return TelemetryCapture(book.agent, book.env, named_layers(book.agent))
 
 
-def instruments(spec: WorkerSpec, book: Episodes) -> Instruments:
+def instruments(spec: WorkerSpec, book: Episodes, clock: Callable[[], float]) -> Instruments:
     """Describe the built AInimal (where the run stands now) and set up its probe and overrides."""
     description = describe_agent(book.agent, book.env, book.observation)
     layers = named_layers(book.agent)
@@ -67,6 +68,7 @@ def instruments(spec: WorkerSpec, book: Episodes) -> Instruments:
             description.get("outputModalities"),
             {layer["name"]: layer.get("output_shape") for layer in description.get("layers") or []},
             probe,
+            clock=clock,
             max_input_age_seconds=spec.max_input_age_seconds,
         ),
     )

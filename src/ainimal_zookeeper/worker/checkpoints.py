@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,14 +64,16 @@ class Checkpoints:
         except Exception as exc:  # noqa: BLE001  # a failed save must not stop the run
             log.warning("scheduled checkpoint %s failed: %s", tag, describe(exc))
 
-    def load(self, blob_key: str) -> dict[str, Any]:
-        """Load a checkpoint's model files into the AInimal; returns its harness state (not yet applied)."""
+    def restore(self, blob_key: str, weights_changed: Callable[[], None]) -> dict[str, Any]:
+        """Load a checkpoint into the AInimal and move the run to where it stood; returns its harness state."""
         scratch = Path(tempfile.mkdtemp(prefix="zk-restore-"))
         try:
             harness = fetch_checkpoint(self.blobs, blob_key, scratch)
             self.episodes.agent.load(str(scratch / MODEL_DIR))
+            weights_changed()
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+        self.episodes.restore(harness)
         return harness
 
     def restored(self, command: cmd.RestoreCheckpoint) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import time
+from collections.abc import Callable
 
 from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.ports.bus import EventOutbox
@@ -18,15 +18,22 @@ PROGRESS_EVERY_SECONDS = 0.25
 class ProgressReports:
     """Publishes Progress events with the harness's metrics; `due` says when the next one is."""
 
-    def __init__(self, outbox: EventOutbox, episodes: Episodes, pacer: Pacer, parent_pid: int | None) -> None:
-        self.outbox, self.episodes, self.pacer = outbox, episodes, pacer
+    def __init__(
+        self,
+        outbox: EventOutbox,
+        episodes: Episodes,
+        pacer: Pacer,
+        parent_pid: int | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.outbox, self.episodes, self.pacer, self.clock = outbox, episodes, pacer, clock
         self.parent_pid = parent_pid
         self.rate = RateMeter()
         self.due = 0.0  # monotonic time of the next report
 
     def publish(self, status: str, mode: str, interventions: Interventions, stepping: bool) -> bool:
         """Report now; False when the control plane that started this worker is gone."""
-        now = time.monotonic()
+        now = self.clock()
         self.due = now + PROGRESS_EVERY_SECONDS
         book, pacer = self.episodes, self.pacer
         metrics = book.metrics

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-import traceback
+from collections.abc import Callable
 from typing import Any
 
 from ainimal_zookeeper.domain import commands as cmd
@@ -40,7 +40,7 @@ from ainimal_zookeeper.worker.sampling import TelemetrySampling
 from ainimal_zookeeper.worker.steering import Steering
 from ainimal_zookeeper.worker.telemetry import TelemetryCapture
 from ainimal_zookeeper.worker.torch_layers import ActivationProbe
-from ainimal_zookeeper.worker.user_code import UserCodeFailed
+from ainimal_zookeeper.worker.user_code import UserCodeFailed, log_failure
 from ainimal_zookeeper.worker.user_code import describe as _describe
 
 log = logging.getLogger(__name__)
@@ -61,14 +61,16 @@ class WorkerRuntime:
         outbox: EventOutbox,
         blobs: BlobStore,
         parent_pid: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.spec = spec
+        """`clock`: monotonic seconds, for every lease, timeout and schedule of the loop (tests pass theirs)."""
+        self.spec, self._clock = spec, clock
         self.inbox, self.outbox, self.blobs = inbox, outbox, blobs
         self.parent_pid = parent_pid
         self._next_poll = 0.0
         # Pacing, budgets and the checkpoint schedule (worker/pacing.py, worker/budgets.py);
         # set up for real once the instance is built (a checkpoint may move its step count).
-        self._pacer = Pacer()
+        self._pacer = Pacer(clock)
         self._budgets = Budgets(None, 0, 0)
         self._schedule = CheckpointSchedule(None, 0)
         # What is built from the spec (`_build`); read by replays (`ReplayHost`) and tests.
@@ -86,11 +88,16 @@ class WorkerRuntime:
             MetricPointsCollector(spec.instance_id, lambda: self.episodes.step_count, outbox),
             self._weights_changed,
         )
-        self.progress = ProgressReports(outbox, book, self._pacer, parent_pid)
+        self.progress = ProgressReports(outbox, book, self._pacer, parent_pid, clock)
         self.checkpoints = Checkpoints(blobs, outbox, book, spec.checkpoint_id)
         self.recording = RecordingSession(blobs, outbox, book, spec.recording_retry_seconds)
         self.sampling = TelemetrySampling(
-            outbox, book, self.recording.recorded_blocks, self.recording.latest_activations, lambda: control.steps_soon
+            outbox,
+            book,
+            self.recording.recorded_blocks,
+            self.recording.latest_activations,
+            lambda: control.steps_soon,
+            clock,
         )
         self.instrumented = InstrumentedStep(book, self.sampling, self.recording)
         self.steering = Steering(spec.instance_id, outbox, lambda: book.step_count)
@@ -167,7 +174,7 @@ class WorkerRuntime:
         self.telemetry = self.sampling.telemetry = telemetry_capture(book)
         if spec.checkpoint_blob_key:
             self._restore(spec.checkpoint_blob_key)
-        built = instruments(spec, book)
+        built = instruments(spec, book, self._clock)
         self.probe = self.sampling.probe = self.recording.probe = self.instrumented.probe = built.probe
         self.layer_names = self.sampling.layer_names = self.recording.layer_names = built.layer_names
         self.modalities = self.recording.modalities = built.modalities
@@ -192,7 +199,7 @@ class WorkerRuntime:
     # the loop
 
     def _loop(self) -> None:
-        clock, sampling, control = time.monotonic, self.sampling, self.control
+        clock, sampling, control = self._clock, self.sampling, self.control
         while not control.terminated:
             if control.replay is not None:
                 self._advance_replay()
@@ -298,9 +305,9 @@ class WorkerRuntime:
 
     def _await_human(self, takeover: Any) -> bool:
         """Lockstep: wait for the person's action (commands still apply); False if the step is off."""
-        deadline = time.monotonic() + takeover.timeout  # never forever: a bad timeout is the default
+        deadline = self._clock() + takeover.timeout  # never forever: a bad timeout is the default
         while self.interventions.lockstep_waiting() is takeover:  # in force, and no action yet
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self._clock()
             if remaining <= 0:
                 return True  # the AInimal acts for this step
             self._poll(min(remaining, 0.02))
@@ -313,7 +320,7 @@ class WorkerRuntime:
         assert self.control.replay is not None
         if self.control.replay.advance():
             self.control.replay = None
-        if time.monotonic() >= self._next_poll:
+        if self._clock() >= self._next_poll:
             self._poll(0.0)
 
     def restart_episode(self) -> None:
@@ -327,7 +334,7 @@ class WorkerRuntime:
     # polling: commands, leases, recording chunks, progress, budgets
 
     def _poll(self, timeout: float) -> None:
-        now = time.monotonic()
+        now = self._clock()
         self._next_poll = now + COMMAND_POLL_EVERY_SECONDS
         self.commands.apply_all(self.inbox.receive(timeout))
         if self.interventions.active:
@@ -335,8 +342,8 @@ class WorkerRuntime:
         if self.sampling.one_shots and not self.control.steps_soon:
             self.sampling.answer_one_shots_now()
         self.recording.maybe_flush(now)
-        if time.monotonic() >= self.progress.due:
-            self.sampling.leases.expire(time.monotonic())
+        if self._clock() >= self.progress.due:
+            self.sampling.leases.expire(self._clock())
             self._publish_progress()
         self._keep_schedule()
 
@@ -370,24 +377,15 @@ class WorkerRuntime:
         self.checkpoints.restored(command)
 
     def _restore(self, blob_key: str) -> None:
-        book = self.episodes
-        harness = self.checkpoints.load(blob_key)
-        self._weights_changed()
-        old_step, old_episode = book.step_count, book.episode
-        book.restore(harness)
-        self._budgets.moved(old_step, book.step_count, old_episode, book.episode)
+        old_step, old_episode = self.step_count, self.episode
+        harness = self.checkpoints.restore(blob_key, self._weights_changed)
+        self._budgets.moved(old_step, self.step_count, old_episode, self.episode)
         self._schedule.moved(harness["step"])
         self.progress.rate.reset()
 
     def _fail(self, message: str, exc: BaseException | None) -> int:
         if exc is not None:
-            log.error(  # a "traceback" line in the instance's logs (worker/log_capture.py)
-                "instance %s failed: %s\n%s",
-                self.spec.instance_id,
-                message,
-                "".join(traceback.format_exception(exc)),
-                extra={"log_stream": "traceback"},
-            )
+            log_failure(self.spec.instance_id, message, exc)
         try:
             self.recording.finish("failed", message)
         except Exception:  # the failure report matters more than the last chunk

@@ -34,11 +34,12 @@ class TelemetrySampling:
         recorded: Callable[[], dict[str, Any]],
         recorded_latest: Callable[[], dict[str, Any]],
         steps_soon: Callable[[], bool],
+        clock: Callable[[], float],
     ) -> None:
         self.outbox, self.episodes = outbox, episodes
         self.steps_soon = steps_soon  # whether a step comes soon (else a query is answered at once)
         self.recorded, self.recorded_latest = recorded, recorded_latest
-        self.leases = ObserverLeases()
+        self.leases = ObserverLeases(clock)
         # One-shot frame queries (`latestFrame`) the next step answers: (streams, request id).
         self.one_shots: list[tuple[StreamSelection, str]] = []
         # The last step's (inputs, outputs, reward, extra activations), for telemetry frames.

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import traceback
 from typing import Any
 
 from ainimal_zookeeper.errors import ZookeeperError
+
+log = logging.getLogger(__name__)
 
 
 class UserCodeFailed(Exception):
@@ -16,6 +20,17 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, ZookeeperError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+def log_failure(instance_id: str, message: str, exc: BaseException) -> None:
+    """Log why an instance failed, with a "traceback" line in its logs (worker/log_capture.py)."""
+    log.error(
+        "instance %s failed: %s\n%s",
+        instance_id,
+        message,
+        "".join(traceback.format_exception(exc)),
+        extra={"log_stream": "traceback"},
+    )
 
 
 def safe_state(agent: Any) -> dict[str, Any] | None:
