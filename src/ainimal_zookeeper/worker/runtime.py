@@ -181,8 +181,8 @@ class WorkerRuntime:
         self.interventions = self.steering.interventions = self.instrumented.interventions = built.interventions
         self._pacer.configure(realtime_pace(self.env))
         self._pacer.choose(spec.pace, spec.realtime)
-        self._budgets = Budgets(spec.stop_after, book.step_count, book.episode)
-        self._schedule = CheckpointSchedule(spec.checkpoint_every, book.step_count)
+        self._budgets = Budgets(spec.stop_after, book.step_count, book.episode, self._clock)
+        self._schedule = CheckpointSchedule(spec.checkpoint_every, book.step_count, self._clock)
         self.outbox.publish(
             ev.WorkerStarted(
                 spec.instance_id,
