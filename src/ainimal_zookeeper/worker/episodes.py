@@ -1,7 +1,7 @@
 """Where a run stands and the bookkeeping both step paths share: steps, episodes, returns, training.
 
-The lean loop (`WorkerRuntime._run_steps`) bumps the three per-step counters inline (a method
-call per step would cost a few percent of a cheap step); everything else, an ended episode, a
+The lean loop (`WorkerRuntime._run_steps`) keeps the per-step counters in locals and hands
+them back (`sync`) before anything reads them; everything else, an ended episode, a
 training slice, the harness state a checkpoint or a recording starts from, lives here once.
 """
 
@@ -63,6 +63,11 @@ class Episodes:
         self.step_count += 1
         self.episode_length += 1
         self.episode_return += reward
+
+    def sync(self, step_count: int, episode_length: int, episode_return: Any, observation: Any) -> None:
+        """Take the counters and observation the lean loop kept in locals."""
+        self.step_count, self.episode_length, self.episode_return = step_count, episode_length, episode_return
+        self.observation = observation
 
     def learn(self, timestep: Timestep) -> None:
         """Keep a step for `train`; an endless episode is trained in slices."""

@@ -27,7 +27,7 @@ from ainimal_zookeeper.sdk.timestep import Timestep
 from ainimal_zookeeper.worker.budgets import Budgets, CheckpointSchedule
 from ainimal_zookeeper.worker.building import build_agent_and_env, instruments, telemetry_capture
 from ainimal_zookeeper.worker.checkpoints import Checkpoints
-from ainimal_zookeeper.worker.commands import CommandTable
+from ainimal_zookeeper.worker.commands import CommandTable, Handler
 from ainimal_zookeeper.worker.control import RunControl
 from ainimal_zookeeper.worker.episodes import Episodes
 from ainimal_zookeeper.worker.instrumented import InstrumentedStep
@@ -104,7 +104,7 @@ class WorkerRuntime:
         control = self.control = RunControl(
             RunMode(spec.mode), book, self._pacer, self.steering, self, self._publish_progress
         )
-        handlers = {
+        handlers: dict[type[cmd.Command], Handler] = {
             **control.handlers(),
             cmd.SaveCheckpoint: self.checkpoints.save,
             cmd.RestoreCheckpoint: self._restore_checkpoint,
@@ -115,7 +115,7 @@ class WorkerRuntime:
             cmd.StartRecording: self.recording.start,
             cmd.StopRecording: self.recording.stop,
         }
-        inputs = {cmd.Act: self.steering.act, cmd.RenewTakeover: self.steering.renew}
+        inputs: dict[type[cmd.Command], Handler] = {cmd.Act: self.steering.act, cmd.RenewTakeover: self.steering.renew}
         standing = lambda: (control.status.value, control.mode.value, book.step_count, book.episode)  # noqa: E731
         self.commands = CommandTable(spec.instance_id, inbox, outbox, handlers, inputs, standing, self._progress_soon)
 
@@ -219,53 +219,53 @@ class WorkerRuntime:
 
     def _run_steps(self, clock: Any) -> None:
         """Step until the next command poll is due (the hot path: keep it lean)."""
+        # The counters and the observation live in locals while it steps (cheaper than
+        # attributes, every step) and go back to `Episodes` (`sync`) before anything reads them.
         book = self.episodes
         assert book.env is not None
         forward, env_step, learns = book.agent.forward, book.env.step, self.control.mode.learns
         recorder = self.recording.recorder
         record = recorder.buffer.add if recorder is not None else None
         record_state = self.recording.record_state
-        step_limit = self._budgets.step_limit
-        while True:
-            observation = book.observation
-            try:
-                outputs = forward({"observation": observation})
-                action = outputs["action"]
-            except Exception as exc:
-                raise UserCodeFailed(f"forward raised {_describe(exc)}") from exc
-            try:
-                next_obs, reward, terminated, truncated, info = env_step(action)
-            except Exception as exc:
-                raise UserCodeFailed(f"env.step raised {_describe(exc)}") from exc
-            # `Episodes.counted`, inlined: a call per step would cost a few percent of a cheap step.
-            book.step_count += 1
-            book.episode_length += 1
-            book.episode_return += reward
-            if learns:
-                book.learn(
-                    Timestep(observation, action, float(reward), bool(terminated), bool(truncated), next_obs, info)
-                )
-            ended = terminated or truncated
-            if record is not None:
-                record(
-                    book.step_count,
-                    book.episode,
-                    book.episode_seed,
-                    observation,
-                    outputs,
-                    reward,
-                    terminated,
-                    truncated,
-                    next_obs if ended else None,
-                )
-                if record_state is not None:
-                    record_state()
-            book.observation = next_obs
-            if ended:
-                self._end_episode()
-            if clock() >= self._next_poll or book.step_count >= step_limit:
-                self._poll(0.0)
-                return
+        step_limit, next_poll = self._budgets.step_limit, self._next_poll
+        step, length, total, observation = book.step_count, book.episode_length, book.episode_return, book.observation
+        try:
+            while True:
+                try:
+                    outputs = forward({"observation": observation})
+                    action = outputs["action"]
+                except Exception as exc:
+                    raise UserCodeFailed(f"forward raised {_describe(exc)}") from exc
+                try:
+                    next_obs, reward, terminated, truncated, info = env_step(action)
+                except Exception as exc:
+                    raise UserCodeFailed(f"env.step raised {_describe(exc)}") from exc
+                step += 1  # `Episodes.counted`, on locals
+                length += 1
+                total += reward
+                ended = terminated or truncated
+                if learns:  # training reads the counters (metric points): they go back first
+                    book.sync(step, length, total, observation)
+                    book.learn(
+                        Timestep(observation, action, float(reward), bool(terminated), bool(truncated), next_obs, info)
+                    )
+                if record is not None:
+                    last = next_obs if ended else None  # the observation that ended the episode
+                    record(
+                        step, book.episode, book.episode_seed, observation, outputs, reward, terminated, truncated, last
+                    )
+                    if record_state is not None:
+                        record_state()
+                observation = next_obs
+                if ended:
+                    book.sync(step, length, total, observation)
+                    self._end_episode()  # resets the env, may move the next poll (an episode budget)
+                    length, total, observation, next_poll = 0, 0.0, book.observation, self._next_poll
+                if clock() >= next_poll or step >= step_limit:
+                    break
+        finally:
+            book.sync(step, length, total, observation)
+        self._poll(0.0)
 
     def _run_instrumented_steps(self, clock: Any) -> None:
         """Step with overrides, recording and sampling until the next command poll is due."""

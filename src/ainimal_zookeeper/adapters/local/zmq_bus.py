@@ -257,7 +257,12 @@ class LocalCommandInbox:
     def receive(self, timeout: float = 0.0) -> list[Command]:
         if time.monotonic() - self._last_hello > _HELLO_EVERY_SECONDS:
             self._say_hello()
-        if not self._sock.poll(int(timeout * 1000)):
+        if timeout <= 0:
+            # The busy loop's check, every millisecond or two: the socket's event state (about
+            # 1 µs) rather than a poll (10-20 µs: a poller object and a system call).
+            if not self._sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:  # type: ignore[operator]
+                return []
+        elif not self._sock.poll(int(timeout * 1000)):
             return []
         commands: list[Command] = []
         while True:
