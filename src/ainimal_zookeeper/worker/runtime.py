@@ -336,7 +336,9 @@ class WorkerRuntime:
     def _poll(self, timeout: float) -> None:
         now = self._clock()
         self._next_poll = now + COMMAND_POLL_EVERY_SECONDS
-        self.commands.apply_all(self.inbox.receive(timeout))
+        received = self.inbox.receive(timeout)
+        if received:
+            self.commands.apply_all(received)
         if self.interventions.active:
             self.steering.expire_takeovers()
         if self.sampling.one_shots and not self.control.steps_soon:
