@@ -260,7 +260,8 @@ class LocalCommandInbox:
         if timeout <= 0:
             # The busy loop's check, every millisecond or two: the socket's event state (about
             # 1 µs) rather than a poll (10-20 µs: a poller object and a system call).
-            if not self._sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:  # type: ignore[operator]
+            events: int = self._sock.getsockopt(zmq.EVENTS)  # type: ignore[assignment]  # an int for EVENTS
+            if not events & zmq.POLLIN:
                 return []
         elif not self._sock.poll(int(timeout * 1000)):
             return []
