@@ -12,6 +12,7 @@ from typing import Any
 from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
 from ainimal_zookeeper.adapters.local.process_compute import LocalProcessCompute
 from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub
+from ainimal_zookeeper.bootstrap.ports import WORKER_ENTRY
 from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.ports import CommandBus, EventBus
 from ainimal_zookeeper.ports.compute import WorkerSpec
@@ -43,7 +44,7 @@ class WorkerBench:
         self.commands: CommandBus = commands
         self.event_bus: EventBus = events
         self.bus_connection = bus_connection
-        self.compute = LocalProcessCompute()
+        self.compute = LocalProcessCompute(WORKER_ENTRY)
         self.blobs = LocalBlobStore(blobs_root)
         self.events: list[ev.Event] = []
         self._changed = threading.Condition()

@@ -14,6 +14,7 @@ import pytest
 
 from ainimal_zookeeper.adapters.local.process_compute import LocalProcessCompute
 from ainimal_zookeeper.adapters.local.zmq_bus import LocalBusHub
+from ainimal_zookeeper.bootstrap.ports import WORKER_ENTRY
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.ports.compute import WorkerSpec
 
@@ -34,7 +35,7 @@ class TestLocalProcessCompute(ComputeContract):
         self.hub.close()
 
     def make_compute(self):
-        return LocalProcessCompute()
+        return LocalProcessCompute(WORKER_ENTRY)
 
     def make_spec(self, instance_id):
         return WorkerSpec(

@@ -27,6 +27,10 @@ from ainimal_zookeeper.ports import (
 
 _log = logging.getLogger(__name__)
 
+#: What a local worker process runs: the worker's entry point, named rather than imported (it is
+#: an entry point like the server, outside the core); containers run the same module with -m.
+WORKER_ENTRY = "ainimal_zookeeper.worker_main:run_worker_spec"
+
 if TYPE_CHECKING:
     from ainimal_zookeeper.adapters.worker_paths import WorkerPaths
     from ainimal_zookeeper.config import ZookeeperConfig
@@ -195,7 +199,10 @@ def _compute(
     from ainimal_zookeeper.adapters.local.process_compute import LocalProcessCompute
 
     local = LocalProcessCompute(
-        threads_per_worker=threads_per_worker, environment=environment or (), cloud_credentials=cloud_credentials
+        WORKER_ENTRY,
+        threads_per_worker=threads_per_worker,
+        environment=environment or (),
+        cloud_credentials=cloud_credentials,
     )
     threading.Thread(target=local.warm_up, name="zk-warm-up", daemon=True).start()
     return local

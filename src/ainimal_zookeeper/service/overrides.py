@@ -15,6 +15,7 @@ from typing import Any
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.domain.instance import InstanceStatus
+from ainimal_zookeeper.domain.override_rules import TAKEOVERS, parse_target, validate_override
 from ainimal_zookeeper.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.ports.documents import DocumentStore
@@ -22,8 +23,6 @@ from ainimal_zookeeper.service.command_sender import CommandSender
 from ainimal_zookeeper.service.instance_access import InstanceAccess
 from ainimal_zookeeper.service.records import OVERRIDES, Instance, now_iso
 from ainimal_zookeeper.service.repository import InstanceRepository
-from ainimal_zookeeper.worker.interventions import TAKEOVERS
-from ainimal_zookeeper.worker.overrides import parse_target, validate_override
 
 MODES = ("set", "add", "scale", "clamp")
 

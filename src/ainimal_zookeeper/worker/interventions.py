@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ainimal_zookeeper.domain.commands import SetOverride
+from ainimal_zookeeper.domain.override_rules import TAKEOVERS
 from ainimal_zookeeper.errors import InvalidInput
 from ainimal_zookeeper.worker.overrides import (
     ValueOverride,
@@ -25,7 +26,6 @@ from ainimal_zookeeper.worker.overrides import (
 )
 from ainimal_zookeeper.worker.torch_layers import ActivationPatch
 
-TAKEOVERS = ("realtime", "lockstep")
 #: A lockstep step never waits forever: this long when a takeover names no timeout.
 DEFAULT_TIMEOUT_SECONDS = 5.0
 #: Control goes back to the AInimal after this long without renewal or input, when none is named.

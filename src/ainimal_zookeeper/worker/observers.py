@@ -8,6 +8,7 @@ ends or expires (a vanished control plane cannot leave hooks running).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ainimal_zookeeper.domain.streams import StreamSelection, parse_streams
@@ -23,7 +24,8 @@ class _Lease:
 class ObserverLeases:
     """The observers' leases and the sampling schedule they imply."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._leases: dict[str, _Lease] = {}
         self.selection: StreamSelection | None = None
         self.period = 0.0
@@ -33,7 +35,7 @@ class ObserverLeases:
         """Add, renew or (with no streams) end a lease; True when it is a new observer."""
         new = observer_id not in self._leases
         if streams:
-            expires = time.monotonic() + max(lease_seconds, 0.1)
+            expires = self._clock() + max(lease_seconds, 0.1)
             self._leases[observer_id] = _Lease(parse_streams(streams), max(max_hz, 0.1), expires)
         else:
             self._leases.pop(observer_id, None)
@@ -71,4 +73,4 @@ class ObserverLeases:
         if sample_now or self.next_sample == float("inf"):
             # A new observer gets a frame at once; a renewal keeps the schedule (sampling at
             # every renewal shifted the phase three times a lease, and frames came early).
-            self.next_sample = min(self.next_sample, time.monotonic())
+            self.next_sample = min(self.next_sample, self._clock())

@@ -2,8 +2,9 @@
 
 Hooks cost a Python call on every forward they sit on, so none stays registered by default:
 capture hooks live only inside `ActivationProbe.capture` (one sampled step), patch hooks only
-while an activation override is active, and a recording's filling hooks only while it records. torch is imported lazily: this module also validates
-patches on the control plane, where torch may be absent.
+while an activation override is active, and a recording's filling hooks only while it records.
+torch is imported lazily; checking a patch is pure and lives in `domain/override_rules.py`
+(re-exported here), so the control plane checks patches without torch.
 """
 
 from __future__ import annotations
@@ -11,37 +12,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import numpy as np
 
 from ainimal_zookeeper.catalog.wrappers import find_torch_modules
+from ainimal_zookeeper.domain.override_rules import (
+    PATCH_MODES,
+    ActivationPatch,
+    check_clamp,
+    check_index,
+    check_mode,
+    check_numbers,
+    listing,
+    selected_shape,
+    validate_patch,
+)
 from ainimal_zookeeper.errors import InvalidInput
 
 log = logging.getLogger(__name__)
-
-#: What a patch does to the selected part of a layer's output.
-PATCH_MODES = ("set", "add", "scale", "clamp")
-
-#: Known names listed in an error; a large model has hundreds of layers.
-_LISTED_NAMES = 30
-
-
-@dataclass(frozen=True)
-class ActivationPatch:
-    """A change to one layer's output: `mode` applied with `value` to the whole tensor or to
-    `out[..., index]` (the last axis holds the units or channels).
-
-    `value` is a number or an array broadcastable to the selected slice; for clamp it is
-    `[min, max]`, either of which may be None.
-    """
-
-    layer: str
-    mode: str
-    value: Any
-    index: int | list[int] | None = None
 
 
 def layer_name(attribute: str, path: str) -> str:
@@ -166,119 +156,6 @@ class ActivationProbe:
         for handle in handles:
             handle.remove()
         handles.clear()
-
-
-def validate_patch(
-    patch: ActivationPatch, output_shape: Sequence[int] | None, known_layers: Iterable[str]
-) -> ActivationPatch:
-    """Check a patch against the layer's output shape; pure, torch is not needed.
-
-    Args:
-        patch: the patch as a client sent it.
-        output_shape: the layer's output shape (batch axis included), None when unknown:
-            then only the form of value and index is checked.
-        known_layers: the AInimal's layer names.
-
-    Returns:
-        The patch with value as a float or nested lists of floats ([min, max] for clamp) and
-        index as an int or a list of ints.
-
-    Raises:
-        InvalidInput: unknown layer or mode, index outside the last axis, or a value that does
-            not broadcast to the selected slice; the message names the layer and the shapes.
-    """
-    known = list(known_layers)
-    if patch.layer not in known:
-        raise InvalidInput(f"activation patch: unknown layer {patch.layer!r}; known layers: {listing(known)}")
-    shape = None if output_shape is None else [int(d) for d in output_shape]
-    where = f"activation patch on {patch.layer!r}" + ("" if shape is None else f" (output shape {shape})")
-    mode = check_mode(patch.mode, where)
-    index = check_index(patch.index, shape, where)
-    if mode == "clamp":
-        return ActivationPatch(patch.layer, mode, check_clamp(patch.value, where), index)
-    return ActivationPatch(patch.layer, mode, check_numbers(patch.value, selected_shape(shape, index), where), index)
-
-
-# --- checking values against shapes (shared with overrides) -----------------------------------
-
-
-def listing(names: Iterable[str]) -> str:
-    """Names for an error message, cut after the first few."""
-    names = list(names)
-    if not names:
-        return "none"
-    more = len(names) - _LISTED_NAMES
-    return ", ".join(names[:_LISTED_NAMES]) + (f" and {more} more" if more > 0 else "")
-
-
-def check_mode(mode: Any, where: str) -> str:
-    """`mode` if it is one of PATCH_MODES."""
-    if mode not in PATCH_MODES:
-        raise InvalidInput(f"{where}: unknown mode {mode!r}; expected one of {', '.join(PATCH_MODES)}")
-    return str(mode)
-
-
-def check_index(index: Any, shape: Sequence[int] | None, where: str) -> int | list[int] | None:
-    """`index` (None, an int or a non-empty list of ints) checked against the last axis of `shape`."""
-    if index is None:
-        return None
-    items = index if isinstance(index, (list, tuple)) else [index]
-    if not items or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in items):
-        raise InvalidInput(f"{where}: index expects a non-negative int or a non-empty list of them, got {index!r}")
-    if shape is not None:
-        if not shape:
-            raise InvalidInput(f"{where}: the value is a scalar, so it takes no index; got index {index!r}")
-        if (worst := max(items)) >= shape[-1]:
-            raise InvalidInput(
-                f"{where}: index {worst} is outside the last axis of shape {list(shape)} (0 to {shape[-1] - 1})"
-            )
-    return [int(i) for i in items] if isinstance(index, (list, tuple)) else int(index)
-
-
-def selected_shape(shape: Sequence[int] | None, index: int | list[int] | None) -> list[int] | None:
-    """The shape of `x[..., index]` for an `x` of `shape` (all of `x` when index is None)."""
-    if shape is None or index is None:
-        return None if shape is None else list(shape)
-    return list(shape[:-1]) + ([len(index)] if isinstance(index, list) else [])
-
-
-def check_numbers(value: Any, shape: Sequence[int] | None, where: str) -> Any:
-    """`value` as a float or nested lists of floats, broadcastable to `shape` (if known)."""
-    arr = _finite_numbers(value, where, "a number or an array of numbers")
-    if shape is not None and not _broadcasts(list(arr.shape), list(shape)):
-        raise InvalidInput(
-            f"{where}: expects a number or an array broadcastable to shape {list(shape)}, got shape {list(arr.shape)}"
-        )
-    return arr.tolist()
-
-
-def check_clamp(value: Any, where: str) -> list[float | None]:
-    """Clamp bounds `[min, max]`: numbers or None (unbounded), at least one given, min <= max."""
-    wanted = "[min, max] with numbers or null (at least one number, min <= max)"
-    if not isinstance(value, (list, tuple)) or len(value) != 2 or (value[0] is None and value[1] is None):
-        raise InvalidInput(f"{where}: clamp expects {wanted}, got {value!r}")
-    low, high = (None if v is None else float(_finite_numbers(v, where, wanted, scalar=True)) for v in value)
-    if low is not None and high is not None and low > high:
-        raise InvalidInput(f"{where}: clamp expects {wanted}, got min {low} > max {high}")
-    return [low, high]
-
-
-def _finite_numbers(value: Any, where: str, wanted: str, scalar: bool = False) -> np.ndarray:
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError):  # ragged nested lists
-        raise InvalidInput(f"{where}: expects {wanted}, got a ragged list") from None
-    if arr.dtype.kind not in "iuf" or (scalar and arr.ndim) or not np.isfinite(arr).all():
-        text = repr(value)
-        raise InvalidInput(f"{where}: expects {wanted}, got {text if len(text) <= 60 else text[:57] + '...'}")
-    return arr.astype(np.float64)
-
-
-def _broadcasts(value_shape: list[int], target: list[int]) -> bool:
-    """Whether a value of `value_shape` broadcasts *to* `target` (without growing it)."""
-    if len(value_shape) > len(target):
-        return False
-    return all(v in (1, t) for v, t in zip(reversed(value_shape), reversed(target), strict=False))
 
 
 # --- hooks ------------------------------------------------------------------------------------

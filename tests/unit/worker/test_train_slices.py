@@ -26,7 +26,7 @@ class StopAfterTraining:
     def receive(self, timeout: float = 0.0) -> list[cmd.Command]:
         runtime = self.runtime
         assert runtime is not None
-        self.most_held = max(self.most_held, len(runtime._trajectory))
+        self.most_held = max(self.most_held, len(runtime.episodes.trajectory))
         if self.first:
             first, self.first = self.first, []
             return first

@@ -3,7 +3,7 @@
 The fork server is started by `LocalProcessCompute` from a thread that lives as long as the
 server process (PR_SET_PDEATHSIG fires when the creating *thread* ends), with the server's
 pid in `ZK_FORK_SERVER_PARENT`. Its workers in turn die with the fork server
-(`worker/lifeline.py`), so a `kill -9` of the server leaves nothing running. In any other
+(`lifeline.py`), so a `kill -9` of the server leaves nothing running. In any other
 process importing this module does nothing.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from ainimal_zookeeper.worker.lifeline import die_with_parent
+from ainimal_zookeeper.adapters.local.lifeline import die_with_parent
 
 #: The environment variable naming the server a fork server belongs to.
 PARENT_VARIABLE = "ZK_FORK_SERVER_PARENT"

@@ -7,8 +7,12 @@ launch reaches RUNNING in a fraction of that.
 Nothing outlives the server: the fork server is started from one thread that lives as long
 as the process, and asks the kernel to kill it when its parent ends
 (`fork_server_guard.py`); each worker dies with the fork server and watches the server
-itself (`worker/lifeline.py`). Nothing accumulates per launch: a worker's process object
+itself (`lifeline.py`). Nothing accumulates per launch: a worker's process object
 (two pipe ends) is closed once its exit is reported.
+
+What a worker process runs is given, not imported: the composition root names the worker's
+entry point ("module:function"), which this provider preloads in the fork server and calls in
+each worker with the spec and the server's pid.
 """
 
 from __future__ import annotations
@@ -20,19 +24,22 @@ import os
 import queue
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib import import_module
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from ainimal_zookeeper.adapters.compute_support import ExitCallbacks
 from ainimal_zookeeper.adapters.local.fork_server_guard import PARENT_VARIABLE
+from ainimal_zookeeper.adapters.local.lifeline import die_with_parent, watch_server
 from ainimal_zookeeper.adapters.local.worker_environment import spawn_fork_server_with, worker_environment
 from ainimal_zookeeper.ports.compute import ExitCallback, WorkerSpec
 
 log = logging.getLogger(__name__)
 
-#: Imported once in the fork server so that every worker starts warm. The guard comes first:
-#: it ties the fork server to its server before the slow imports.
-DEFAULT_PRELOAD = ("ainimal_zookeeper.worker.entry", "numpy", "gymnasium")
+#: Imported once in the fork server so that every worker starts warm (the worker entry's module
+#: too). The guard comes first: it ties the fork server to its server before the slow imports.
+DEFAULT_PRELOAD = ("numpy", "gymnasium")
 _GUARD = "ainimal_zookeeper.adapters.local.fork_server_guard"
 #: How long a worker has to die after SIGTERM before it gets SIGKILL.
 KILL_AFTER_SECONDS = 2.0
@@ -96,13 +103,18 @@ class LocalProcessCompute:
 
     def __init__(
         self,
+        worker_entry: str,
         preload: Sequence[str] = DEFAULT_PRELOAD,
         threads_per_worker: int = 1,
         environment: Sequence[str] = (),
         cloud_credentials: bool = False,
     ) -> None:
-        """`environment`: names passed to workers beyond the allow-list (worker_environment.py);
-        `cloud_credentials`: pass Google credentials too (the workers' ports are on Google Cloud)."""
+        """`worker_entry`: what each worker process runs, as "module:function"; the function gets
+        the spec (`WorkerSpec.to_dict()`) and this server's pid. `environment`: names passed to
+        workers beyond the allow-list (worker_environment.py); `cloud_credentials`: pass Google
+        credentials too (the workers' ports are on Google Cloud)."""
+        self._entry = worker_entry
+        entry_module = _entry_module(worker_entry)
         # Math libraries size their thread pools when first imported, which for workers is in
         # the fork server: set the limits before it starts (many threads per worker thrash).
         for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -111,7 +123,8 @@ class LocalProcessCompute:
         extra = tuple(environment)
         spawn_fork_server_with(lambda: worker_environment(os.environ, extra, cloud_credentials))
         self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload([_GUARD, *(name for name in preload if name != _GUARD)])
+        warm = [_GUARD, __name__, entry_module, *preload]
+        self._ctx.set_forkserver_preload(list(dict.fromkeys(warm)))
         self._workers: dict[str, _Worker] = {}
         self._lock = threading.Lock()
         self._exits = ExitCallbacks()
@@ -126,12 +139,10 @@ class LocalProcessCompute:
         _KEEPER.ensure_running()
 
     def start(self, spec: WorkerSpec) -> None:
-        from ainimal_zookeeper.worker.entry import run_worker_spec
-
         _KEEPER.ensure_running()  # so that Process.start finds it running (see _ForkServerKeeper)
         process = self._ctx.Process(
-            target=run_worker_spec,
-            args=(spec.to_dict(), os.getpid()),
+            target=_run_worker,
+            args=(self._entry, spec.to_dict(), os.getpid()),
             name=f"zk-worker-{spec.instance_id}",
             daemon=True,
         )
@@ -226,3 +237,28 @@ def _signal(worker: _Worker, sig: int) -> None:
         os.kill(worker.pid, sig)  # type: ignore[arg-type]  # set once started
     except ProcessLookupError:
         pass
+
+
+def _entry_module(entry: str) -> str:
+    """The module of a "module:function" entry, checked for form (it is imported in the workers)."""
+    module, colon, function = entry.partition(":")
+    if not colon or not module or not function.isidentifier():
+        raise ValueError(f"worker_entry must be 'module:function', got {entry!r}")
+    return module
+
+
+def _run_worker(entry: str, spec_data: dict[str, Any], server_pid: int) -> None:
+    """Worker process target: tie this process to its fork server and server, then run `entry`."""
+    _die_with_server()
+    module, _, function = entry.partition(":")
+    run: Callable[[dict[str, Any], int | None], None] = getattr(import_module(module), function)
+    run(spec_data, server_pid)
+
+
+def _die_with_server() -> None:
+    """End this worker when its server ends, even if it is stuck in user code (lifeline.py)."""
+    # The parent is the fork server, which itself dies with the server.
+    die_with_parent()
+    server = multiprocessing.parent_process()  # the server, through a pipe it holds open
+    if server is not None and server.sentinel is not None:
+        watch_server(server.sentinel)

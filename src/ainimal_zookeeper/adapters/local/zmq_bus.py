@@ -257,7 +257,13 @@ class LocalCommandInbox:
     def receive(self, timeout: float = 0.0) -> list[Command]:
         if time.monotonic() - self._last_hello > _HELLO_EVERY_SECONDS:
             self._say_hello()
-        if not self._sock.poll(int(timeout * 1000)):
+        if timeout <= 0:
+            # The busy loop's check, every millisecond or two: the socket's event state (about
+            # 1 µs) rather than a poll (10-20 µs: a poller object and a system call).
+            events: int = self._sock.getsockopt(zmq.EVENTS)  # type: ignore[assignment]  # an int for EVENTS
+            if not events & zmq.POLLIN:
+                return []
+        elif not self._sock.poll(int(timeout * 1000)):
             return []
         commands: list[Command] = []
         while True:

@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from ainimal_zookeeper.adapters.local import fork_server_guard
-from ainimal_zookeeper.worker.lifeline import watch_server
+from ainimal_zookeeper.adapters.local.lifeline import watch_server
 
 from support import pid_alive, wait_for
 
@@ -35,7 +35,7 @@ def test_a_process_that_asked_to_die_with_its_parent_dies_when_the_parent_is_kil
     child = textwrap.dedent(
         f"""
         import os, time
-        from ainimal_zookeeper.worker.lifeline import die_with_parent
+        from ainimal_zookeeper.adapters.local.lifeline import die_with_parent
         assert die_with_parent(os.getppid())
         open({str(pid_file)!r}, "w").write(str(os.getpid()))
         time.sleep(600)

@@ -1,0 +1,233 @@
+"""The worker runtime in one thread, on a scripted inbox and a clock the test owns (no server, no bus).
+
+The inbox delivers each command at its time on the test's clock; waiting for commands moves
+that clock (to the next command or the wait's end), and a running loop's clock reads move it a
+little each (`tick`), so leases, timeouts and schedules run for many periods in milliseconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
+from ainimal_zookeeper.domain import commands as cmd
+from ainimal_zookeeper.domain import events as ev
+from ainimal_zookeeper.ports.compute import WorkerSpec
+from ainimal_zookeeper.worker.runtime import WorkerRuntime
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+START = 1000.0
+#: The test gives up (a bug, not a slow machine) once its clock passes this many seconds.
+GIVE_UP_SECONDS = 120.0
+
+
+class Clock:
+    """Monotonic seconds that move when waited on, and by `tick` at each read."""
+
+    def __init__(self, tick: float = 0.0) -> None:
+        self.now, self.tick = START, tick
+
+    def __call__(self) -> float:
+        self.now += self.tick
+        return self.now
+
+    @property
+    def elapsed(self) -> float:
+        return self.now - START
+
+
+class ScriptedInbox:
+    """Delivers `script` ((seconds from the start, command) in time order) as the clock reaches each time."""
+
+    def __init__(self, clock: Clock, script: list[tuple[float, cmd.Command]]) -> None:
+        self.clock, self.script = clock, list(script)
+        self.acked: list[str] = []
+
+    def receive(self, timeout: float = 0.0) -> list[cmd.Command]:
+        due = self._due()
+        if not due and timeout > 0:
+            # Waiting: time passes until the next command or the end of the wait.
+            next_at = START + self.script[0][0] if self.script else float("inf")
+            self.clock.now = max(self.clock.now, min(self.clock.now + timeout, next_at))
+            due = self._due()
+        assert self.clock.elapsed < GIVE_UP_SECONDS, "the worker never ended; the script ends with Terminate"
+        return due
+
+    def _due(self) -> list[cmd.Command]:
+        due = [command for at, command in self.script if START + at <= self.clock.now]
+        self.script = self.script[len(due) :]
+        return due
+
+    def ack(self, command: cmd.Command) -> None:
+        self.acked.append(command.command_id)
+
+    def close(self) -> None:
+        pass
+
+
+class Outbox:
+    """Keeps each event with the test clock's time when it was published."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.timed: list[tuple[float, ev.Event]] = []
+
+    def publish(self, event: ev.Event) -> None:
+        self.timed.append((self.clock.elapsed, event))
+
+    def close(self) -> None:
+        pass
+
+    def of(self, kind: type[ev.Event]) -> list[Any]:
+        return [event for _, event in self.timed if isinstance(event, kind)]
+
+    def times(self, kind: type[ev.Event]) -> list[float]:
+        return [at for at, event in self.timed if isinstance(event, kind)]
+
+
+def run(
+    tmp_path: Path, script: list[tuple[float, cmd.Command]], tick: float = 0.0, episode_steps: int = 20
+) -> tuple[WorkerRuntime, Outbox, ScriptedInbox, int]:
+    """Run a CountingAgent on EchoEnv through `script` (which ends with Terminate); returns the exit code too."""
+    clock = Clock(tick)
+    spec = WorkerSpec(
+        instance_id="w",
+        model={
+            "name": "Counter",
+            "type": "ainimal",
+            "path": str(FIXTURES / "agents.py"),
+            "class_name": "CountingAgent",
+        },
+        environment={"name": "Echo", "type": "ainimal", "path": str(FIXTURES / "envs.py"), "class_name": "EchoEnv"},
+        init_params={},
+        env_init_params={"episode_steps": episode_steps},
+        mode="INFER",
+        connection={},
+        seed=1,
+    )
+    inbox, outbox = ScriptedInbox(clock, script), Outbox(clock)
+    runtime = WorkerRuntime(spec, inbox, outbox, LocalBlobStore(tmp_path / "blobs"), clock=clock)  # type: ignore[arg-type]
+    code = runtime.run()
+    return runtime, outbox, inbox, code
+
+
+def applied(outbox: Outbox) -> list[str]:
+    return [event.command_id for event in outbox.of(ev.CommandApplied)]
+
+
+def test_a_command_the_bus_delivers_twice_is_applied_once_and_confirmed_each_time(tmp_path):
+    save = cmd.SaveCheckpoint("w", checkpoint_id="c1", tag="once")
+    script = [(0.0, cmd.Pause("w")), (0.2, save), (0.4, save), (0.6, cmd.Terminate("w"))]
+    _, outbox, inbox, code = run(tmp_path, script)
+    assert code == 0
+    assert len(outbox.of(ev.CheckpointSaved)) == 1
+    assert applied(outbox).count(save.command_id) == 2  # the repeat is confirmed again, not redone
+    assert inbox.acked.count(save.command_id) == 2
+
+
+def test_an_emergency_stop_applies_before_the_commands_that_came_with_it(tmp_path):
+    first = cmd.SetOverride("w", override_id="o1", target="outputs/action", value=1)
+    second = cmd.SetOverride("w", override_id="o2", target="inputs/observation", value=[0.0, 1.0])
+    stop = cmd.EmergencyStop("w")
+    script = [(0.0, first), (0.5, second), (0.5, stop), (1.0, cmd.Terminate("w"))]
+    runtime, outbox, _, code = run(tmp_path, script, tick=0.0001)
+    assert code == 0
+    order = applied(outbox)
+    assert order.index(stop.command_id) < order.index(second.command_id)
+    ended = [e for e in outbox.of(ev.OverrideChanged) if not e.active]
+    assert [(e.override_id, e.reason) for e in ended] == [("o1", "emergency stop")]
+    assert runtime.interventions.describe("o2") == ("inputs", "observation")  # came after the stop
+    confirmation = next(e for e in outbox.of(ev.CommandApplied) if e.command_id == stop.command_id)
+    assert confirmation.status == "PAUSED"
+
+
+def test_a_command_that_fails_is_rejected_with_its_reason_and_the_instance_runs_on(tmp_path):
+    record = cmd.StartRecording("w", recording_id="r1", streams=["activations/nope"])
+    pause = cmd.Pause("w")
+    script = [(0.0, record), (0.1, pause), (0.3, cmd.Terminate("w"))]
+    runtime, outbox, _, code = run(tmp_path, script, tick=0.0001)
+    assert code == 0
+    [rejected] = outbox.of(ev.CommandRejected)
+    assert rejected.command_id == record.command_id
+    assert "unknown layers nope" in rejected.error and "calls" in rejected.error  # what exists, to fix it
+    assert pause.command_id in applied(outbox)
+    assert runtime.step_count > 0  # it stepped on between the refusal and the pause
+    assert not outbox.of(ev.InstanceFailed)
+
+
+def test_a_takeover_nobody_renews_gives_control_back_after_its_hold_and_not_before(tmp_path):
+    takeover = cmd.SetOverride("w", override_id="t1", target="outputs/action", takeover="realtime", hold_seconds=2.0)
+    script = [
+        (0.0, cmd.Pause("w")),
+        (0.1, takeover),
+        (1.0, cmd.RenewTakeover("w", override_id="t1")),
+        (2.5, cmd.RenewTakeover("w", override_id="t1")),  # the lease runs to 4.5
+        (12.0, cmd.Terminate("w")),  # several holds past the end
+    ]
+    runtime, outbox, _, code = run(tmp_path, script)
+    assert code == 0
+    changes = [(at, e) for at, e in outbox.timed if isinstance(e, ev.OverrideChanged)]
+    assert [(e.active, e.reason) for _, e in changes] == [(True, None), (False, "takeover lease expired")]
+    ended_at = changes[1][0]
+    assert 4.5 <= ended_at <= 4.5 + 0.11  # at the first poll after the lease ran out (paused: every 0.1 s)
+    assert not runtime.interventions.active
+
+
+def test_an_observer_lease_not_renewed_ends_and_its_frames_stop(tmp_path):
+    def observe() -> cmd.ObserveStreams:
+        return cmd.ObserveStreams("w", observer_id="o", streams=["reward"], max_hz=20, lease_seconds=1.0)
+
+    script = [(0.0, observe()), (0.8, observe()), (1.6, observe()), (6.0, cmd.Terminate("w"))]  # to 2.6
+    runtime, outbox, _, code = run(tmp_path, script, tick=0.0005)
+    assert code == 0
+    frames = outbox.times(ev.TelemetryFrame)
+    assert len([at for at in frames if at <= 2.5]) >= 40  # 20 a second while leased
+    # Leases expire at progress time (every 0.25 s): nothing after that and one more period.
+    assert max(frames) <= 2.6 + 0.25 + 0.05
+    assert not runtime.sampling.leases.active
+
+
+def test_a_lockstep_takeover_without_actions_lets_the_ainimal_act_after_each_timeout(tmp_path):
+    takeover = cmd.SetOverride(
+        "w", override_id="t1", target="outputs/action", takeover="lockstep", timeout_seconds=0.5, hold_seconds=100
+    )
+    script = [(0.0, takeover), (3.0, cmd.Terminate("w"))]
+    runtime, outbox, _, code = run(tmp_path, script)
+    assert code == 0
+    # One step per timeout: the person never acts, and the AInimal is never left waiting for ever.
+    assert 5 <= runtime.step_count <= 7
+
+
+@pytest.mark.parametrize("budget", [{"steps": 50}, {"episodes": 3}, {"seconds": 2.0}])
+def test_a_budget_ends_the_run_at_its_limit_and_says_why(tmp_path, budget):
+    clock = Clock(tick=0.0001)
+    spec = WorkerSpec(
+        instance_id="w",
+        model={
+            "name": "Counter",
+            "type": "ainimal",
+            "path": str(FIXTURES / "agents.py"),
+            "class_name": "CountingAgent",
+        },
+        environment={"name": "Echo", "type": "ainimal", "path": str(FIXTURES / "envs.py"), "class_name": "EchoEnv"},
+        init_params={},
+        env_init_params={"episode_steps": 10},
+        mode="INFER",
+        connection={},
+        seed=1,
+        stop_after=budget,
+    )
+    inbox, outbox = ScriptedInbox(clock, [(60.0, cmd.Terminate("w"))]), Outbox(clock)
+    runtime = WorkerRuntime(spec, inbox, outbox, LocalBlobStore(tmp_path / "blobs"), clock=clock)  # type: ignore[arg-type]
+    assert runtime.run() == 0
+    [ended] = outbox.of(ev.InstanceTerminated)
+    assert ended.reason
+    if "steps" in budget:
+        assert runtime.step_count == 50
+    elif "episodes" in budget:
+        assert runtime.episode == 3 and runtime.step_count == 30
+    else:  # stopped at the first poll past 2 s of the test's clock, long before the script's end
+        assert 2.0 <= clock.elapsed <= 2.01
