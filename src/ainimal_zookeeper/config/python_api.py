@@ -10,6 +10,9 @@ with its `gcp` settings). `Server(...).run()` serves the config; the runner is i
 package (see `ainimal_zookeeper._hooks`), since this layer does not import the server.
 """
 
+# Longer than 400 lines: one small class per config object a user can write (providers, models,
+# envs, the server), mirroring config/model.py; each is a few lines of keys and docs.
+
 from __future__ import annotations
 
 import os
