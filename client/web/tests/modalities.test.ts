@@ -92,6 +92,17 @@ describe("keys and gamepads become actions", () => {
     expect(joystickValue(stick as never, 0, 0)).toEqual([0, 0.5]);
   });
 
+  it("pushes a one-value box (a torque) to either bound with arrows or A/D; a larger box gets no keys", () => {
+    const torque = controlWidget({ kind: "box", shape: [1], low: -2, high: 2 })!;
+    expect(torque.kind).toBe("sliders");
+    const bound = keyBindings(torque);
+    expect(valueFromKeys(torque, bound, ["ArrowLeft"])).toEqual([-2]);
+    expect(valueFromKeys(torque, bound, ["KeyD"])).toEqual([2]);
+    expect(valueFromKeys(torque, bound, ["ArrowLeft", "ArrowRight"])).toEqual([0]);
+    expect(valueFromKeys(torque, bound, [])).toBeNull();
+    expect(keyBindings(controlWidget({ kind: "box", shape: [3], low: -1, high: 1 }))).toEqual([]);
+  });
+
   it("reads a gamepad's face buttons, d-pad and sticks, ignoring a resting stick", () => {
     const none = { buttons: [] as boolean[], axes: [0.05, -0.02] };
     expect(valueFromGamepad(buttons, none)).toBeNull();

@@ -54,7 +54,16 @@ export function keyBindings(control: ControlWidget | null): KeyBinding[] {
   if (control.kind === "toggles") {
     return Array.from({ length: control.size }, (_, bit) => ({ code: DIGITS[bit]!, label: DIGIT_LABELS[bit]!, bit }));
   }
-  return []; // sliders: on screen and from gamepad axes only
+  if (control.kind === "sliders" && control.low.length === 1) {
+    // A one-value box (a torque, a throttle): keys push it to either bound while held.
+    return [
+      { code: "ArrowLeft", label: "←", axis: 0, direction: -1 },
+      { code: "ArrowRight", label: "→", axis: 0, direction: 1 },
+      { code: "KeyA", label: "A", axis: 0, direction: -1 },
+      { code: "KeyD", label: "D", axis: 0, direction: 1 },
+    ];
+  }
+  return []; // larger boxes: on screen and from gamepad axes only
 }
 
 /** A joystick position (each axis in [-1, 1]) as a value inside the box's bounds. */
@@ -90,6 +99,17 @@ export function valueFromKeys(control: ControlWidget | null, bindings: KeyBindin
     const bits = Array.from({ length: control.size }, () => 0);
     for (const b of active) if (b.bit !== undefined) bits[b.bit] = 1;
     return bits;
+  }
+  if (control.kind === "sliders" && control.low.length === 1) {
+    const x = Math.max(
+      -1,
+      Math.min(
+        1,
+        active.reduce((sum, b) => sum + (b.direction ?? 0), 0),
+      ),
+    );
+    const lo = control.low[0]!;
+    return [round(lo + ((x + 1) / 2) * (control.high[0]! - lo))];
   }
   return null;
 }
