@@ -26,9 +26,15 @@ class Started:
     """A server process started by the test, its output in a file, stopped like Ctrl-C / SIGTERM."""
 
     def __init__(
-        self, args: list[str], cwd: Path, env: dict[str, str], url: str, verify: ssl.SSLContext | bool
+        self,
+        args: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        url: str,
+        verify: ssl.SSLContext | bool,
+        log_dir: Path | None = None,
     ) -> None:
-        self.log_path = cwd / "server.log"
+        self.log_path = (log_dir or cwd) / "server.log"  # never inside the repository
         self._log = open(self.log_path, "w")  # closed in stop()
         self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd, env=env)
         self.http = httpx.Client(base_url=url, timeout=30, headers=ACCEPT, verify=verify)
@@ -122,7 +128,7 @@ def test_https_serves_tls_from_the_configured_certificate_and_key(tmp_path):
     args = [sys.executable, "-m", "ainimal_zookeeper.server", "--config", str(config), "--port", str(port)]
     args += ["--data", str(tmp_path / "data")]
     trusted = ssl.create_default_context(cafile=str(cert))
-    server = Started(args, REPO, dict(os.environ), f"https://127.0.0.1:{port}", verify=trusted)
+    server = Started(args, REPO, dict(os.environ), f"https://127.0.0.1:{port}", verify=trusted, log_dir=tmp_path)
     try:
         assert server.gql("{ __typename }") == {"__typename": "Query"}
         with pytest.raises(httpx.TransportError):  # plain HTTP gets no answer from a TLS port
