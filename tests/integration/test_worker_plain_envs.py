@@ -56,7 +56,7 @@ def test_a_plain_env_without_spaces_launches_in_a_worker_and_gets_the_instance_s
         started = next(e for e in events if isinstance(e, ev.WorkerStarted))
         assert started.architecture is not None
         assert started.architecture["inputModalities"]["observation"]["shape"] == [2]
-        assert runtime.env is not None and 1234 in runtime.env.target.seeds_seen  # the first reset had the seed
+        assert runtime.env is not None and 1234 in runtime.env.target.seeds_seen  # the first reset had its seed
         hub.send(cmd.Terminate("plain1"))
         thread.join(10)
         assert codes == [0]

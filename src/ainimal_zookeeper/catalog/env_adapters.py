@@ -81,7 +81,7 @@ class PythonClassEnv(gymnasium.Env):  # type: ignore[misc]
     the class's own (`observation_space` / `action_space`, or dm_env's `observation_spec()` /
     `action_spec()`); a class without them gets them inferred (catalog/space_inference.py):
     the observation space from its first observation, the action space from its `actions`.
-    The seed reaches its reset however it takes one (`env_seeding.reset_arguments`).
+    The instance's random seed reaches its reset however it takes one (`env_seeding.reset_arguments`).
     """
 
     def __init__(self, target: Any, step_function: str = "step", reset_function: str = "reset") -> None:

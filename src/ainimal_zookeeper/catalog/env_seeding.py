@@ -27,7 +27,7 @@ def reset_arguments(
 ) -> dict[str, Any]:
     """The keyword arguments for `target`'s reset, seeding it on the way.
 
-    The seed goes where the class takes it: a `seed` argument of its reset, else its own
+    An instance's random seed goes where the class takes it: a `seed` argument of its reset, else its own
     `seed(seed)` method (old gym style), else Python's and numpy's global generators (what a
     class without either most likely draws from), so a seeded episode repeats.
     """
