@@ -42,6 +42,19 @@ def current_instance_id(page: Page) -> str:
     return match.group(1)
 
 
+def click_until(button, effect, attempts: int = 3) -> None:
+    """Click `button` until `effect` shows: the instance view grows charts as metric names arrive,
+    and a click that lands while the page shifts under it hits whatever moved there instead."""
+    for attempt in range(attempts):
+        button.click()
+        try:
+            expect(effect).to_be_visible(timeout=5_000)
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+
+
 def test_the_server_serves_the_client_with_its_own_address_and_skips_the_connect_screen(server, page, screenshot):
     html = server.http.get("/").text
     assert 'window.__ZK_CONFIG__ = {"server": ""}' in html
@@ -126,8 +139,7 @@ def test_a_keyboard_takeover_reaches_the_env(server, page, screenshot):
     launched = launch_running(server, {"model": "Balancer", "environment": "CartPole", "mode": "INFER"})
     open_app(page, server, f"#/instance/{launched['id']}")
     takeover = page.get_by_test_id("takeover")
-    takeover.get_by_role("button", name="Take over").click()
-    expect(takeover.get_by_role("button", name="Hand back")).to_be_visible()
+    click_until(takeover.get_by_role("button", name="Take over"), takeover.get_by_role("button", name="Hand back"))
 
     def action() -> int:
         return server.gql(LATEST, {"id": launched["id"]})["latestFrame"]["streams"]["outputs"]["action"]
@@ -155,8 +167,9 @@ def test_a_lockstep_takeover_steps_the_env_once_per_key_press(server, page):
     open_app(page, server, f"#/instance/{launched['id']}")
     takeover = page.get_by_test_id("takeover")
     takeover.get_by_label("Takeover mode").select_option("lockstep")
-    takeover.get_by_role("button", name="Take over").click()
-    expect(takeover).to_contain_text("your first action starts the takeover")
+    click_until(
+        takeover.get_by_role("button", name="Take over"), takeover.get_by_text("your first action starts the takeover")
+    )
     page.keyboard.press("ArrowLeft")  # starts the takeover: from now on the env waits for each action
     expect(takeover).not_to_contain_text("your first action starts the takeover")
 
@@ -187,7 +200,10 @@ def test_on_a_phone_the_touch_buttons_drive_the_action(server, browser, screensh
         open_app(page, server, f"#/instance/{launched['id']}")
         takeover = page.get_by_test_id("takeover")
         takeover.get_by_label("Takeover mode").select_option("lockstep")
-        takeover.get_by_role("button", name="Take over").click()
+        click_until(
+            takeover.get_by_role("button", name="Take over"),
+            takeover.get_by_text("your first action starts the takeover"),
+        )
         takeover.get_by_role("button", name="action 1").tap()
         expect(takeover).not_to_contain_text("your first action starts the takeover")
         frame = wait_for(
@@ -235,8 +251,9 @@ def test_two_checkpoints_compared_side_by_side_on_one_recording(server, page, sc
     time.sleep(0.05)
     server.gql("mutation($r: ID!) { stopRecording(recording: $r) { id } }", {"r": recording["startRecording"]["id"]})
     open_app(page, server, f"#/instance/{launched['id']}/recordings")
-    page.get_by_role("button", name="Compare", exact=True).click()
     comparison = page.get_by_test_id("comparison")
+    started = page.get_by_test_id("compare-progress").or_(comparison)  # its progress, or already its result
+    click_until(page.get_by_role("button", name="Compare", exact=True), started)
     expect(comparison).to_contain_text("early and later", timeout=60_000)
     expect(comparison.get_by_role("cell", name="outputs/action")).to_be_visible()
     screenshot(page, "compare", full_page=True)

@@ -108,7 +108,11 @@ export function CompareCheckpoints({
         Each checkpoint is restored in turn and replays the recording's inputs;{" "}
         {canSave ? "the instance's state is saved first and restored after." : "the instance is left at B."}
       </p>
-      {progress ? <p class="muted">{progress}</p> : null}
+      {progress ? (
+        <p class="muted" data-testid="compare-progress">
+          {progress}
+        </p>
+      ) : null}
       <ErrorNote error={run.error} />
       {result ? <SideBySideView result={result} labelA={tagOf(checkpoints, result.a.checkpoint)} labelB={tagOf(checkpoints, result.b.checkpoint)} /> : null}
     </div>
