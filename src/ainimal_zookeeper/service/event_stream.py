@@ -11,7 +11,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ainimal_zookeeper.domain import events as ev
+from ainimal_zookeeper.domain.instance import InstanceStatus
+from ainimal_zookeeper.domain.statuses import ReplayStatus
 from ainimal_zookeeper.ports.bus import EventBus
+from ainimal_zookeeper.service.status_parsing import known_status
 
 #: Worker events that subscribers see, and the `kind` they see them as.
 _KINDS = {
@@ -20,12 +23,12 @@ _KINDS = {
     "CommandRejected": "COMMAND_REJECTED",
     "CheckpointSaved": "CHECKPOINT_SAVED",
     "CheckpointRestored": "CHECKPOINT_RESTORED",
-    "InstanceFailed": "FAILED",
-    "InstanceTerminated": "TERMINATED",
+    "InstanceFailed": InstanceStatus.FAILED.value,
+    "InstanceTerminated": InstanceStatus.TERMINATED.value,
 }
 
-#: The kinds after which an instance sends nothing more.
-_LAST_KINDS = frozenset({"TERMINATED", "FAILED"})
+#: The kinds after which an instance sends nothing more (named after the status it ends in).
+_LAST_KINDS = frozenset(s.value for s in InstanceStatus if s.is_final)
 
 
 def instance_event(event: ev.Event) -> dict[str, Any] | None:
@@ -36,7 +39,8 @@ def instance_event(event: ev.Event) -> dict[str, Any] | None:
     kind = _KINDS.get(event.kind)
     if kind is None:
         return None
-    status = getattr(event, "status", None) or {"FAILED": "FAILED", "TERMINATED": "TERMINATED"}.get(kind)
+    # A status this version does not know is left out (the API's InstanceStatus could not show it).
+    status = known_status(InstanceStatus, getattr(event, "status", None) or (kind if kind in _LAST_KINDS else None))
     message = (
         getattr(event, "error", None)
         or (f"{event.command_kind} applied" if isinstance(event, ev.CommandApplied) else None)
@@ -50,7 +54,7 @@ def instance_event(event: ev.Event) -> dict[str, Any] | None:
     return {
         "instance": event.instance_id,
         "kind": kind,
-        "status": status or None,
+        "status": status.value if status is not None else None,
         "mode": mode or None,
         "message": message,
         "time": event.time,
@@ -69,7 +73,7 @@ def _intervention_event(event: ev.Event) -> dict[str, Any] | None:
     if isinstance(event, ev.RecordingStopped):
         message = f"recording {event.recording_id} {event.status}: {event.rows} steps in {event.chunks} chunks"
         return {"kind": "RECORDING_STOPPED", "message": message + (f" ({event.error})" if event.error else "")}
-    if isinstance(event, ev.ReplayProgress) and event.status != "running":
+    if isinstance(event, ev.ReplayProgress) and event.status != ReplayStatus.RUNNING:
         message = f"replay {event.replay_id} {event.status} after {event.steps} steps"
         return {"kind": "REPLAY_ENDED", "message": message + (f" ({event.error})" if event.error else "")}
     return None

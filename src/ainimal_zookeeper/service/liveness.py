@@ -12,13 +12,16 @@ import threading
 import time
 from collections.abc import Callable
 
-from ainimal_zookeeper.domain.instance import ACTIVE_STATUSES
+from ainimal_zookeeper.domain.instance import ACTIVE_STATUSES, InstanceStatus
 from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.ports.documents import DocumentStore
 from ainimal_zookeeper.service.notifier import Notifier
 from ainimal_zookeeper.service.records import INSTANCES, now_iso
 
 log = logging.getLogger(__name__)
+
+#: The stored values of the statuses a live worker is expected to report from.
+_ACTIVE = sorted(s.value for s in ACTIVE_STATUSES)
 
 
 def fail_silent_instances(documents: DocumentStore, max_silence: float, now: float | None = None) -> list[str]:
@@ -29,17 +32,18 @@ def fail_silent_instances(documents: DocumentStore, max_silence: float, now: flo
     """
     now = time.time() if now is None else now
     marked = []
-    for doc in documents.find(INSTANCES, [("status", "in", [s.value for s in ACTIVE_STATUSES])]):
+    for doc in documents.find(INSTANCES, [("status", "in", _ACTIVE)]):
         last = doc.get("lastHeartbeat") or doc.get("createdEpoch") or now
         if now - last <= max_silence:
             continue
 
         def fail(store: DocumentStore, instance_id: str = doc["id"], silent: float = now - last) -> bool:
             current = store.get(INSTANCES, instance_id)
-            if current is None or current["status"] not in {s.value for s in ACTIVE_STATUSES}:
+            if current is None or current["status"] not in _ACTIVE:
                 return False
             error = f"no heartbeat from its worker for {silent:.0f}s: the worker is presumed lost"
-            store.update(INSTANCES, instance_id, {"status": "FAILED", "error": error, "endedAt": now_iso()})
+            fields = {"status": InstanceStatus.FAILED.value, "error": error, "endedAt": now_iso()}
+            store.update(INSTANCES, instance_id, fields)
             return True
 
         if documents.run_in_transaction(fail):

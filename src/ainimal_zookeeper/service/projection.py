@@ -12,6 +12,7 @@ from typing import Any
 
 from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.domain.instance import InstanceStatus
+from ainimal_zookeeper.domain.statuses import CommandStatus, RecordingStatus, ReplayStatus
 from ainimal_zookeeper.errors import NotFound
 from ainimal_zookeeper.ports.documents import DocumentStore
 from ainimal_zookeeper.service.instance_logs import store_lines
@@ -20,6 +21,7 @@ from ainimal_zookeeper.service.notifier import Notifier
 from ainimal_zookeeper.service.pacing import prune_scheduled
 from ainimal_zookeeper.service.recordings import cut_short_recordings
 from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, OVERRIDES, RECORDINGS, REPLAYS, now_iso
+from ainimal_zookeeper.service.status_parsing import reported_status
 
 log = logging.getLogger(__name__)
 
@@ -99,16 +101,19 @@ class Projection:
 
     def _on_CommandApplied(self, event: ev.CommandApplied) -> None:  # noqa: N802
         fields: dict[str, Any] = {"mode": event.mode} if event.mode else {}
-        if event.status and event.status != InstanceStatus.STOPPING.value:
-            fields["status"] = event.status
+        status = (
+            reported_status(InstanceStatus, event.status, f"instance {event.instance_id}") if event.status else None
+        )
+        if status is not None and status is not InstanceStatus.STOPPING:
+            fields["status"] = status.value
         if event.step is not None:
             fields.update(step=event.step, episode=event.episode)
         self._update_unless_final(event.instance_id, {**fields, "lastHeartbeat": event.time})
         # Settled last: a request waiting on the command then reads the instance as it now is.
-        self._settle_command(event.command_id, "applied", None)
+        self._settle_command(event.command_id, CommandStatus.APPLIED, None)
 
     def _on_CommandRejected(self, event: ev.CommandRejected) -> None:  # noqa: N802
-        self._settle_command(event.command_id, "rejected", event.error)
+        self._settle_command(event.command_id, CommandStatus.REJECTED, event.error)
 
     def _on_CheckpointSaved(self, event: ev.CheckpointSaved) -> None:  # noqa: N802
         instance = self.documents.get(INSTANCES, event.instance_id) or {}
@@ -167,19 +172,21 @@ class Projection:
 
     def _on_RecordingStopped(self, event: ev.RecordingStopped) -> None:  # noqa: N802
         record = self.documents.get(RECORDINGS, event.recording_id)
-        if record is None or record["status"] != "recording":
+        status = reported_status(RecordingStatus, event.status, f"recording {event.recording_id}")
+        if record is None or record["status"] != RecordingStatus.RECORDING or status is None:
             return
-        fields: dict[str, Any] = {"status": event.status, "stoppedAt": now_iso(), "chunks": event.chunks}
+        fields: dict[str, Any] = {"status": status.value, "stoppedAt": now_iso(), "chunks": event.chunks}
         if event.error:
-            fields.update(error=event.error, cutShort=event.status == "failed")
+            fields.update(error=event.error, cutShort=status is RecordingStatus.FAILED)
         self.documents.update(RECORDINGS, event.recording_id, fields)
 
     def _on_ReplayProgress(self, event: ev.ReplayProgress) -> None:  # noqa: N802
         record = self.documents.get(REPLAYS, event.replay_id)
-        if record is None or record["status"] != "running":
+        status = reported_status(ReplayStatus, event.status, f"replay {event.replay_id}")
+        if record is None or record["status"] != ReplayStatus.RUNNING or status is None:
             return
         self.documents.update(
-            REPLAYS, event.replay_id, {"status": event.status, "steps": event.steps, "error": event.error}
+            REPLAYS, event.replay_id, {"status": status.value, "steps": event.steps, "error": event.error}
         )
 
     def _on_InstanceTerminated(self, event: ev.InstanceTerminated) -> None:  # noqa: N802
@@ -244,8 +251,11 @@ class Projection:
                 raise NotFound(event.instance_id)
             if doc["status"] in _FINAL:
                 return
-            # A stopping instance stays STOPPING until its worker says it has ended.
-            status = doc["status"] if doc["status"] == InstanceStatus.STOPPING.value else event.status
+            # A stopping instance stays STOPPING until its worker says it has ended; a status this
+            # version does not know leaves the stored one as it is.
+            reported = reported_status(InstanceStatus, event.status, f"instance {event.instance_id}")
+            stopping = doc["status"] == InstanceStatus.STOPPING.value
+            status = reported.value if reported is not None and not stopping else doc["status"]
             store.update(INSTANCES, event.instance_id, {**fields, "status": status, "updatedAt": now_iso()})
 
         self.documents.run_in_transaction(update)
@@ -260,9 +270,10 @@ class Projection:
 
         self.documents.run_in_transaction(update)
 
-    def _settle_command(self, command_id: str, outcome: str, error: str | None) -> None:
+    def _settle_command(self, command_id: str, outcome: CommandStatus, error: str | None) -> None:
         if self.documents.get(COMMANDS, command_id) is not None:
-            self.documents.update(COMMANDS, command_id, {"status": outcome, "error": error, "settledAt": time.time()})
+            fields = {"status": outcome.value, "error": error, "settledAt": time.time()}
+            self.documents.update(COMMANDS, command_id, fields)
 
 
 def _ended(status: InstanceStatus) -> dict[str, Any]:
