@@ -16,7 +16,8 @@ from ainimal_zookeeper.domain.instance import ACTIVE_STATUSES, InstanceStatus
 from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.ports.documents import DocumentStore
 from ainimal_zookeeper.service.notifier import Notifier
-from ainimal_zookeeper.service.records import INSTANCES, now_iso
+from ainimal_zookeeper.service.records import INSTANCES, Instance, now_iso
+from ainimal_zookeeper.service.repository import read_all
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,16 @@ def fail_silent_instances(documents: DocumentStore, max_silence: float, now: flo
     """
     now = time.time() if now is None else now
     marked = []
-    for doc in documents.find(INSTANCES, [("status", "in", _ACTIVE)]):
-        last = doc.get("lastHeartbeat") or doc.get("createdEpoch") or now
+    # Read as records: a heartbeat stored as something else than a number reads as none (the
+    # instance then counts from its creation) instead of failing the check of every instance.
+    for instance in read_all(
+        documents.find(INSTANCES, [("status", "in", _ACTIVE)]), Instance.from_document, "instance"
+    ):
+        last = instance.last_heartbeat or instance.created_epoch or now
         if now - last <= max_silence:
             continue
 
-        def fail(store: DocumentStore, instance_id: str = doc["id"], silent: float = now - last) -> bool:
+        def fail(store: DocumentStore, instance_id: str = instance.id, silent: float = now - last) -> bool:
             current = store.get(INSTANCES, instance_id)
             if current is None or current["status"] not in _ACTIVE:
                 return False
@@ -47,7 +52,7 @@ def fail_silent_instances(documents: DocumentStore, max_silence: float, now: flo
             return True
 
         if documents.run_in_transaction(fail):
-            marked.append(doc["id"])
+            marked.append(instance.id)
     return marked
 
 

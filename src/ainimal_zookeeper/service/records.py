@@ -5,6 +5,11 @@ too); the repositories (`service/repository.py`) turn them into these records wi
 `from_document` and back with `to_document`. Fields a record does not name (those the
 projection or a newer version may add) travel in `extra`, unchanged, so a round trip loses
 nothing.
+
+Reading never fails: a document another version wrote, or a damaged one, must not break the
+list it is in. A value of the wrong type reads as the field's empty value
+(`service/field_coercion.py`); a status this version does not know reads as FAILED (see each
+record's `from_document`); both are logged once.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from typing import Any
 
 from ainimal_zookeeper.domain.instance import InstanceStatus, RunMode
 from ainimal_zookeeper.domain.statuses import RecordingStatus, ReplayStatus
+from ainimal_zookeeper.service.field_coercion import coerce_fields
+from ainimal_zookeeper.service.status_parsing import known_status, stored_status
 
 INSTANCES = "instances"
 CHECKPOINTS = "checkpoints"
@@ -48,6 +55,24 @@ def _required(known: dict[str, Any], *names: str) -> None:
             known[name] = ""
 
 
+#: What an instance created before this field existed (or damaged) shows as `createdAt` (the API
+#: requires one): the moment its `createdEpoch` says, else the Unix epoch.
+_EPOCH_ISO = datetime.fromtimestamp(0, UTC).isoformat()
+
+
+def _iso_or_epoch(seconds: float | None) -> str:
+    try:
+        return datetime.fromtimestamp(seconds, UTC).isoformat() if seconds else _EPOCH_ISO
+    except (OverflowError, OSError, ValueError):  # a time no calendar holds
+        return _EPOCH_ISO
+
+
+def _unknown_status_note(raw: object, shown: str, error: str | None) -> str:
+    """The error an instance, recording or replay in a status this version does not know shows."""
+    note = f"stored status {str(raw)[:80]!r} is not one this server version knows; shown as {shown}"
+    return f"{note} ({error})" if error else note
+
+
 class _Document:
     """`from_document` / `to_document` for a dataclass whose fields are the document's, in snake_case."""
 
@@ -58,6 +83,7 @@ class _Document:
         """The document's values of the record's fields (by snake_case name), and the rest."""
         names = {_camel(f.name): f.name for f in fields(cls) if f.name != "extra"}  # type: ignore[arg-type]
         known = {names[key]: value for key, value in doc.items() if key in names}
+        coerce_fields(cls, known)  # values of the wrong type read as empty (reads never fail)
         return known, {key: value for key, value in doc.items() if key not in names}
 
     def to_document(self) -> dict[str, Any]:
@@ -111,15 +137,31 @@ class Instance(_Document):
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> Instance:
+        """The stored instance; never fails, so one odd document cannot hide the others.
+
+        A status this version does not know (a newer or older server wrote it) reads as FAILED,
+        with the stored value told in `error`: the API's InstanceStatus has no other way to show
+        it, FAILED is final so nothing is sent to a worker in a state this version cannot judge,
+        and the instance stays listed (not skipped) so its owner sees it and the data is kept. The
+        store is not rewritten: the worker's next event (or the version that knows the status)
+        corrects it. An unknown mode reads as INFER, as a missing one always did.
+        """
         known, extra = cls._split(doc)
-        _required(known, "id", "model")
-        known["status"] = InstanceStatus(known.get("status") or InstanceStatus.FAILED.value)
-        known["mode"] = RunMode(known.get("mode") or RunMode.INFER.value)
-        known["public"] = known.get("public") is True
-        for name in ("parameters", "environment_parameters", "metrics"):
-            known[name] = known.get(name) or {}
-        known["modes"] = list(known.get("modes") or [])
-        known["step"], known["episode"] = int(known.get("step") or 0), int(known.get("episode") or 0)
+        raw_status = known.get("status")
+        if raw_status is None or raw_status == "":
+            known["status"] = InstanceStatus.FAILED
+        else:
+            known["status"], is_known = stored_status(
+                InstanceStatus, raw_status, InstanceStatus.FAILED, f"instance {known['id']!r}"
+            )
+            if not is_known:
+                known["error"] = _unknown_status_note(raw_status, InstanceStatus.FAILED.value, known.get("error"))
+        known["mode"] = known_status(RunMode, known.get("mode")) or RunMode.INFER
+        known["public"] = doc.get("public") is True  # only a real true makes an instance public
+        # The API lists these as [RunMode!]!: a name it cannot show would fail the whole list.
+        known["modes"] = [mode for mode in known["modes"] if known_status(RunMode, mode) is not None]
+        if not known.get("created_at"):
+            known["created_at"] = _iso_or_epoch(known.get("created_epoch"))
         return cls(**known, extra=MappingProxyType(extra))
 
 
@@ -174,13 +216,17 @@ class Recording(_Document):
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> Recording:
+        """The stored recording; a status this version does not know reads as failed (told in
+        `error`, the store unchanged), so it is offered as what it is: chunks, maybe incomplete."""
         known, extra = cls._split(doc)
-        _required(known, "id", "instance")
-        known["status"] = RecordingStatus(known.get("status") or RecordingStatus.FAILED.value)
-        known["streams"] = list(known.get("streams") or [])
-        for name in ("steps", "chunks", "size_bytes"):
-            known[name] = int(known.get(name) or 0)
-        known["cut_short"] = bool(known.get("cut_short"))
+        raw_status = known.get("status") or RecordingStatus.FAILED.value
+        known["status"], is_known = stored_status(
+            RecordingStatus, raw_status, RecordingStatus.FAILED, f"recording {known['id']!r}"
+        )
+        if not is_known:
+            known["error"] = _unknown_status_note(raw_status, RecordingStatus.FAILED.value, known.get("error"))
+        known["cut_short"] = bool(doc.get("cutShort"))
+        known["started_at"] = known.get("started_at") or _EPOCH_ISO  # the API requires one
         return cls(**known, extra=MappingProxyType(extra))
 
 
@@ -204,8 +250,12 @@ class Replay(_Document):
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> Replay:
+        """The stored replay; a status this version does not know reads as failed (told in `error`)."""
         known, extra = cls._split(doc)
-        _required(known, "id", "recording", "instance", "output_recording")
-        known["status"] = ReplayStatus(known.get("status") or ReplayStatus.FAILED.value)
-        known["steps"], known["total_steps"] = int(known.get("steps") or 0), int(known.get("total_steps") or 0)
+        raw_status = known.get("status") or ReplayStatus.FAILED.value
+        known["status"], is_known = stored_status(
+            ReplayStatus, raw_status, ReplayStatus.FAILED, f"replay {known['id']!r}"
+        )
+        if not is_known:
+            known["error"] = _unknown_status_note(raw_status, ReplayStatus.FAILED.value, known.get("error"))
         return cls(**known, extra=MappingProxyType(extra))

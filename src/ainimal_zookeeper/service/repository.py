@@ -6,9 +6,10 @@ writes take the document's fields (camelCase, as the projection writes them too)
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain.instance import InstanceStatus
@@ -27,8 +28,27 @@ from ainimal_zookeeper.service.records import (
     Replay,
     now_iso,
 )
+from ainimal_zookeeper.service.status_parsing import known_status, stored_status
 
 CUT_SHORT = "the instance ended before the recording was stopped; chunks written until then are kept"
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+
+def read_all(docs: Iterable[Mapping[str, Any]], read: Callable[[Mapping[str, Any]], R], what: str) -> list[R]:
+    """Each document as a record; one that cannot be read at all (not even an object) is left
+    out and logged, so a list never fails for the others (`from_document` itself never fails
+    on odd values, see `service/records.py`)."""
+    found = []
+    for doc in docs:
+        try:
+            found.append(read(doc))
+        except Exception:  # a damaged document must not hide the rest
+            doc_id = doc.get("id") if isinstance(doc, Mapping) else None
+            log.exception("a stored %s (id %r) could not be read and is left out of the list", what, doc_id)
+    return found
 
 
 class InstanceRepository:
@@ -59,7 +79,7 @@ class InstanceRepository:
         if owner is not None:
             where.append(("owner", "==", owner))
         found = self.documents.find(INSTANCES, where, order_by="createdAt" if ordered else None)
-        return [Instance.from_document(doc) for doc in found]
+        return read_all(found, Instance.from_document, "instance")
 
     def create(self, instance: Instance, check: Callable[[DocumentStore], None]) -> None:
         """Store a new instance after `check` (limits) passes, in one transaction."""
@@ -79,9 +99,11 @@ class InstanceRepository:
 
         def update(store: DocumentStore) -> None:
             doc = store.get(INSTANCES, instance_id)
-            if doc is None or InstanceStatus(doc["status"]).is_final:
+            # A status this version does not know is left alone, as if ended (it reads as FAILED).
+            status = known_status(InstanceStatus, doc.get("status")) if doc is not None else None
+            if status is None or status.is_final:
                 return
-            if expected is not None and doc["status"] != expected.value:
+            if expected is not None and status is not expected:
                 return
             store.update(INSTANCES, instance_id, {**fields, "updatedAt": now_iso()})
 
@@ -100,7 +122,7 @@ class CheckpointRepository:
 
     def of_instance(self, instance_id: str) -> list[Checkpoint]:
         found = self.documents.find(CHECKPOINTS, [("instance", "==", instance_id)], order_by="createdAt")
-        return [Checkpoint.from_document(doc) for doc in found]
+        return read_all(found, Checkpoint.from_document, "checkpoint")
 
 
 class RecordingRepository:
@@ -125,7 +147,7 @@ class RecordingRepository:
 
     def of_instance(self, instance_id: str) -> list[Recording]:
         found = self.documents.find(RECORDINGS, [("instance", "==", instance_id)], order_by="startedAt")
-        return [Recording.from_document(doc) for doc in found]
+        return read_all(found, Recording.from_document, "recording")
 
     def cut_short(self, instance_id: str) -> None:
         """Mark the instance's unfinished recordings as cut short (its worker is gone)."""
@@ -177,15 +199,22 @@ class CommandLog:
         )
 
     def verdict(self, command_id: str) -> tuple[CommandStatus, str | None]:
-        """The command's status and, when rejected, why."""
+        """The command's status and, when rejected, why.
+
+        A verdict this version does not know reads as SENT: the sender goes on waiting and, at its
+        timeout, answers with the instance as it is, rather than guessing the command's fate.
+        """
         record = self.documents.get(COMMANDS, command_id) or {}
-        return CommandStatus(record.get("status") or CommandStatus.SENT.value), record.get("error")
+        raw = record.get("status") or CommandStatus.SENT.value
+        status, _known = stored_status(CommandStatus, raw, CommandStatus.SENT, f"command {command_id!r}")
+        return status, record.get("error")
 
 
 __all__: Sequence[str] = [
     "CUT_SHORT",
     "CheckpointRepository",
     "CommandLog",
+    "read_all",
     "InstanceRepository",
     "RecordingRepository",
     "ReplayRepository",

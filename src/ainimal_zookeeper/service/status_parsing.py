@@ -17,20 +17,25 @@ log = logging.getLogger(__name__)
 
 S = TypeVar("S", bound=StrEnum)
 
-#: (enum name, raw value) pairs already warned about; bounded so junk cannot grow it forever.
-_WARNED: set[tuple[str, str]] = set()
+#: What was already warned about, e.g. (enum name, raw value); bounded so junk cannot grow it forever.
+_WARNED: set[tuple[str, ...]] = set()
 _WARNED_MAX = 1000
 _LOCK = threading.Lock()
 
 
-def _warn_once(kind: type[StrEnum], raw: object, what: str, then: str) -> None:
-    key = (kind.__name__, repr(raw)[:200])
+def warn_once(key: tuple[str, ...], message: str, *args: object) -> None:
+    """Log `message` at WARNING the first time `key` is seen in this process."""
     with _LOCK:
         if key in _WARNED or len(_WARNED) >= _WARNED_MAX:
             return
         _WARNED.add(key)
+    log.warning(message, *args)
+
+
+def _warn_once(kind: type[StrEnum], raw: object, what: str, then: str) -> None:
+    key = (kind.__name__, repr(raw)[:200])
     known = ", ".join(member.value for member in kind)
-    log.warning("%s is %s, not a %s this version knows (%s): %s", what, key[1], kind.__name__, known, then)
+    warn_once(key, "%s is %s, not a %s this version knows (%s): %s", what, key[1], kind.__name__, known, then)
 
 
 def known_status(kind: type[S], raw: object) -> S | None:
