@@ -179,7 +179,7 @@ def restore_checkpoint(_: Any, info: GraphQLResolveInfo, id: str, checkpoint: st
 
 def override(_: Any, info: GraphQLResolveInfo, id: str, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.overrides.override(
+    set_override = ctx.zookeeper.overrides.override(
         ctx.viewer,
         id,
         input["target"],
@@ -190,6 +190,7 @@ def override(_: Any, info: GraphQLResolveInfo, id: str, input: dict[str, Any]) -
         input.get("holdSeconds"),
         input.get("timeoutSeconds"),
     )
+    return set_override.to_document()
 
 
 def clear_override(_: Any, info: GraphQLResolveInfo, id: str, override: str) -> bool:  # noqa: A002
@@ -204,7 +205,7 @@ def act(_: Any, info: GraphQLResolveInfo, id: str, value: Any = None, target: st
 
 def renew_takeover(_: Any, info: GraphQLResolveInfo, id: str, override: str) -> dict[str, Any]:  # noqa: A002
     ctx = _ctx(info)
-    return ctx.zookeeper.overrides.renew(ctx.viewer, id, override)
+    return ctx.zookeeper.overrides.renew(ctx.viewer, id, override).to_document()
 
 
 def emergency_stop(_: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:  # noqa: A002
@@ -309,7 +310,7 @@ def instance_recordings(doc: dict[str, Any], info: GraphQLResolveInfo) -> list[d
 
 
 def instance_overrides(doc: dict[str, Any], info: GraphQLResolveInfo) -> list[dict[str, Any]]:
-    return _ctx(info).zookeeper.overrides.in_force(doc["id"])
+    return _docs(_ctx(info).zookeeper.overrides.in_force(doc["id"]))
 
 
 def recording_url(suffix: str) -> Resolver:

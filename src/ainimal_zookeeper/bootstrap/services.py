@@ -57,6 +57,7 @@ def build_services(
     from ainimal_zookeeper.service.launching import LaunchService, WorkerLaunchSettings
     from ainimal_zookeeper.service.lifecycle import KilledWorkers, Lifecycle
     from ainimal_zookeeper.service.observation import ObservationService
+    from ainimal_zookeeper.service.override_records import OverrideRepository
     from ainimal_zookeeper.service.overrides import OverrideService
     from ainimal_zookeeper.service.ownership import OwnershipService
     from ainimal_zookeeper.service.reaper import WorkerReaper
@@ -106,7 +107,7 @@ def build_services(
         overrides=OverrideService(
             access,
             instances,
-            documents,
+            OverrideRepository(documents),
             sender,
             timeouts.command,
             settings.takeover_hold_seconds,

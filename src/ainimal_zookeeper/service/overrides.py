@@ -8,6 +8,7 @@ instance's events; a takeover's stream of human actions (`act`) writes nothing t
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -18,10 +19,10 @@ from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.domain.override_rules import TAKEOVERS, parse_target, validate_override
 from ainimal_zookeeper.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
-from ainimal_zookeeper.ports.documents import DocumentStore
 from ainimal_zookeeper.service.command_sender import CommandSender
 from ainimal_zookeeper.service.instance_access import InstanceAccess
-from ainimal_zookeeper.service.records import OVERRIDES, Instance, now_iso
+from ainimal_zookeeper.service.override_records import Override, OverrideRepository
+from ainimal_zookeeper.service.records import Instance, now_iso
 from ainimal_zookeeper.service.repository import InstanceRepository
 
 MODES = ("set", "add", "scale", "clamp")
@@ -34,16 +35,16 @@ class OverrideService:
         self,
         access: InstanceAccess,
         instances: InstanceRepository,
-        documents: DocumentStore,
+        overrides: OverrideRepository,
         sender: CommandSender,
         command_timeout: float = 5.0,
         hold_seconds: float = 5.0,
         timeout_seconds: float = 5.0,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        """`documents` holds the `overrides` collection; `hold_seconds` and `timeout_seconds` are
-        the defaults of takeovers that name none."""
-        self.access, self.instances, self.documents, self.sender = access, instances, documents, sender
+        """`overrides` holds who set what; `hold_seconds` and `timeout_seconds` are the defaults of
+        takeovers that name none."""
+        self.access, self.instances, self.overrides, self.sender = access, instances, overrides, sender
         self.command_timeout, self.hold_seconds, self.timeout_seconds = command_timeout, hold_seconds, timeout_seconds
         self.clock = clock
         # When each takeover's lease ends as this control plane last renewed it (the worker enforces
@@ -61,7 +62,7 @@ class OverrideService:
         takeover: str | None = None,
         hold_seconds: float | None = None,
         timeout_seconds: float | None = None,
-    ) -> dict[str, Any]:
+    ) -> Override:
         doc = self.access.controllable(viewer, instance_id, "override", "override")
         mode = (mode or "set").lower()
         _check_request(target, mode, takeover, hold_seconds, timeout_seconds)
@@ -91,26 +92,24 @@ class OverrideService:
             timeout_seconds=timeout_seconds if timeout_seconds is not None else self.timeout_seconds,
             set_by=_holder(viewer),
         )
-        previous = [o["id"] for o in self.in_force(instance_id) if o["target"] == target]
-        record = {
-            "id": override_id,
-            "instance": instance_id,
-            "target": target,
-            "value": value,
-            "mode": mode,
-            "index": index,
-            "takeover": takeover,
-            "holdSeconds": hold_seconds,
-            "timeoutSeconds": command.timeout_seconds,
-            "setBy": viewer.username,
-            "holder": _holder(viewer) if takeover else None,
-            "createdAt": now_iso(),
-            "active": True,
-            "clearedAt": None,
-            "clearedBy": None,
-        }
+        previous = [o.id for o in self.in_force(instance_id) if o.target == target]
+        record = Override(
+            id=override_id,
+            instance=instance_id,
+            target=target,
+            value=value,
+            mode=mode,
+            index=index,
+            takeover=takeover,
+            hold_seconds=hold_seconds,
+            timeout_seconds=command.timeout_seconds,
+            set_by=viewer.username,
+            holder=_holder(viewer) if takeover else None,
+            created_at=now_iso(),
+            active=True,
+        )
         # Stored before the worker applies it, so a lease that ends at once finds it to mark ended.
-        self.documents.put(OVERRIDES, override_id, record)
+        self.overrides.create(record)
         try:
             self.sender.send_and_wait(command, self.command_timeout)
         except Exception:
@@ -131,10 +130,10 @@ class OverrideService:
         """End an override; False when it had already ended."""
         visible = self.access.visible(viewer, instance_id)
         self.access.authorize(viewer, "override", visible)
-        record = self.documents.get(OVERRIDES, override_id)
-        if record is None or record["instance"] != instance_id:
+        record = self.overrides.get(override_id)
+        if record is None or record.instance != instance_id:
             raise NotFound(f"instance {instance_id} has no override {override_id!r}")
-        if not record["active"]:
+        if not record.active:
             return False
         doc = self.access.controllable(viewer, instance_id, "override", "clear an override of")
         if doc.status in (InstanceStatus.RUNNING, InstanceStatus.PAUSED):
@@ -145,12 +144,12 @@ class OverrideService:
     def act(self, viewer: Viewer, instance_id: str, value: Any, target: str = "outputs/action") -> bool:
         """Send a person's action to the takeover of `target` (None lets the AInimal act)."""
         doc = self.access.controllable(viewer, instance_id, "override", "act for")
-        takeovers = [o for o in self.in_force(instance_id) if o["target"] == target and o.get("takeover")]
+        takeovers = [o for o in self.in_force(instance_id) if o.target == target and o.takeover]
         if not takeovers:
             raise Conflict(f"no takeover of {target!r} is in force on instance {instance_id}; start one first")
         # One person drives at a time: another viewer's actions would fight the holder's (and
         # renew a lease its holder abandoned). They may clear the takeover, then take over.
-        holders = {o.get("holder") or o.get("setBy") or "anonymous" for o in takeovers}
+        holders = {o.holder_name for o in takeovers}
         if _holder(viewer) not in holders:
             held_by = ", ".join(sorted(holders))
             raise Forbidden(
@@ -172,28 +171,26 @@ class OverrideService:
         # also renews the takeover's lease; the worker drops one that arrives too late.
         self.sender.send(cmd.Act(instance_id, target=target, value=value, sent_at=self.clock.time()))
         for record in self.in_force(instance_id):
-            if record["target"] == target and record.get("takeover") and record["id"] in self._leases:
-                self._leases[record["id"]] = self.clock.time() + float(record.get("holdSeconds") or self.hold_seconds)
+            if record.target == target and record.takeover and record.id in self._leases:
+                self._leases[record.id] = self.clock.time() + (record.hold_seconds or self.hold_seconds)
         return True
 
-    def renew(self, viewer: Viewer, instance_id: str, override_id: str) -> dict[str, Any]:
+    def renew(self, viewer: Viewer, instance_id: str, override_id: str) -> Override:
         """The holder is still there: the takeover's lease runs `holdSeconds` from now."""
         self.access.controllable(viewer, instance_id, "override", "renew a takeover of")
-        record = self.documents.get(OVERRIDES, override_id)
-        if record is None or record["instance"] != instance_id:
+        record = self.overrides.get(override_id)
+        if record is None or record.instance != instance_id:
             raise NotFound(f"instance {instance_id} has no override {override_id!r}")
-        if not record.get("takeover"):
+        if not record.takeover:
             raise InvalidInput(f"override {override_id} is not a takeover; only takeovers are renewed")
-        if not record.get("active"):
-            why = record.get("clearedReason") or (
-                f"cleared by {record['clearedBy']}" if record.get("clearedBy") else "cleared"
-            )
+        if not record.active:
+            why = record.cleared_reason or (f"cleared by {record.cleared_by}" if record.cleared_by else "cleared")
             raise Conflict(f"takeover {override_id} has ended ({why}); start a new one with override(takeover: ...)")
-        holder = record.get("holder") or record.get("setBy") or "anonymous"
+        holder = record.holder_name
         if holder != _holder(viewer):
             raise Forbidden(f"takeover {override_id} is held by {holder}; only its holder may renew it")
         self.sender.send(cmd.RenewTakeover(instance_id, override_id=override_id))
-        until = self.clock.time() + float(record.get("holdSeconds") or self.hold_seconds)
+        until = self.clock.time() + (record.hold_seconds or self.hold_seconds)
         return self._with_lease(self._lease_until(override_id, until))
 
     def emergency_stop(self, viewer: Viewer, instance_id: str) -> Instance:
@@ -201,37 +198,35 @@ class OverrideService:
         self.access.controllable(viewer, instance_id, "control", "stop")
         self.sender.send_and_wait(cmd.EmergencyStop(instance_id), self.command_timeout)
         for record in self.in_force(instance_id):
-            self._mark_cleared(record["id"], viewer)
+            self._mark_cleared(record.id, viewer)
         return self.instances.require(instance_id)
 
-    def in_force(self, instance_id: str) -> list[dict[str, Any]]:
+    def in_force(self, instance_id: str) -> list[Override]:
+        """The overrides and takeovers in force on the instance (none once it has ended), oldest first."""
         instance = self.instances.get(instance_id)
         if instance is None or instance.status.is_final:
             return []
-        found = self.documents.find(OVERRIDES, [("instance", "==", instance_id)], order_by="createdAt")
-        return [self._with_lease(record) for record in found if record.get("active")]
+        return [self._with_lease(record) for record in self.overrides.of_instance(instance_id) if record.active]
 
-    def _lease_until(self, override_id: str, until: float) -> dict[str, Any]:
+    def _lease_until(self, override_id: str, until: float) -> Override:
         """Record when a takeover's lease ends, here and in the store; the stored record."""
         self._leases[override_id] = until
         # Stored too (one write per renewal, every few seconds): other API processes (the cloud
         # function's instances) show the lease as well. Actions renew it only here: they come
         # many a second and the worker keeps the lease that counts.
-        return self.documents.update(OVERRIDES, override_id, {"leaseUntil": until})
+        return self.overrides.set_lease(override_id, until)
 
-    def _with_lease(self, record: dict[str, Any]) -> dict[str, Any]:
-        if not record.get("active"):
+    def _with_lease(self, record: Override) -> Override:
+        if not record.active:
             return record
-        expires = max(self._leases.get(record["id"], 0.0), float(record.get("leaseUntil") or 0.0))
+        expires = max(self._leases.get(record.id, 0.0), record.lease_until or 0.0)
         if not expires:
             return record
-        return {**record, "leaseExpiresAt": datetime.fromtimestamp(expires, UTC).isoformat()}
+        return dataclasses.replace(record, lease_expires_at=datetime.fromtimestamp(expires, UTC).isoformat())
 
     def _mark_cleared(self, override_id: str, viewer: Viewer) -> None:
         self._leases.pop(override_id, None)
-        self.documents.update(
-            OVERRIDES, override_id, {"active": False, "clearedAt": now_iso(), "clearedBy": viewer.username}
-        )
+        self.overrides.mark_cleared(override_id, viewer.username)
 
 
 #: The longest a takeover holds without renewal or input (an hour).

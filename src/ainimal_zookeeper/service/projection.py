@@ -18,9 +18,10 @@ from ainimal_zookeeper.ports.documents import DocumentStore
 from ainimal_zookeeper.service.instance_logs import store_lines
 from ainimal_zookeeper.service.metric_history import store_points
 from ainimal_zookeeper.service.notifier import Notifier
+from ainimal_zookeeper.service.override_records import OverrideRepository
 from ainimal_zookeeper.service.pacing import prune_scheduled
 from ainimal_zookeeper.service.recordings import cut_short_recordings
-from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, OVERRIDES, RECORDINGS, REPLAYS, now_iso
+from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, RECORDINGS, REPLAYS, now_iso
 from ainimal_zookeeper.service.status_parsing import reported_status
 
 log = logging.getLogger(__name__)
@@ -218,13 +219,10 @@ class Projection:
         # The worker ended an override by itself (a takeover's lease expired, an emergency stop).
         if event.active or not event.reason:
             return
-        record = self.documents.get(OVERRIDES, event.override_id)
-        if record is not None and record.get("active"):
-            self.documents.update(
-                OVERRIDES,
-                event.override_id,
-                {"active": False, "clearedAt": now_iso(), "clearedBy": None, "clearedReason": event.reason},
-            )
+        overrides = OverrideRepository(self.documents)
+        record = overrides.get(event.override_id)
+        if record is not None and record.active:
+            overrides.mark_cleared(event.override_id, None, reason=event.reason)
 
     def _on_MetricPoints(self, event: ev.MetricPoints) -> None:  # noqa: N802
         store_points(self.documents, event)  # metric history: service/metric_history.py

@@ -238,11 +238,11 @@ def test_a_takeover_lease_runs_hold_seconds_from_each_renewal_or_action_across_m
     instance = launched(zoo)
     overrides = zoo.services.overrides
     takeover = overrides.override(ANN, instance.id, "outputs/action", None, takeover="realtime")
-    assert takeover["holdSeconds"] == 5.0 and takeover["holder"] == "ann"
+    assert takeover.hold_seconds == 5.0 and takeover.holder == "ann"
 
     def expires() -> float:
         [record] = overrides.in_force(instance.id)
-        return datetime.fromisoformat(record["leaseExpiresAt"]).timestamp()
+        return datetime.fromisoformat(record.lease_expires_at or "").timestamp()
 
     assert expires() == pytest.approx(zoo.clock.time() + 5.0, abs=0.001)
     for _ in range(4):  # four lease periods, each kept alive by its holder
@@ -250,10 +250,10 @@ def test_a_takeover_lease_runs_hold_seconds_from_each_renewal_or_action_across_m
         overrides.act(ANN, instance.id, None)
         assert expires() == pytest.approx(zoo.clock.time() + 5.0, abs=0.001)
         zoo.clock.advance(4.0)
-        overrides.renew(ANN, instance.id, takeover["id"])
+        overrides.renew(ANN, instance.id, takeover.id)
         assert expires() == pytest.approx(zoo.clock.time() + 5.0, abs=0.001)
     with pytest.raises(Forbidden, match="held by ann; only its holder may renew it"):
-        overrides.renew(Viewer(username="bob", roles=("admin",)), instance.id, takeover["id"])
+        overrides.renew(Viewer(username="bob", roles=("admin",)), instance.id, takeover.id)
 
 
 # recordings and replays
