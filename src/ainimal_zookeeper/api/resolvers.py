@@ -179,7 +179,7 @@ def restore_checkpoint(_: Any, info: GraphQLResolveInfo, id: str, checkpoint: st
 
 def override(_: Any, info: GraphQLResolveInfo, id: str, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
     ctx = _ctx(info)
-    set_override = ctx.zookeeper.overrides.override(
+    return ctx.zookeeper.overrides.override(
         ctx.viewer,
         id,
         input["target"],
@@ -189,8 +189,7 @@ def override(_: Any, info: GraphQLResolveInfo, id: str, input: dict[str, Any]) -
         input.get("takeover"),
         input.get("holdSeconds"),
         input.get("timeoutSeconds"),
-    )
-    return set_override.to_document()
+    ).to_document()
 
 
 def clear_override(_: Any, info: GraphQLResolveInfo, id: str, override: str) -> bool:  # noqa: A002
