@@ -132,6 +132,7 @@ def launch(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str,
         realtime=bool(input.get("realtime")),
         stop_after=input.get("stopAfter"),
         checkpoint_every=input.get("checkpointEvery"),
+        revision=input.get("revision"),
     )
     return ctx.zookeeper.launching.launch(ctx.viewer, request).to_document()
 
