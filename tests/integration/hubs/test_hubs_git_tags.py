@@ -156,3 +156,29 @@ def test_a_repository_using_lfs_without_git_lfs_installed_gets_plain_git(tmp_pat
     made = hub.tag_and_push("pusher", base, _checkpoint(tmp_path), "plain-1", "m")
     assert not made.lfs
     assert plain_git("show", f"plain-1:{CHECKPOINT_DIR}/model/weights.txt", cwd=_bare(url)) == "w=1"
+
+
+def test_a_github_hub_tags_and_pushes_on_the_listed_repositorys_clone_url(tmp_path):
+    from ainimal_zookeeper.adapters.hubs.github import GitHubHub
+    from hub_support import StandInServer, json_answer
+
+    url, base = make_git_repo(tmp_path / "remote", "pusher", MODEL_FILES)
+    repo = {"full_name": "zoo-org/pusher", "clone_url": url, "default_branch": "main"}
+    api = StandInServer({"/users/zoo-org/repos": lambda q: json_answer([repo])})
+    try:
+        hub = GitHubHub(RevisionCache(tmp_path / "cache"), owner="zoo-org", api_url=api.url, push=True)
+        [listed] = hub.list_models()
+        made = hub.tag_and_push(listed.name, listed.revision, _checkpoint(tmp_path), "gh-1", "m")
+        assert made.pushed and made.parent == base and _remote_tags(url) == ["gh-1"]
+        assert hub.resolve_tag("zoo-org/pusher", "gh-1").commit == made.commit
+    finally:
+        api.close()
+
+
+def test_a_hugging_face_hub_refuses_to_tag_a_checkpoint_and_says_it_stays_in_the_store(tmp_path):
+    pytest.importorskip("huggingface_hub", reason="the huggingface extra is not installed")
+    from ainimal_zookeeper.adapters.hubs.huggingface import HuggingFaceHub
+
+    hub = HuggingFaceHub(RevisionCache(tmp_path / "cache"), endpoint="http://127.0.0.1:9", author="someone")
+    with pytest.raises(Unavailable, match="not supported for Hugging Face models yet.*stays in the server's store"):
+        hub.tag_and_push("someone/model", "0" * 40, _checkpoint(tmp_path), "v1", "m")
