@@ -80,6 +80,16 @@ def test_a_tag_made_without_push_stays_in_the_zookeepers_clone_and_conflicts_the
         hub.tag_and_push("pusher", base, _checkpoint(tmp_path), "local-only", "m")
 
 
+def test_a_local_tag_and_a_remote_tag_of_the_same_name_made_elsewhere_do_not_stop_later_saves(tmp_path):
+    url, base = make_git_repo(tmp_path / "remote", "pusher", MODEL_FILES)
+    hub = _hub(tmp_path, url, push=False)
+    mine = hub.tag_and_push("pusher", base, _checkpoint(tmp_path, "w=1"), "same", "m")
+    plain_git("tag", "same", "main", cwd=_bare(url))  # someone else's tag, another commit
+    later = hub.tag_and_push("pusher", mine.commit, _checkpoint(tmp_path, "w=2"), "later", "m")
+    assert later.parent == mine.commit
+    assert hub.resolve_tag("pusher", "same").commit == base  # the remote's tag wins a lookup
+
+
 @pytest.mark.parametrize("bad", ["has space", "a..b", "-x", "ends.lock", "a~1", "x@{y}", "", "t" * 201, "/lead"])
 def test_a_bad_tag_name_is_invalid_input_naming_the_tag(tmp_path, bad):
     url, base = make_git_repo(tmp_path / "remote", "pusher", MODEL_FILES)

@@ -25,6 +25,8 @@ from ainimal_zookeeper.ports.model_hubs import CHECKPOINT_DIR, GitTag
 IDENTITY = ("AInimal Zookeeper", "zookeeper@localhost")
 #: Files at least this large go to LFS when the repository uses LFS.
 LFS_MIN_BYTES = 1 << 20
+#: Where the working clone keeps the remote's tags.
+_REMOTE_TAGS = "refs/zookeeper/remote-tags/"
 _SHA = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
 #: Characters git refuses in a ref name, plus whitespace (check-ref-format has the last word).
 _BAD_TAG_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
@@ -59,7 +61,7 @@ class GitTagger:
         what = f"model hub {self.label}"
         with self._model_lock(model):
             clone = self._clone(url, model, what)
-            if self._has(clone, f"refs/tags/{tag}"):
+            if self._has(clone, f"refs/tags/{tag}") or self._has(clone, f"{_REMOTE_TAGS}{tag}"):
                 raise Conflict(f"tag {tag!r} already exists in {self.label} (model {model!r}); choose another tag")
             self._ensure_commit(clone, base, what)
             lfs = self._lfs_wanted(clone, base)
@@ -86,10 +88,14 @@ class GitTagger:
         check_revision(revision)
         with self._model_lock(model):
             clone = self._clone(url, model, what)
-            try:
-                commit = self._run(clone, ["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], what).strip()
-            except Unavailable:
-                raise NotFound(f"{what}: no tag, branch or commit {revision!r} in model {model!r}") from None
+            commit = ""
+            # The remote's tags first (fresh from the fetch), then this clone's and any other name.
+            for name in (f"{_REMOTE_TAGS}{revision}", f"refs/remotes/origin/{revision}", revision):
+                if self._has(clone, f"{name}^{{commit}}"):
+                    commit = self._run(clone, ["rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"], what).strip()
+                    break
+            if not commit:
+                raise NotFound(f"{what}: no tag, branch or commit {revision!r} in model {model!r}")
             try:
                 parent: str | None = self._run(clone, ["rev-parse", "--verify", "--quiet", f"{commit}^1"], what).strip()
             except Unavailable:
@@ -109,10 +115,12 @@ class GitTagger:
             shutil.rmtree(clone, ignore_errors=True)
             clone.parent.mkdir(parents=True, exist_ok=True)
             self.git.calls += 1
-            self.git.run(["clone", "--quiet", "--no-checkout", "--", url, str(clone)], what=what)
-        else:
-            self.git.calls += 1
-            self._run(clone, ["fetch", "--quiet", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*"], what)
+            self.git.run(["clone", "--quiet", "--no-checkout", "--no-tags", "--", url, str(clone)], what=what)
+        self.git.calls += 1
+        # The remote's tags go to their own namespace: a tag kept only here (push: false) is never
+        # clobbered, and a fetch never fails on a tag of the same name made elsewhere.
+        refspecs = ["+refs/heads/*:refs/remotes/origin/*", f"+refs/tags/*:{_REMOTE_TAGS}*"]
+        self._run(clone, ["fetch", "--quiet", "--no-tags", "--prune", "origin", *refspecs], what)
         return clone
 
     def _has(self, clone: Path, ref: str) -> bool:
