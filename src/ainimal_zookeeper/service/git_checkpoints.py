@@ -24,7 +24,7 @@ from typing import Any, cast
 from ainimal_zookeeper.catalog.catalog import Catalog, CatalogEntry
 from ainimal_zookeeper.catalog.hub_entries import HubOrigin, read_model_folder
 from ainimal_zookeeper.domain.event_origin import checkpoint_prefix
-from ainimal_zookeeper.errors import InvalidInput, ZookeeperError
+from ainimal_zookeeper.errors import InvalidInput, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports.blobs import BlobStore
 from ainimal_zookeeper.ports.documents import DocumentStore
 from ainimal_zookeeper.ports.model_hubs import CHECKPOINT_DIR, GitTag, GitTagging
@@ -110,6 +110,12 @@ class GitCheckpoints:
             fetch_checkpoint(self.blobs, checkpoint.blob_key, folder)
             message = f"checkpoint {name}: instance {instance.id}, step {checkpoint.step}, episode {checkpoint.episode}"
             made = cast(GitTagging, origin.hub).tag_and_push(origin.model, base, folder, name, message)
+        except OSError as exc:  # the scratch copy (a full disk ...): the stored checkpoint is unaffected
+            why = Unavailable(f"model hub {origin.hub.label}: could not write the checkpoint's files: {exc.strerror}")
+            self.documents.update(CHECKPOINTS, checkpoint.id, {"gitError": str(why)})
+            raise Unavailable(
+                f"checkpoint {checkpoint.id} is saved in the server's store, but not tagged: {why}"
+            ) from None
         except ZookeeperError as exc:
             self.documents.update(CHECKPOINTS, checkpoint.id, {"gitError": str(exc)})
             log.warning("checkpoint %s is saved in the store but not tagged in git: %s", checkpoint.id, exc)
