@@ -192,3 +192,26 @@ def test_a_hugging_face_hub_refuses_to_tag_a_checkpoint_and_says_it_stays_in_the
     hub = HuggingFaceHub(RevisionCache(tmp_path / "cache"), endpoint="http://127.0.0.1:9", author="someone")
     with pytest.raises(Unavailable, match="not supported for Hugging Face models yet.*stays in the server's store"):
         hub.tag_and_push("someone/model", "0" * 40, _checkpoint(tmp_path), "v1", "m")
+
+
+def test_two_saves_at_once_on_one_model_share_its_clone_and_both_tags_reach_the_remote(tmp_path):
+    import threading
+
+    url, base = make_git_repo(tmp_path / "remote", "pusher", MODEL_FILES)
+    hub = _hub(tmp_path, url, push=True)
+    folders = {name: _checkpoint(tmp_path, f"w={name}") for name in ("t1", "t2")}
+    errors: list[BaseException] = []
+
+    def save(name: str) -> None:
+        try:
+            hub.tag_and_push("pusher", base, folders[name], name, "m")
+        except BaseException as exc:  # noqa: BLE001  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(name,)) for name in folders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == [] and _remote_tags(url) == ["t1", "t2"]
+    assert plain_git("show", f"t2:{CHECKPOINT_DIR}/model/weights.txt", cwd=_bare(url)) == "w=t2"
