@@ -20,7 +20,7 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 
 from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
-from ainimal_zookeeper.worker.checkpoint_files import MODEL_DIR, fetch_checkpoint, store_checkpoint
+from ainimal_zookeeper.sdk.checkpoint_files import MODEL_DIR, fetch_checkpoint, store_checkpoint
 
 
 def raw_write(folder: Path, payload: bytes) -> float:

@@ -119,7 +119,6 @@ def logs(_: Any, info: GraphQLResolveInfo, id: str, tail: int | None = None) -> 
 
 
 def launch(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
-    ctx = _ctx(info)
     request = LaunchRequest(
         model=input["model"],
         environment=input.get("environment"),
@@ -132,8 +131,9 @@ def launch(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str,
         realtime=bool(input.get("realtime")),
         stop_after=input.get("stopAfter"),
         checkpoint_every=input.get("checkpointEvery"),
+        revision=input.get("revision"),
     )
-    return ctx.zookeeper.launching.launch(ctx.viewer, request).to_document()
+    return _ctx(info).zookeeper.launching.launch(_ctx(info).viewer, request).to_document()
 
 
 def set_pace(

@@ -58,7 +58,9 @@ def _build(entry: ModelHubConfig, cache_root: Path, environment: dict[str, str])
     if isinstance(settings, hs.GitHub):
         from ainimal_zookeeper.adapters.hubs.git_repo import GitRepoHub
 
-        return GitRepoHub(settings.url, cache(settings.url), name=settings.name, revision=settings.revision)
+        return GitRepoHub(
+            settings.url, cache(settings.url), name=settings.name, revision=settings.revision, push=settings.push
+        )
     if isinstance(settings, hs.GitHubHub):
         from ainimal_zookeeper.adapters.hubs.github import GitHubHub
 
@@ -70,6 +72,7 @@ def _build(entry: ModelHubConfig, cache_root: Path, environment: dict[str, str])
             api_url=settings.api_url,
             token=environment.get(settings.token_env) or None,
             max_models=settings.max_models,
+            push=settings.push,
         )
     if isinstance(settings, hs.GcloudBucketHub):
         from ainimal_zookeeper.adapters.hubs.gcs_bucket import GcsBucketHub

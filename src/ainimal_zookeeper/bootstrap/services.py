@@ -53,6 +53,7 @@ def build_services(
     from ainimal_zookeeper.service.command_sender import CommandSender
     from ainimal_zookeeper.service.control import ControlService
     from ainimal_zookeeper.service.event_stream import EventFanout
+    from ainimal_zookeeper.service.git_checkpoints import GitCheckpoints
     from ainimal_zookeeper.service.instance_access import InstanceAccess
     from ainimal_zookeeper.service.launching import LaunchService, WorkerLaunchSettings
     from ainimal_zookeeper.service.lifecycle import KilledWorkers, Lifecycle
@@ -93,15 +94,17 @@ def build_services(
         catalog, access, instances, recording_store, sender, blobs, changes, timeouts.command, clock
     )
     hub = TelemetryHub(commands, events, settings.telemetry_lease_seconds) if events is not None else None
+    # Checkpoints of models from git-backed hubs become tags too (read back from the blob store).
+    git = GitCheckpoints(catalog, documents, blobs) if blobs is not None else None
     return Zookeeper(
         catalog=catalog,
         authorizer=authorizer,
         access=access,
         launching=LaunchService(
-            catalog, access, instances, compute, sender, workers, settings.limits, timeouts.launch, clock
+            catalog, access, instances, compute, sender, workers, settings.limits, timeouts.launch, clock, git=git
         ),
         control=ControlService(catalog, access, instances, sender, compute, reaper, timeouts),
-        checkpoints=CheckpointService(catalog, access, instances, checkpoints, sender, timeouts.checkpoint),
+        checkpoints=CheckpointService(catalog, access, instances, checkpoints, sender, timeouts.checkpoint, git=git),
         observation=ObservationService(access, documents, fanout or EventFanout(), events),
         telemetry=TelemetryService(access, hub, timeouts.command),
         overrides=OverrideService(

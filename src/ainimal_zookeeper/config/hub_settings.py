@@ -72,7 +72,12 @@ class _Hub(BaseModel):
     max_models: MaxModels = 50
 
 
-class GitHub(_Hub):
+class _GitBacked(_Hub):
+    #: Push checkpoint tags to the remote (else they stay in the zookeeper's working clone).
+    push: bool = False
+
+
+class GitHub(_GitBacked):
     """`git`: one repository at any git URL, the model named after it (or `name`)."""
 
     url: Annotated[str, Field(min_length=1, max_length=2000)]
@@ -86,7 +91,7 @@ class GitHub(_Hub):
         return self
 
 
-class GitHubHub(_Hub):
+class GitHubHub(_GitBacked):
     """`github`: an account's repositories (`owner`), a search's (`search`) or named ones (`repos`)."""
 
     owner: Name | None = None
@@ -132,7 +137,7 @@ class ViewQualifier(BaseModel):
     owner: Name | None = None
 
 
-class HuggingFaceHub(_Hub):
+class HuggingFaceHub(_GitBacked):
     """`huggingface`: model repositories of an author, a filter or a search, or named ones."""
 
     view_qualifier: ViewQualifier = Field(default_factory=ViewQualifier)

@@ -26,10 +26,9 @@ class ModelHub(Protocol):
     Failures raise `ainimal_zookeeper.errors.Unavailable` (the hub cannot be reached: which hub
     and why) or `NotFound` (no such model or revision).
 
-    Git-backed hubs (`git_backed` true: git, github, huggingface) are meant to also offer
-    `tag_and_push(model, folder, tag, message) -> str`, committing a checkpoint folder on the
-    model's repository, tagging it and pushing when the hub allows; NOT YET IMPLEMENTED by any
-    adapter, so callers must not expect it.
+    Git-backed hubs (`git_backed` true: git, github, huggingface) also implement `GitTagging`:
+    a checkpoint's files committed on the model's repository and tagged (pushed when the hub's
+    `push` is set). A hub that cannot do it raises `Unavailable` from `tag_and_push` saying why.
     """
 
     label: str
@@ -41,4 +40,42 @@ class ModelHub(Protocol):
 
     def fetch(self, model: str, revision: str | None = None) -> Path:
         """The local folder holding `model` at `revision` (the listed/default one if None)."""
+        ...
+
+
+#: Where a checkpoint's files sit in a tagged commit: `<CHECKPOINT_DIR>/model/` (the AInimal's
+#: save folder) and `<CHECKPOINT_DIR>/zookeeper.json` (the harness state).
+CHECKPOINT_DIR = "zookeeper-checkpoint"
+
+
+@dataclass(frozen=True)
+class GitTag:
+    """A tag in a model's repository: its commit, that commit's first parent, and how it was made."""
+
+    tag: str
+    commit: str
+    parent: str | None = None
+    pushed: bool = False
+    lfs: bool = False
+
+
+class GitTagging(Protocol):
+    """The checkpoint side of a git-backed hub (a `ModelHub` whose `git_backed` is true)."""
+
+    label: str
+
+    def tag_and_push(self, model: str, base: str, folder: Path, tag: str, message: str) -> GitTag:
+        """Commit `folder` as CHECKPOINT_DIR on top of commit `base`, tag it, push the tag if allowed.
+
+        No branch moves: only the tag (and the objects it needs) reaches the remote.
+
+        Raises:
+            InvalidInput: `tag` is not a valid git tag name.
+            Conflict: the tag exists already (in the local clone or on the remote).
+            Unavailable: the remote cannot be reached or refused the push (which hub and why).
+        """
+        ...
+
+    def resolve_tag(self, model: str, revision: str) -> GitTag:
+        """The commit (and its first parent) `revision` names in `model`'s repository."""
         ...

@@ -21,9 +21,10 @@ from ainimal_zookeeper.ports.authorization import authorize
 from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.service import pacing
 from ainimal_zookeeper.service.command_sender import CommandSender
+from ainimal_zookeeper.service.git_checkpoints import GitCheckpoints, TaggedLaunch
 from ainimal_zookeeper.service.instance_access import InstanceAccess
 from ainimal_zookeeper.service.limits import Limits, check_limits
-from ainimal_zookeeper.service.records import Instance, now_iso
+from ainimal_zookeeper.service.records import Checkpoint, Instance, now_iso
 from ainimal_zookeeper.service.repository import InstanceRepository
 
 
@@ -43,6 +44,8 @@ class LaunchRequest:
     realtime: bool = False
     stop_after: dict[str, Any] | None = None
     checkpoint_every: dict[str, Any] | None = None
+    #: A tag, branch or commit of a git-backed model's repository (its checkpoint, if the tree holds one).
+    revision: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,12 @@ class LaunchService:
         limits: Limits | None = None,
         timeout: float = 5.0,
         clock: Clock = SYSTEM_CLOCK,
+        git: GitCheckpoints | None = None,
     ) -> None:
         self.catalog, self.access, self.instances, self.compute = catalog, access, instances, compute
         self.sender, self.workers, self.limits = sender, workers, limits or Limits()
         self.timeout, self.clock = timeout, clock
+        self.git = git  # launches at a revision of a git-backed model
 
     def models(self, viewer: Viewer) -> list[CatalogEntry]:
         return [e for e in self.catalog.models() if self.access.may(viewer, "view", Resource("model", e.name))]
@@ -108,9 +113,17 @@ class LaunchService:
         pace, realtime = pacing.validate_pace(request.pace, request.realtime)
         stop_after = pacing.validate_budget(request.stop_after)
         checkpoint_every = pacing.validate_schedule(request.checkpoint_every)
+        tagged = self._at_revision(plan.model, request) if request.revision else None
         checkpoint = (
             self.access.checkpoint_of_model(viewer, request.checkpoint, plan.model.name) if request.checkpoint else None
         )
+        # Where the run starts: a stored checkpoint, the one in a tagged tree, or the beginning.
+        start_id, start_step, start_episode = (
+            (checkpoint.id, checkpoint.step, checkpoint.episode) if checkpoint else (None, 0, 0)
+        )
+        if tagged is not None and tagged.harness is not None:
+            start_id, start_step = tagged.checkpoint_id, int(tagged.harness["step"])
+            start_episode = int(tagged.harness.get("episode") or 0)
         seed = request.seed if request.seed is not None else random.SystemRandom().randrange(2**31)
         instance = Instance(
             id=uuid.uuid4().hex[:12],
@@ -120,8 +133,8 @@ class LaunchService:
             mode=mode,
             parameters=plan.parameters,
             environment_parameters=plan.environment_parameters,
-            step=checkpoint.step if checkpoint else 0,
-            episode=checkpoint.episode if checkpoint else 0,
+            step=start_step,
+            episode=start_episode,
             metrics={},
             owner=viewer.username,
             public=False,
@@ -129,8 +142,8 @@ class LaunchService:
             created_epoch=self.clock.time(),
             seed=seed,
             modes=plan.model.spec["modes"],
-            parent_checkpoint=checkpoint.id if checkpoint else None,
-            head_checkpoint=checkpoint.id if checkpoint else None,
+            parent_checkpoint=start_id,
+            head_checkpoint=start_id,
             error=None,
             pace=pace,
             stop_after=stop_after,
@@ -141,9 +154,11 @@ class LaunchService:
             check_limits(store, plan, self.limits)
 
         self.instances.create(instance, within_limits)
+        if tagged is not None:
+            checkpoint = self._import_tagged(tagged, instance)
         spec = WorkerSpec(
             instance_id=instance.id,
-            model=plan.model.config,
+            model=tagged.config if tagged is not None else plan.model.config,
             environment=plan.environment.config if plan.environment else None,
             init_params=plan.init_params,
             env_init_params=plan.env_init_params,
@@ -171,6 +186,24 @@ class LaunchService:
         self.instances.update_if(instance.id, InstanceStatus.PENDING, {"status": InstanceStatus.STARTING.value})
         starting = (InstanceStatus.PENDING, InstanceStatus.STARTING)
         return self.sender.wait_for_status(instance.id, lambda s: s not in starting, self.timeout)
+
+    def _at_revision(self, model: CatalogEntry, request: LaunchRequest) -> TaggedLaunch:
+        """The model at `request.revision` of its git repository (see service/git_checkpoints.py)."""
+        if request.checkpoint:
+            raise InvalidInput("give checkpoint or revision, not both: a revision's checkpoint is in its tree")
+        if self.git is None:
+            raise InvalidInput("launching at a revision needs a blob store; this server has none")
+        assert request.revision is not None
+        return self.git.at_revision(model, request.revision)
+
+    def _import_tagged(self, tagged: TaggedLaunch, instance: Instance) -> Checkpoint | None:
+        """The tagged tree's checkpoint, stored for the new instance; a failure fails the instance."""
+        assert self.git is not None
+        try:
+            return self.git.import_checkpoint(tagged, instance)
+        except ZookeeperError as exc:
+            self.instances.update(instance.id, {"status": InstanceStatus.FAILED.value, "error": str(exc)})
+            raise
 
     def _launchable(self, viewer: Viewer, resource: Resource) -> None:
         """Refuse a launch with a model or env the viewer may not launch; unseen ones are "unknown"."""

@@ -182,6 +182,12 @@ class Checkpoint(_Document):
     size_bytes: int | None = None
     scheduled: bool = False
     scheduled_seq: float | None = None
+    # Checkpoints as git tags (models from git-backed hubs): the tag, its commit, how it was made.
+    git_tag: str | None = None
+    git_commit: str | None = None
+    git_pushed: bool | None = None
+    git_lfs: bool | None = None
+    git_error: str | None = None
     extra: Mapping[str, Any] = field(default_factory=lambda: _NO_EXTRA)
 
     @classmethod

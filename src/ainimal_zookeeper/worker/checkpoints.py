@@ -14,7 +14,7 @@ from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.domain.event_origin import checkpoint_prefix
 from ainimal_zookeeper.ports.blobs import BlobStore
 from ainimal_zookeeper.ports.bus import EventOutbox
-from ainimal_zookeeper.worker.checkpoint_files import MODEL_DIR, fetch_checkpoint, store_checkpoint
+from ainimal_zookeeper.sdk.checkpoint_files import MODEL_DIR, fetch_checkpoint, store_checkpoint
 from ainimal_zookeeper.worker.episodes import Episodes
 from ainimal_zookeeper.worker.user_code import describe
 

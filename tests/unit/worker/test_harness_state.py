@@ -9,8 +9,8 @@ import gymnasium
 import numpy as np
 
 from ainimal_zookeeper.adapters.local.file_blobs import LocalBlobStore
+from ainimal_zookeeper.sdk.checkpoint_files import fetch_checkpoint, store_checkpoint
 from ainimal_zookeeper.worker import harness_state
-from ainimal_zookeeper.worker.checkpoint_files import fetch_checkpoint, store_checkpoint
 
 
 def test_restored_random_generators_repeat_the_same_draws():

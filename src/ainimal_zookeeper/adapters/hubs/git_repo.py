@@ -7,11 +7,15 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
 from ainimal_zookeeper.config.hub_settings import GIT_URL, GIT_URL_EXPECTED
 from ainimal_zookeeper.errors import InvalidInput, NotFound, Unavailable
-from ainimal_zookeeper.ports.model_hubs import HubModel
+from ainimal_zookeeper.ports.model_hubs import GitTag, HubModel
+
+if TYPE_CHECKING:
+    from ainimal_zookeeper.adapters.hubs.git_tags import GitTagger
 
 #: Transports git may use: never `ext::` (it runs commands) or other helpers.
 _ALLOWED_PROTOCOLS = "file:git:http:https:ssh"
@@ -33,6 +37,14 @@ def check_revision(revision: str) -> str:
     return revision
 
 
+def failure_detail(stderr: str) -> str:
+    """What a failed git command said: the remote's own lines (a hook's reason) and the last line."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    remote = [line.removeprefix("remote:").strip() for line in lines if line.startswith("remote:")]
+    said = [line for line in remote if line][-3:] + (lines[-1:] or ["(no message)"])
+    return "; ".join(dict.fromkeys(said))[:500]
+
+
 def repo_name(url: str) -> str:
     """The repository's name from its URL ("https://x/owner/zoo.git" -> "zoo")."""
     tail = re.split(r"[/:]", url.rstrip("/"))[-1]
@@ -47,13 +59,16 @@ class GitClient:
         self.extra_env = dict(extra_env or {})  # credentials, kept out of the command line
         self.calls = 0  # network operations run (ls-remote, clone): tests count cache hits by it
 
-    def run(self, args: list[str], cwd: Path | None = None, what: str = "git") -> str:
+    def run(
+        self, args: list[str], cwd: Path | None = None, what: str = "git", env: dict[str, str] | None = None
+    ) -> str:
         env = {
             **os.environ,
             "GIT_TERMINAL_PROMPT": "0",
             "GIT_ALLOW_PROTOCOL": _ALLOWED_PROTOCOLS,
             "GIT_CONFIG_NOSYSTEM": "1",
             **self.extra_env,
+            **(env or {}),
         }
         try:
             done = subprocess.run(
@@ -70,8 +85,7 @@ class GitClient:
         except subprocess.TimeoutExpired:
             raise Unavailable(f"{what}: git did not finish within {self.timeout:g} s") from None
         if done.returncode != 0:
-            detail = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
-            raise Unavailable(f"{what}: git {args[0]} failed: {detail}")
+            raise Unavailable(f"{what}: git {args[0]} failed: {failure_detail(done.stderr)}")
         return done.stdout
 
     def resolve(self, url: str, revision: str, what: str) -> str:
@@ -111,6 +125,7 @@ class GitRepoHub:
         name: str | None = None,
         revision: str = "HEAD",
         git: GitClient | None = None,
+        push: bool = False,
     ) -> None:
         self.url = check_url(url)
         self.name = name or repo_name(url)
@@ -118,6 +133,8 @@ class GitRepoHub:
         self.cache = cache
         self.git = git or GitClient()
         self.label = f"git:{url}"
+        self.push = push
+        self._tags: GitTagger | None = None
 
     def list_models(self) -> list[HubModel]:
         commit = self.git.resolve(self.url, self.revision, f"model hub {self.label}")
@@ -129,3 +146,22 @@ class GitRepoHub:
         what = f"model hub {self.label}"
         commit = self.git.resolve(self.url, check_revision(revision or self.revision), what)
         return self.cache.get_or_fill(model, commit, lambda target: self.git.checkout(self.url, commit, target, what))
+
+    def tag_and_push(self, model: str, base: str, folder: Path, tag: str, message: str) -> GitTag:
+        self._known(model)
+        return self._tagger().tag_and_push(self.url, model, base, folder, tag, message)
+
+    def resolve_tag(self, model: str, revision: str) -> GitTag:
+        self._known(model)
+        return self._tagger().resolve_tag(self.url, model, revision)
+
+    def _known(self, model: str) -> None:
+        if model != self.name:
+            raise NotFound(f"model hub {self.label} has no model {model!r}; it has {self.name!r}")
+
+    def _tagger(self) -> GitTagger:
+        from ainimal_zookeeper.adapters.hubs.git_tags import GitTagger  # it imports this module
+
+        if self._tags is None:
+            self._tags = GitTagger(self.git, self.cache.root / "_clones", self.label, push=self.push)
+        return self._tags

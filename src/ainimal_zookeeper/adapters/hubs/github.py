@@ -13,9 +13,10 @@ from typing import Any
 
 from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
 from ainimal_zookeeper.adapters.hubs.git_repo import GitClient, check_revision, check_url
+from ainimal_zookeeper.adapters.hubs.git_tags import GitTagger
 from ainimal_zookeeper.adapters.hubs.http_json import JsonClient
 from ainimal_zookeeper.errors import InvalidInput, NotFound, Unavailable
-from ainimal_zookeeper.ports.model_hubs import HubModel
+from ainimal_zookeeper.ports.model_hubs import GitTag, HubModel
 
 #: Repositories asked for per page (GitHub's maximum).
 PER_PAGE = 100
@@ -37,6 +38,7 @@ class GitHubHub:
         token: str | None = None,
         max_models: int = 50,
         git: GitClient | None = None,
+        push: bool = False,
     ) -> None:
         self.owner, self.search, self.repos = owner, search, list(repos or [])
         self.cache, self.max_models = cache, max_models
@@ -57,6 +59,7 @@ class GitHubHub:
             }
         self.git = git or GitClient(extra_env=git_env)
         self._repos: dict[str, dict[str, Any]] = {}
+        self.tagger = GitTagger(self.git, cache.root / "_clones", self.label, push=push)
 
     def list_models(self) -> list[HubModel]:
         found: list[dict[str, Any]] = []
@@ -82,6 +85,18 @@ class GitHubHub:
         url = repo["clone_url"]
         commit = self.git.resolve(url, check_revision(revision or repo["default_branch"]), what)
         return self.cache.get_or_fill(model, commit, lambda target: self.git.checkout(url, commit, target, what))
+
+    def tag_and_push(self, model: str, base: str, folder: Path, tag: str, message: str) -> GitTag:
+        return self.tagger.tag_and_push(self._clone_url(model), model, base, folder, tag, message)
+
+    def resolve_tag(self, model: str, revision: str) -> GitTag:
+        return self.tagger.resolve_tag(self._clone_url(model), model, revision)
+
+    def _clone_url(self, model: str) -> str:
+        repo = self._repos.get(model)
+        if repo is None:
+            raise NotFound(f"model hub {self.label} has no model {model!r} (not in its listing)")
+        return str(repo["clone_url"])
 
     def _page(self, items: Any) -> list[dict[str, Any]]:
         """The repositories of an API answer, each checked before anything uses it."""

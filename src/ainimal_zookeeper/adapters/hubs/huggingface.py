@@ -15,7 +15,7 @@ from typing import Any
 
 from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
 from ainimal_zookeeper.errors import NotFound, Unavailable, ZookeeperError
-from ainimal_zookeeper.ports.model_hubs import HubModel
+from ainimal_zookeeper.ports.model_hubs import GitTag, HubModel
 
 #: Files fetched from a repository; pickles (*.bin, *.pkl, *.pickle) are never downloaded.
 SAFE_PATTERNS = [
@@ -141,3 +141,17 @@ class HuggingFaceHub:
             raise NotFound(f"model hub {self.label}: {type(exc).__name__}") from None
         except Exception as exc:  # noqa: BLE001  # HTTP, connection and timeout errors of the client library
             raise Unavailable(f"model hub {self.label}: cannot reach the Hub: {type(exc).__name__}") from None
+
+    def tag_and_push(self, model: str, base: str, folder: Path, tag: str, message: str) -> GitTag:
+        """Refused: checkpoints of Hugging Face models stay in the server's store (said, not pretended)."""
+        raise Unavailable(
+            f"model hub {self.label}: checkpoints as git tags are not supported for Hugging Face models yet "
+            f"(model {model!r}, tag {tag!r}); the checkpoint stays in the server's store"
+        )
+
+    def resolve_tag(self, model: str, revision: str) -> GitTag:
+        """The commit `revision` names; its parent is not known without the repository's history."""
+        if not _REVISION.match(revision):
+            raise NotFound(f"model hub {self.label}: {revision!r} is not a branch, tag or commit name")
+        info = self._call(lambda: self.api.model_info(model, revision=revision))
+        return GitTag(revision, str(info.sha), None, pushed=True)
