@@ -8,14 +8,18 @@ against bare loops measured in the same run, one after the other.
   bare loop with forward hooks copying every layer's output to numpy each step (target <= 1.10x).
 
 Each ratio is the median over rounds that alternate a baseline segment (in this process, the
-worker paused) with a worker segment.
+worker paused) with a worker segment. Both step on the same CPU core (`--core`, the last one by
+default): the baseline's thread and the worker's main thread are pinned to it, so neither is
+measured on a core the scheduler just moved it to or one shared with the other's helpers (the
+bus, the recorder's writer thread and the log readers keep the other cores).
 
-Run: .venv/bin/python bench/observe_overhead.py [--seconds 1.5] [--rounds 5]
+Run: .venv/bin/python bench/observe_overhead.py [--seconds 1.5] [--rounds 9] [--core N | --core -1 for none]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 import uuid
@@ -36,8 +40,21 @@ RECORDED = ["inputs", "outputs", "reward", "activations"]
 WARM_UP_SECONDS = 3.0
 
 
-def bare_loop(seconds: float, copy_activations: bool) -> float:
-    """Steps/s of policy + env.step + reset; with `copy_activations`, hooks copy each layer's output."""
+def bare_loop(seconds: float, copy_activations: bool, core: int | None) -> float:
+    """Steps/s of policy + env.step + reset; with `copy_activations`, hooks copy each layer's output.
+
+    On `core` when given: this thread only, for the segment (threads it starts would inherit it).
+    """
+    everywhere = os.sched_getaffinity(0)
+    if core is not None:
+        os.sched_setaffinity(0, {core})
+    try:
+        return _bare_steps_per_second(seconds, copy_activations)
+    finally:
+        os.sched_setaffinity(0, everywhere)
+
+
+def _bare_steps_per_second(seconds: float, copy_activations: bool) -> float:
     torch.set_num_threads(1)
     env = gymnasium.make("CartPole-v1")
     agent = TorchMlpPolicy(seed=0)
@@ -68,7 +85,7 @@ class WorkerSegments:
     minute, which skews a ratio of two measurements taken far apart).
     """
 
-    def __init__(self, bench: WorkerBench, setup: str) -> None:
+    def __init__(self, bench: WorkerBench, setup: str, core: int | None) -> None:
         self.bench = bench
         self.instance = bench.launch(torch_policy_model())
         if setup == "observed":
@@ -81,6 +98,12 @@ class WorkerSegments:
         # Steady state: the first seconds of a recording size its buffers (blocks grow, the
         # chunk memory is first touched); they cost more than the steps after.
         self.segment(WARM_UP_SECONDS)
+        if core is not None:
+            # The main thread only (Linux pins per thread): the threads the worker started, the
+            # recorder's writer among them, stay free to run on the other cores.
+            pid = bench.compute.pid(self.instance)
+            assert pid is not None, "the worker is not running"
+            os.sched_setaffinity(pid, {core})
 
     def segment(self, seconds: float) -> tuple[float, float]:
         """Resume, step for about `seconds`, pause; returns (steps/s, telemetry frames/s)."""
@@ -106,16 +129,18 @@ def _progress(event: ev.Event, instance: str) -> bool:
     return isinstance(event, ev.Progress) and event.instance_id == instance
 
 
-def compare(setup: str, copy_activations: bool, rounds: int, seconds: float) -> tuple[float, float, float, float]:
+def compare(
+    setup: str, copy_activations: bool, rounds: int, seconds: float, core: int | None
+) -> tuple[float, float, float, float]:
     """Median over rounds of (baseline steps/s, worker steps/s, baseline / worker, frames/s)."""
     with tempfile.TemporaryDirectory() as folder:
         bench = WorkerBench(Path(folder))
         try:
-            worker = WorkerSegments(bench, setup)
+            worker = WorkerSegments(bench, setup, core)
             worker.bench.hub.send(cmd.Pause(worker.instance))
             baselines, rates, ratios, frames = [], [], [], []
             for _ in range(rounds):
-                baseline = bare_loop(seconds, copy_activations)
+                baseline = bare_loop(seconds, copy_activations, core)
                 rate, frame_rate = worker.segment(seconds)
                 baselines.append(baseline)
                 rates.append(rate)
@@ -131,18 +156,22 @@ def compare(setup: str, copy_activations: bool, rounds: int, seconds: float) -> 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=1.5, help="length of each measured segment")
-    parser.add_argument("--rounds", type=int, default=5, help="baseline / worker segment pairs per case")
+    parser.add_argument("--rounds", type=int, default=9, help="baseline / worker segment pairs per case")
+    parser.add_argument(
+        "--core", type=int, default=max(os.sched_getaffinity(0)), help="the core both step on (-1: no pinning)"
+    )
     args = parser.parse_args()
-    bare, plain, plain_ratio, _ = compare("plain", False, args.rounds, args.seconds)
+    core = None if args.core < 0 else args.core
+    bare, plain, plain_ratio, _ = compare("plain", False, args.rounds, args.seconds, core)
     print(
         f"worker, nothing observed {plain:,.0f} steps/s vs bare loop {bare:,.0f}: {plain_ratio:.3f}x (target <= 1.03x)"
     )
-    bare, observed, observed_ratio, frames = compare("observed", False, args.rounds, args.seconds)
+    bare, observed, observed_ratio, frames = compare("observed", False, args.rounds, args.seconds, core)
     print(
         f"worker, {', '.join(OBSERVED)} observed at 60 Hz {observed:,.0f} steps/s ({frames:.0f} frames/s) "
         f"vs bare loop {bare:,.0f}: {observed_ratio:.3f}x (target <= 1.05x)"
     )
-    floor, recorded, recorded_ratio, _ = compare("recorded", True, args.rounds, args.seconds)
+    floor, recorded, recorded_ratio, _ = compare("recorded", True, args.rounds, args.seconds, core)
     print(
         f"worker, every step recorded ({', '.join(RECORDED)}) {recorded:,.0f} steps/s vs the floor "
         f"(bare loop with hooks copying every layer to numpy) {floor:,.0f}: {recorded_ratio:.3f}x (target <= 1.10x)"
