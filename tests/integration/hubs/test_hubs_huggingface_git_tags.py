@@ -21,11 +21,13 @@ from hub_support import git as plain_git
 
 TOKEN = "hf_the-write-token-1234"
 REPO = "zoo-org/pusher"
+#: The model repository: the model's files and a pickle, never downloaded.
+FILES = {**MODEL_FILES, "weights.pkl": "never downloaded"}
 
 
 @pytest.fixture
 def stand_in(tmp_path):
-    server = HfGitStandIn(tmp_path / "hub", REPO, MODEL_FILES, TOKEN)
+    server = HfGitStandIn(tmp_path / "hub", REPO, FILES, TOKEN)
     yield server
     server.close()
 
@@ -148,3 +150,16 @@ def test_a_tag_that_exists_on_the_hub_is_a_conflict(tmp_path, stand_in):
 def test_a_repository_id_that_is_not_owner_slash_name_is_refused_before_git_runs(tmp_path, stand_in):
     with pytest.raises(InvalidInput, match="is not a repository id"):
         _hub(tmp_path, stand_in).tag_and_push("../etc", stand_in.base, _checkpoint(tmp_path), "v1", "m")
+
+
+def test_a_launch_at_a_tag_fetches_every_file_of_its_checkpoint_and_still_no_pickle_of_the_model(tmp_path, stand_in):
+    hub = _hub(tmp_path, stand_in)
+    folder = _checkpoint(tmp_path)
+    (folder / "model" / "optimizer.bin").write_bytes(b"\x80\x04state the model's own load() reads")
+    (folder / "model" / "nested").mkdir()
+    (folder / "model" / "nested" / "buffer.npy").write_bytes(b"\x93NUMPY")
+    made = hub.tag_and_push(REPO, stand_in.base, folder, "v1", "m")
+    fetched = hub.fetch(REPO, made.commit)
+    assert (fetched / CHECKPOINT_DIR / "model" / "optimizer.bin").read_bytes().startswith(b"\x80\x04")
+    assert (fetched / CHECKPOINT_DIR / "model" / "nested" / "buffer.npy").read_bytes() == b"\x93NUMPY"
+    assert not (fetched / "weights.pkl").exists() and not any("weights.pkl" in r for r in stand_in.requests)

@@ -24,9 +24,10 @@ from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
 from ainimal_zookeeper.adapters.hubs.git_repo import GitClient
 from ainimal_zookeeper.adapters.hubs.git_tags import GitTagger
 from ainimal_zookeeper.errors import Forbidden, InvalidInput, NotFound, Unavailable, ZookeeperError
-from ainimal_zookeeper.ports.model_hubs import GitTag, HubModel
+from ainimal_zookeeper.ports.model_hubs import CHECKPOINT_DIR, GitTag, HubModel
 
-#: Files fetched from a repository; pickles (*.bin, *.pkl, *.pickle) are never downloaded.
+#: Files fetched from a repository; pickles (*.bin, *.pkl, *.pickle) are never downloaded,
+#: except inside a checkpoint folder (see below).
 SAFE_PATTERNS = [
     "*.py",
     "*.yaml",
@@ -44,6 +45,9 @@ SAFE_PATTERNS = [
     "*.pth",
     "*.pytorch",
     "*.zip",
+    # A checkpoint in the tree (a tagged commit) is written by the model's own save() and read
+    # by its load(), whatever its files: all of it is fetched, as the git hubs do.
+    f"{CHECKPOINT_DIR}/*",
 ]
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
