@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -38,6 +39,8 @@ class HfGitStandIn(StandInServer):
         git("config", "http.receivepack", "true", cwd=self.bare)
         #: The Authorization headers seen on pushes, and whether each was accepted.
         self.pushes: list[bool] = []
+        #: Seconds each git request waits before it is answered (a slow Hub).
+        self.git_delay = 0.0
         self.raw = self._answer
 
     # --- routing ---
@@ -121,6 +124,7 @@ class HfGitStandIn(StandInServer):
         return False
 
     def _git(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
+        time.sleep(self.git_delay)
         if "git-receive-pack" in path or "service=git-receive-pack" in query:
             allowed = self._authorized(headers)
             self.pushes.append(allowed)

@@ -13,7 +13,7 @@ pytest.importorskip("huggingface_hub", reason="the huggingface extra is not inst
 from ainimal_zookeeper.adapters.hubs import git_repo
 from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
 from ainimal_zookeeper.adapters.hubs.huggingface import HuggingFaceHub
-from ainimal_zookeeper.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ainimal_zookeeper.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from ainimal_zookeeper.ports.model_hubs import CHECKPOINT_DIR
 from hf_git_support import HfGitStandIn
 from hub_support import MODEL_FILES
@@ -163,3 +163,38 @@ def test_a_launch_at_a_tag_fetches_every_file_of_its_checkpoint_and_still_no_pic
     assert (fetched / CHECKPOINT_DIR / "model" / "optimizer.bin").read_bytes().startswith(b"\x80\x04")
     assert (fetched / CHECKPOINT_DIR / "model" / "nested" / "buffer.npy").read_bytes() == b"\x93NUMPY"
     assert not (fetched / "weights.pkl").exists() and not any("weights.pkl" in r for r in stand_in.requests)
+
+
+def test_an_unreachable_hub_says_which_hub_and_keeps_nothing_half_made(tmp_path):
+    from support import free_port
+
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    hub = HuggingFaceHub(RevisionCache(tmp_path / "c"), endpoint=endpoint, models=[REPO], token=TOKEN, push=True)
+    with pytest.raises(
+        Unavailable, match=r"model hub huggingface:http://127\.0\.0\.1:\d+/zoo-org/pusher: git clone"
+    ) as e:
+        hub.tag_and_push(REPO, "0" * 40, _checkpoint(tmp_path), "v1", "m")
+    assert TOKEN not in str(e.value)
+
+
+def test_a_hub_slower_than_the_git_time_limit_fails_in_that_time_and_the_tag_can_be_pushed_later(tmp_path, stand_in):
+    import time
+
+    hub = HuggingFaceHub(
+        RevisionCache(tmp_path / "cache"),
+        endpoint=stand_in.url,
+        models=[REPO],
+        account="zoo-org",
+        token=TOKEN,
+        push=True,
+        git=git_repo.GitClient(timeout=0.5),
+    )
+    stand_in.git_delay = 2.0  # four time limits
+    started = time.monotonic()
+    with pytest.raises(Unavailable, match="did not finish within 0.5 s"):
+        hub.tag_and_push(REPO, stand_in.base, _checkpoint(tmp_path), "v1", "m")
+    assert time.monotonic() - started < 2.0
+    stand_in.git_delay = 0.0
+    hub.git.timeout = 60.0
+    assert hub.tag_and_push(REPO, stand_in.base, _checkpoint(tmp_path), "v1", "m").pushed
+    assert plain_git("tag", "--list", cwd=stand_in.bare) == "v1"

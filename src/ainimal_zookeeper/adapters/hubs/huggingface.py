@@ -54,9 +54,7 @@ _REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 #: A Hub repository id: `owner/name` (or a bare `name` for the Hub's oldest models).
 _REPO_ID = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,95}/)?[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 #: What git says when the remote wants other credentials (401 with prompts off, or 403).
-_AUTH_REFUSED = re.compile(
-    r"could not read Username|Authentication failed|returned error: 40[13]|\b40[13]\b", re.IGNORECASE
-)
+_AUTH_REFUSED = re.compile(r"could not read Username|Authentication failed|returned error: 40[13]\b", re.IGNORECASE)
 
 
 class HuggingFaceHub:
