@@ -41,6 +41,8 @@ class HfGitStandIn(StandInServer):
         self.pushes: list[bool] = []
         #: Seconds each git request waits before it is answered (a slow Hub).
         self.git_delay = 0.0
+        #: A private repository: reading it over git needs the token too.
+        self.private = False
         self.raw = self._answer
 
     # --- routing ---
@@ -125,7 +127,7 @@ class HfGitStandIn(StandInServer):
 
     def _git(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
         time.sleep(self.git_delay)
-        if "git-receive-pack" in path or "service=git-receive-pack" in query:
+        if self.private or "git-receive-pack" in path or "service=git-receive-pack" in query:
             allowed = self._authorized(headers)
             self.pushes.append(allowed)
             if not allowed:

@@ -198,3 +198,16 @@ def test_a_hub_slower_than_the_git_time_limit_fails_in_that_time_and_the_tag_can
     hub.git.timeout = 60.0
     assert hub.tag_and_push(REPO, stand_in.base, _checkpoint(tmp_path), "v1", "m").pushed
     assert plain_git("tag", "--list", cwd=stand_in.bare) == "v1"
+
+
+def test_a_private_repository_is_read_with_the_token_and_a_wrong_one_says_it_may_not_read(tmp_path, stand_in):
+    stand_in.private = True
+    hub = _hub(tmp_path, stand_in)
+    made = hub.tag_and_push(REPO, stand_in.base, _checkpoint(tmp_path), "v1", "m")
+    assert hub.resolve_tag(REPO, "v1").commit == made.commit
+    wrong = "hf_a-read-nothing-token"
+    with pytest.raises(Forbidden) as refused:
+        _hub(tmp_path, stand_in, token=wrong, cache="other").resolve_tag(REPO, "v1")
+    message = str(refused.value)
+    assert "the token of account 'zoo-org' may not read 'zoo-org/pusher'" in message and "read access" in message
+    assert wrong not in message

@@ -185,7 +185,7 @@ class HuggingFaceHub:
         try:
             return self.tagger.tag_and_push(url, model, base, folder, tag, message)
         except ZookeeperError as exc:
-            raise self._explained(exc, model) from None
+            raise self._explained(exc, model, tag) from None
 
     def resolve_tag(self, model: str, revision: str) -> GitTag:
         """The commit `revision` names in the model's git repository, and its parent."""
@@ -200,21 +200,24 @@ class HuggingFaceHub:
             raise InvalidInput(f"model hub {self.label}: {model!r} is not a repository id such as 'owner/name'")
         return f"{self.endpoint}/{model}"
 
-    def _explained(self, exc: ZookeeperError, model: str) -> ZookeeperError:
+    def _explained(self, exc: ZookeeperError, model: str, tag: str = "") -> ZookeeperError:
         """The error without the token, and a refused push said as what it is: the token's rights."""
         text = str(exc)
         for secret in self._secrets:
             text = text.replace(secret, "***")
         if isinstance(exc, Unavailable) and _AUTH_REFUSED.search(text):
+            # The tagger says "refused tag" only for the push; before it, git was reading the repository.
+            pushing = f"refused tag {tag!r}" in text
+            verb, right = ("push to", "write") if pushing else ("read", "read")
             if not self._secrets:
                 return Forbidden(
-                    f"model hub {self.label}: no token may push to {model!r} at {self.endpoint}; "
-                    f"set {self.token_env} in .env.local to a token of an account with write access to it"
+                    f"model hub {self.label}: no token may {verb} {model!r} at {self.endpoint}; "
+                    f"set {self.token_env} in .env.local to a token of an account with {right} access to it"
                 )
             who = f"account {self.account!r}" if self.account else f"the account of {self.token_env}"
             return Forbidden(
-                f"model hub {self.label}: the token of {who} may not push to {model!r} at {self.endpoint} "
-                f"(the Hub refused it); give that account write access to the repository, or set {self.token_env} "
-                "to a token with the 'write' role"
+                f"model hub {self.label}: the token of {who} may not {verb} {model!r} at {self.endpoint} "
+                f"(the Hub refused it); give that account {right} access to the repository, or set "
+                f"{self.token_env} to a token with the '{right}' role"
             )
         return type(exc)(text)
