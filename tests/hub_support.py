@@ -77,16 +77,31 @@ class StandInServer:
         self.routes = routes
         #: Answers paths no route names (a function of path and query), else 404.
         self.fallback: Callable[[str, dict[str, str]], tuple[int, bytes, dict[str, str]]] | None = None
+        #: Answers any request first when set (a function of method, path, headers and body; None: go on).
+        self.raw: Callable[[str, str, dict[str, str], bytes], tuple[int, bytes, dict[str, str]] | None] | None = None
         self.requests: list[str] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def _answer(self, with_body: bool) -> None:
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    chunks = []
+                    while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def _answer(self, with_body: bool, method: str = "GET") -> None:
                 parts = urlsplit(self.path)
                 server.requests.append(self.path)
                 route = server.routes.get(parts.path)
                 query = dict(parse_qsl(parts.query))
-                if route:
+                raw = server.raw and server.raw(method, self.path, dict(self.headers.items()), self._body())
+                if raw:
+                    status, body, headers = raw
+                elif route:
                     status, body, headers = route(query)
                 elif server.fallback:
                     status, body, headers = server.fallback(parts.path, query)
@@ -104,7 +119,10 @@ class StandInServer:
                 self._answer(True)
 
             def do_HEAD(self) -> None:
-                self._answer(False)
+                self._answer(False, "HEAD")
+
+            def do_POST(self) -> None:
+                self._answer(True, "POST")
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -107,6 +107,9 @@ def _build(entry: ModelHubConfig, cache_root: Path, environment: dict[str, str])
             models=settings.models,
             token=environment.get(settings.token_env) or None,
             max_models=settings.max_models,
+            account=settings.account,
+            token_env=settings.token_env,
+            push=settings.push,
         )
     if isinstance(settings, hs.PytorchHubHub):
         from ainimal_zookeeper.adapters.hubs.pytorch_hub import PytorchHubRepo

@@ -185,15 +185,6 @@ def test_a_github_hub_tags_and_pushes_on_the_listed_repositorys_clone_url(tmp_pa
         api.close()
 
 
-def test_a_hugging_face_hub_refuses_to_tag_a_checkpoint_and_says_it_stays_in_the_store(tmp_path):
-    pytest.importorskip("huggingface_hub", reason="the huggingface extra is not installed")
-    from ainimal_zookeeper.adapters.hubs.huggingface import HuggingFaceHub
-
-    hub = HuggingFaceHub(RevisionCache(tmp_path / "cache"), endpoint="http://127.0.0.1:9", author="someone")
-    with pytest.raises(Unavailable, match="not supported for Hugging Face models yet.*stays in the server's store"):
-        hub.tag_and_push("someone/model", "0" * 40, _checkpoint(tmp_path), "v1", "m")
-
-
 def test_two_saves_at_once_on_one_model_share_its_clone_and_both_tags_reach_the_remote(tmp_path):
     import threading
 
