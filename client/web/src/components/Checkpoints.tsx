@@ -117,6 +117,13 @@ export function Checkpoints({
             <div class="row selected-checkpoint">
               <span>
                 <strong>{chosen.tag || chosen.id.slice(0, 8)}</strong> step {num(chosen.step)} · {when(chosen.createdAt)} · {bytes(chosen.sizeBytes)}
+                {chosen.gitTag ? (
+                  <>
+                    {" "}
+                    · git tag <code>{chosen.gitTag}</code> at <code>{chosen.gitCommit?.slice(0, 10)}</code>
+                    {chosen.gitPushed ? " (pushed)" : " (kept in the server's clone)"}
+                  </>
+                ) : null}
               </span>
               {controls.restore ? (
                 <button type="button" disabled={restore.busy} onClick={() => void restore.run(chosen.id)}>
@@ -141,6 +148,7 @@ export function Checkpoints({
                   <th>Parent</th>
                   <th>Saved</th>
                   <th class="num">Size</th>
+                  <th>Git</th>
                 </tr>
               </thead>
               <tbody>
@@ -154,6 +162,9 @@ export function Checkpoints({
                     <td>{c.parent ? (checkpoints.find((p) => p.id === c.parent!.id)?.tag ?? c.parent.id.slice(0, 8)) : "–"}</td>
                     <td>{when(c.createdAt)}</td>
                     <td class="num">{bytes(c.sizeBytes)}</td>
+                    <td data-testid={`checkpoint-git-${c.id}`}>
+                      <GitCell checkpoint={c} />
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -163,4 +174,24 @@ export function Checkpoints({
       )}
     </div>
   );
+}
+
+/** A checkpoint's place in its model's git graph: its tag (pushed or not), or why it has none. */
+export function GitCell({ checkpoint }: { checkpoint: Checkpoint }) {
+  if (checkpoint.gitTag) {
+    return (
+      <span title={checkpoint.gitCommit ?? undefined}>
+        <code>{checkpoint.gitTag}</code>
+        {checkpoint.gitPushed ? <span class="tag">pushed</span> : null}
+      </span>
+    );
+  }
+  if (checkpoint.gitError) {
+    return (
+      <span class="error small" title={checkpoint.gitError}>
+        not tagged
+      </span>
+    );
+  }
+  return <span class="muted">–</span>;
 }

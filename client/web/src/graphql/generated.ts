@@ -34,6 +34,8 @@ export type LaunchInput = {
   pace?: number | null | undefined;
   parameters?: any;
   realtime?: boolean | null | undefined;
+  /** A tag, branch or commit of a git-backed model's repository: launch the model as it is there, from the checkpoint its tree holds. */
+  revision?: string | null | undefined;
   /** Seed for the instance's random generators; a random one when absent. */
   seed?: number | null | undefined;
   stopAfter?: BudgetInput | null | undefined;
@@ -222,7 +224,7 @@ export type SaveCheckpointMutationVariables = Exact<{
 }>;
 
 
-export type SaveCheckpointMutation = { saveCheckpoint: { id: string, tag: string, step: number, episode: number, createdAt: string, metrics: any, sizeBytes: number | null, parent: { id: string } | null } };
+export type SaveCheckpointMutation = { saveCheckpoint: { id: string, tag: string, step: number, episode: number, createdAt: string, metrics: any, sizeBytes: number | null, gitTag: string | null, gitCommit: string | null, gitPushed: boolean | null, gitError: string | null, parent: { id: string } | null } };
 
 export type RestoreCheckpointMutationVariables = Exact<{
   id: string | number;
@@ -267,7 +269,7 @@ export type RenewTakeoverMutation = { renewTakeover: { id: string, holder: strin
 
 export type InstanceSummaryFieldsFragment = { id: string, status: InstanceStatus, mode: RunMode, step: number, episode: number, metrics: any, owner: string | null, createdAt: string, error: string | null, public: boolean, permissions: Array<string>, pace: number | null, stepsPerSecond: number | null, waitingFor: string | null, stopReason: string | null, model: { name: string }, environment: { name: string } | null };
 
-export type CheckpointFieldsFragment = { id: string, tag: string, step: number, episode: number, createdAt: string, metrics: any, sizeBytes: number | null, parent: { id: string } | null };
+export type CheckpointFieldsFragment = { id: string, tag: string, step: number, episode: number, createdAt: string, metrics: any, sizeBytes: number | null, gitTag: string | null, gitCommit: string | null, gitPushed: boolean | null, gitError: string | null, parent: { id: string } | null };
 
 export type RecordingFieldsFragment = { id: string, instance: string, streams: Array<string>, status: string, steps: number, sizeBytes: number | null, startedAt: string, stoppedAt: string | null, chunks: number, cutShort: boolean, checkpoint: string | null, replayOf: string | null, downloadUrl: string, minariUrl: string, error: string | null };
 
@@ -283,7 +285,7 @@ export type InstanceQueryVariables = Exact<{
 }>;
 
 
-export type InstanceQuery = { instance: { modes: Array<RunMode>, parameters: any, seed: number | null, architecture: any, id: string, status: InstanceStatus, mode: RunMode, step: number, episode: number, metrics: any, owner: string | null, createdAt: string, error: string | null, public: boolean, permissions: Array<string>, pace: number | null, stepsPerSecond: number | null, waitingFor: string | null, stopReason: string | null, model: { name: string, kind: string, trainable: boolean, checkpointable: boolean, modes: Array<RunMode>, permissions: Array<string> }, environment: { name: string, observationModalities: any, actionModalities: any } | null, checkpoints: Array<{ id: string, tag: string, step: number, episode: number, createdAt: string, metrics: any, sizeBytes: number | null, parent: { id: string } | null }>, recordings: Array<{ id: string, instance: string, streams: Array<string>, status: string, steps: number, sizeBytes: number | null, startedAt: string, stoppedAt: string | null, chunks: number, cutShort: boolean, checkpoint: string | null, replayOf: string | null, downloadUrl: string, minariUrl: string, error: string | null }>, overrides: Array<{ id: string, target: string, value: any, mode: string, takeover: string | null, active: boolean, setBy: string | null, createdAt: string, holder: string | null, leaseExpiresAt: string | null, holdSeconds: number | null }>, headCheckpoint: { id: string } | null, parentCheckpoint: { id: string } | null } | null };
+export type InstanceQuery = { instance: { modes: Array<RunMode>, parameters: any, seed: number | null, architecture: any, id: string, status: InstanceStatus, mode: RunMode, step: number, episode: number, metrics: any, owner: string | null, createdAt: string, error: string | null, public: boolean, permissions: Array<string>, pace: number | null, stepsPerSecond: number | null, waitingFor: string | null, stopReason: string | null, model: { name: string, kind: string, trainable: boolean, checkpointable: boolean, modes: Array<RunMode>, permissions: Array<string> }, environment: { name: string, observationModalities: any, actionModalities: any } | null, checkpoints: Array<{ id: string, tag: string, step: number, episode: number, createdAt: string, metrics: any, sizeBytes: number | null, gitTag: string | null, gitCommit: string | null, gitPushed: boolean | null, gitError: string | null, parent: { id: string } | null }>, recordings: Array<{ id: string, instance: string, streams: Array<string>, status: string, steps: number, sizeBytes: number | null, startedAt: string, stoppedAt: string | null, chunks: number, cutShort: boolean, checkpoint: string | null, replayOf: string | null, downloadUrl: string, minariUrl: string, error: string | null }>, overrides: Array<{ id: string, target: string, value: any, mode: string, takeover: string | null, active: boolean, setBy: string | null, createdAt: string, holder: string | null, leaseExpiresAt: string | null, holdSeconds: number | null }>, headCheckpoint: { id: string } | null, parentCheckpoint: { id: string } | null } | null };
 
 export type MetricHistoryQueryVariables = Exact<{
   ids: Array<string | number> | string | number;
@@ -513,6 +515,10 @@ export const CheckpointFieldsFragmentDoc = new TypedDocumentString(`
   parent {
     id
   }
+  gitTag
+  gitCommit
+  gitPushed
+  gitError
 }
     `, {"fragmentName":"CheckpointFields"}) as unknown as TypedDocumentString<CheckpointFieldsFragment, unknown>;
 export const RecordingFieldsFragmentDoc = new TypedDocumentString(`
@@ -820,6 +826,10 @@ export const SaveCheckpointDocument = new TypedDocumentString(`
   parent {
     id
   }
+  gitTag
+  gitCommit
+  gitPushed
+  gitError
 }`) as unknown as TypedDocumentString<SaveCheckpointMutation, SaveCheckpointMutationVariables>;
 export const RestoreCheckpointDocument = new TypedDocumentString(`
     mutation RestoreCheckpoint($id: ID!, $checkpoint: ID!) {
@@ -964,6 +974,10 @@ fragment CheckpointFields on Checkpoint {
   parent {
     id
   }
+  gitTag
+  gitCommit
+  gitPushed
+  gitError
 }
 fragment RecordingFields on Recording {
   id
