@@ -60,13 +60,13 @@ class WorkerBench:
             self.events.append(event)
             self._changed.notify_all()
 
-    def launch(self, model: dict, mode: str = "INFER") -> str:
+    def launch(self, model: dict, mode: str = "INFER", init_params: dict | None = None) -> str:
         """Start a worker for `model` on CartPole; returns its instance id once it started."""
         instance_id = uuid.uuid4().hex[:8]
         env = {"name": "CartPole", "type": "gymnasium", "env_name": "CartPole-v1"}
         bus = self._owned_hub.worker_connection(instance_id) if self._owned_hub else self.bus_connection
         connection = {"bus": bus, "blobs": {"type": "local", "root": str(self.blobs.root)}}
-        self.compute.start(WorkerSpec(instance_id, model, env, {}, {}, mode, connection, seed=1))
+        self.compute.start(WorkerSpec(instance_id, model, env, init_params or {}, {}, mode, connection, seed=1))
         self.wait_for(lambda e: isinstance(e, ev.WorkerStarted) and e.instance_id == instance_id, 60)
         return instance_id
 
