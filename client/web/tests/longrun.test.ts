@@ -280,3 +280,10 @@ describe("launch plan", () => {
     expect(runPlan({ ...EMPTY_PLAN, everySeconds: "60" }, false).errors.everySteps).toContain("cannot save checkpoints");
   });
 });
+
+describe("charts do not appear under the pointer", () => {
+  it("lists the scalars the instance already reported before any of their points arrive", () => {
+    const h = new Histories(new TelemetryFeed());
+    expect(h.others(["loss"], ["steps_per_second", "loss", "episode"])).toEqual(["steps_per_second"]);
+  });
+});

@@ -120,7 +120,7 @@ export function FrameCanvas({ feed, stream = "frame", ended = false }: { feed: T
     };
   }, [feed, stream]);
   return (
-    <div class="frame">
+    <div class={state === "none" ? "frame no-frames" : "frame"}>
       <canvas ref={ref} data-testid="env-frame" aria-label="environment frame" role="img" />
       {state === "waiting" ? <p class="overlay muted">{ended ? "the instance has ended" : "waiting for frames…"}</p> : null}
       {state === "none" ? <p class="overlay muted">this environment draws no frames</p> : null}

@@ -180,7 +180,7 @@ function Live({
             <LiveCanvas feed={feed} label="loss" height={120} draw={drawLines([{ name: "loss", series: histories.get("loss") }])} />
           </Section>
         ) : null}
-        <OtherCharts feed={feed} histories={histories} />
+        <OtherCharts feed={feed} histories={histories} known={scalarNames(instance.metrics)} />
       </div>
       {controls.inspect ? (
         <>
@@ -313,10 +313,21 @@ function useMetricHistory(id: string, histories: Histories, feed: TelemetryFeed)
   }, [api, id, histories, feed]);
 }
 
-/** A small chart for each other scalar: custom ones the AInimal logs, steps/s, ... */
-function OtherCharts({ feed, histories }: { feed: TelemetryFeed; histories: Histories }) {
+/** The names of the numbers among an instance's metrics (the scalars it has reported). */
+export function scalarNames(metrics: Record<string, unknown> | null | undefined): string[] {
+  return Object.entries(metrics ?? {})
+    .filter(([, value]) => typeof value === "number")
+    .map(([name]) => name);
+}
+
+/** A small chart for each other scalar: custom ones the AInimal logs, steps/s, ...
+ *
+ * The scalars the instance already reported (`known`, from its metrics) get their chart at the
+ * first render, before their history or a frame arrives: a chart appearing later would push
+ * everything below it down, under the pointer of someone about to click there. */
+function OtherCharts({ feed, histories, known }: { feed: TelemetryFeed; histories: Histories; known: string[] }) {
   useFeed(feed, 1);
-  const names = histories.others(MAIN_SERIES);
+  const names = histories.others(MAIN_SERIES, known);
   return (
     <>
       {names.map((name) => (

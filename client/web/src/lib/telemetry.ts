@@ -151,8 +151,9 @@ export class Histories {
   }
 
   /** Series worth charting besides the given ones: custom scalars, steps/s, ... */
-  others(shown: string[]): string[] {
-    return [...this.series.keys()].filter((n) => !shown.includes(n) && !COUNTERS.has(n) && this.series.get(n)!.points.length > 0).sort();
+  others(shown: string[], known: string[] = []): string[] {
+    const named = new Set([...known, ...[...this.series.keys()].filter((n) => this.series.get(n)!.points.length > 0)]);
+    return [...named].filter((n) => !shown.includes(n) && !COUNTERS.has(n)).sort();
   }
 
   /** The stream dropped or stalled: whatever comes next starts a new segment. */
