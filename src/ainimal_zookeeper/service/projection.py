@@ -22,7 +22,7 @@ from ainimal_zookeeper.service.override_records import OverrideRepository
 from ainimal_zookeeper.service.pacing import prune_scheduled
 from ainimal_zookeeper.service.recordings import cut_short_recordings
 from ainimal_zookeeper.service.records import CHECKPOINTS, COMMANDS, INSTANCES, RECORDINGS, REPLAYS, now_iso
-from ainimal_zookeeper.service.status_parsing import reported_status
+from ainimal_zookeeper.service.status_parsing import reported_status, warn_once
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +111,10 @@ class Projection:
             fields.update(step=event.step, episode=event.episode)
         self._update_unless_final(event.instance_id, {**fields, "lastHeartbeat": event.time})
         # Settled last: a request waiting on the command then reads the instance as it now is.
-        self._settle_command(event.command_id, CommandStatus.APPLIED, None)
+        self._settle_command(event.instance_id, event.command_id, CommandStatus.APPLIED, None)
 
     def _on_CommandRejected(self, event: ev.CommandRejected) -> None:  # noqa: N802
-        self._settle_command(event.command_id, CommandStatus.REJECTED, event.error)
+        self._settle_command(event.instance_id, event.command_id, CommandStatus.REJECTED, event.error)
 
     def _on_CheckpointSaved(self, event: ev.CheckpointSaved) -> None:  # noqa: N802
         instance = self.documents.get(INSTANCES, event.instance_id) or {}
@@ -268,10 +268,21 @@ class Projection:
 
         self.documents.run_in_transaction(update)
 
-    def _settle_command(self, command_id: str, outcome: CommandStatus, error: str | None) -> None:
-        if self.documents.get(COMMANDS, command_id) is not None:
-            fields = {"status": outcome.value, "error": error, "settledAt": time.time()}
-            self.documents.update(COMMANDS, command_id, fields)
+    def _settle_command(self, instance_id: str, command_id: str, outcome: CommandStatus, error: str | None) -> None:
+        """Record a worker's verdict on a command sent to its own instance; a verdict on another
+        instance's command (a worker naming a command id it was never sent) changes nothing."""
+        sent = self.documents.get(COMMANDS, command_id)
+        if sent is None:
+            return
+        if sent.get("instance") != instance_id:
+            warn_once(
+                ("verdict", instance_id),
+                "instance %s's worker gave a verdict on a command sent to another instance: ignored (warned once)",
+                instance_id[:64],
+            )
+            return
+        fields = {"status": outcome.value, "error": error, "settledAt": time.time()}
+        self.documents.update(COMMANDS, command_id, fields)
 
 
 def _ended(status: InstanceStatus) -> dict[str, Any]:

@@ -101,7 +101,7 @@ def test_a_stopping_instance_stays_stopping_until_its_worker_ends_and_nothing_re
 def test_an_applied_command_is_settled_and_moves_mode_and_step_but_a_stopping_status_is_not_written(zoo):
     worker = zoo.launch("i", status="RUNNING")
     for command_id in ("c1", "c2", "c3"):
-        zoo.documents.put(COMMANDS, command_id, {"id": command_id, "status": "sent"})
+        zoo.documents.put(COMMANDS, command_id, {"id": command_id, "instance": "i", "status": "sent"})
     worker.say(
         ev.CommandApplied, command_id="c1", command_kind="Pause", status="PAUSED", mode="TRAIN", step=7, episode=1
     )
@@ -114,6 +114,7 @@ def test_an_applied_command_is_settled_and_moves_mode_and_step_but_a_stopping_st
     worker.say(ev.CommandRejected, command_id="c3", command_kind="SetMode", error="no such mode")
     assert zoo.documents.get(COMMANDS, "c3") | {"settledAt": None} == {
         "id": "c3",
+        "instance": "i",
         "status": "rejected",
         "error": "no such mode",
         "settledAt": None,

@@ -28,8 +28,8 @@ def store() -> InMemoryDocumentStore:
 
 def test_settled_commands_and_ended_recordings_and_replays_hold_plain_status_strings(store):
     projection = Projection(store, Notifier())
-    store.put(COMMANDS, "c1", {"id": "c1", "status": "sent"})
-    store.put(COMMANDS, "c2", {"id": "c2", "status": "sent"})
+    store.put(COMMANDS, "c1", {"id": "c1", "instance": "i", "status": "sent"})
+    store.put(COMMANDS, "c2", {"id": "c2", "instance": "i", "status": "sent"})
     store.put(RECORDINGS, "r", {"id": "r", "instance": "i", "status": "recording"})
     store.put(REPLAYS, "p", {"id": "p", "instance": "i", "status": "running"})
     projection.apply(ev.CommandApplied("i", command_id="c1", command_kind="Pause", status="PAUSED"))
@@ -53,7 +53,7 @@ def test_a_status_a_worker_reports_that_this_version_does_not_know_changes_nothi
     projection = Projection(store, Notifier())
     store.put(RECORDINGS, "r", {"id": "r", "instance": "i", "status": "recording"})
     store.put(REPLAYS, "p", {"id": "p", "instance": "i", "status": "running"})
-    store.put(COMMANDS, "c", {"id": "c", "status": "sent"})
+    store.put(COMMANDS, "c", {"id": "c", "instance": "i", "status": "sent"})
     with caplog.at_level(logging.WARNING, logger="ainimal_zookeeper.service.status_parsing"):
         for step in (1, 2, 3):
             projection.apply(ev.Progress("i", time=float(step), step=step, status="HIBERNATING"))
