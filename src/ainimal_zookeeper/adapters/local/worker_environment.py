@@ -13,6 +13,7 @@ Operators add names with `workers.environment` (config); nothing else passes.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing.forkserver
 import multiprocessing.resource_tracker
 import multiprocessing.util
@@ -113,6 +114,18 @@ def worker_environment(
 #: resource tracker, or a few when restarted) so that subprocess never reaps them behind its back.
 _KEPT: list[subprocess.Popen[bytes]] = []
 _KEPT_LOCK = threading.Lock()
+
+
+@atexit.register
+def _release_kept() -> None:
+    """Let the kept Popen objects go quietly at exit: the fork server and resource tracker end
+    with this process (they watch a pipe it holds), so "still running" is expected then, and
+    subprocess's ResourceWarning about it was noise at the end of every run. Nothing waits."""
+    with _KEPT_LOCK:
+        for process in _KEPT:
+            if process.returncode is None:
+                process.returncode = 0  # never read: multiprocessing waits on the pid itself
+        _KEPT.clear()
 
 
 class _SpawnWithEnvironment(ModuleType):
