@@ -86,6 +86,8 @@ class SelfTimedTorchMlpPolicy(TorchMlpPolicy):
                 with open(self.report, "a") as report:
                     report.write(json.dumps({"worker": worker, "bare": bare}) + "\n")
                 self._calls, self._since = 0, time.perf_counter()
+        # TorchMlpPolicy.forward's body, not a call to it: an extra call per step would count
+        # against the worker's side only (the bare loop calls TorchMlpPolicy.forward directly).
         with torch.no_grad():
             logits = self.policy(torch.as_tensor(np.asarray(inputs["observation"], dtype=np.float32)))
         return {"action": int(logits.argmax())}
