@@ -52,24 +52,30 @@ def pin_threads(pid: int, core: int) -> None:
             os.sched_setaffinity(tid, others)
 
 
-def self_timed_model(segment_seconds: float, copy_activations: bool, report: Path) -> dict:
+def self_timed_model(segment_seconds: float, pairs: int, copy_activations: bool, report: Path) -> dict:
     """The model entry of the self-timing policy (its init parameters travel in the launch)."""
+    init = {
+        "segment_seconds": segment_seconds,
+        "pairs_per_round": pairs,
+        "copy_activations": copy_activations,
+        "report": str(report),
+    }
     return {
         "name": "TorchMlpSelfTimed",
         "type": "ainimal",
         "path": str(BENCH / "torch_policies.py"),
         "class_name": "SelfTimedTorchMlpPolicy",
-        "init": {"segment_seconds": segment_seconds, "copy_activations": copy_activations, "report": str(report)},
+        "init": init,
     }
 
 
-def compare(setup: str, rounds: int, seconds: float, core: int | None) -> tuple[float, float, list[float]]:
+def compare(setup: str, rounds: int, seconds: float, pairs: int, core: int | None) -> tuple[float, float, list[float]]:
     """(median bare steps/s, median worker steps/s, each round's bare / worker) for `setup`."""
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "rates.jsonl"
         bench = WorkerBench(Path(folder) / "blobs")
         try:
-            model = self_timed_model(seconds, setup == "recorded", report)
+            model = self_timed_model(seconds, pairs, setup == "recorded", report)
             instance = bench.launch(model, init_params=model.pop("init"))
             if core is not None:
                 pid = bench.compute.pid(instance)
@@ -82,17 +88,17 @@ def compare(setup: str, rounds: int, seconds: float, core: int | None) -> tuple[
             elif setup == "recorded":
                 bench.hub.send(cmd.StartRecording(instance, recording_id=uuid.uuid4().hex, streams=RECORDED))
             wanted = WARM_UP_ROUNDS + rounds
-            deadline = time.monotonic() + wanted * seconds * 4 + 60
-            pairs: list[dict] = []
-            while len(pairs) < wanted:
-                assert time.monotonic() < deadline, f"only {len(pairs)} of {wanted} rounds came"
-                time.sleep(seconds / 2)
+            deadline = time.monotonic() + wanted * pairs * seconds * 4 + 60
+            reported: list[dict] = []
+            while len(reported) < wanted:
+                assert time.monotonic() < deadline, f"only {len(reported)} of {wanted} rounds came"
+                time.sleep(pairs * seconds / 2)
                 if report.exists():
-                    pairs = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
+                    reported = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
             bench.hub.send(cmd.Terminate(instance))
         finally:
             bench.close()
-    measured = pairs[WARM_UP_ROUNDS:wanted]
+    measured = reported[WARM_UP_ROUNDS:wanted]
     ratios = [p["bare"] / p["worker"] for p in measured]
     print(f"  {setup}, each round's ratio: {', '.join(f'{r:.3f}' for r in ratios)}")
     return median(p["bare"] for p in measured), median(p["worker"] for p in measured), ratios
@@ -104,24 +110,25 @@ def spread(ratios: list[float]) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=1.5, help="length of each segment")
-    parser.add_argument("--rounds", type=int, default=9, help="worker / bare segment pairs per case")
+    parser.add_argument("--seconds", type=float, default=0.2, help="length of each segment")
+    parser.add_argument("--pairs", type=int, default=5, help="worker / bare segment pairs per round")
+    parser.add_argument("--rounds", type=int, default=9, help="rounds per case")
     parser.add_argument(
         "--core", type=int, default=max(os.sched_getaffinity(0)), help="the core the worker steps on (-1: any)"
     )
     args = parser.parse_args()
     core = None if args.core < 0 else args.core
-    bare, plain, ratios = compare("plain", args.rounds, args.seconds, core)
+    bare, plain, ratios = compare("plain", args.rounds, args.seconds, args.pairs, core)
     print(
         f"worker, nothing observed {plain:,.0f} steps/s vs bare loop {bare:,.0f}: "
         f"{median(ratios):.3f}x ({spread(ratios)}; target <= 1.03x)"
     )
-    bare, observed, ratios = compare("observed", args.rounds, args.seconds, core)
+    bare, observed, ratios = compare("observed", args.rounds, args.seconds, args.pairs, core)
     print(
         f"worker, {', '.join(OBSERVED)} observed at 60 Hz {observed:,.0f} steps/s vs bare loop {bare:,.0f}: "
         f"{median(ratios):.3f}x ({spread(ratios)}; target <= 1.05x)"
     )
-    floor, recorded, ratios = compare("recorded", args.rounds, args.seconds, core)
+    floor, recorded, ratios = compare("recorded", args.rounds, args.seconds, args.pairs, core)
     print(
         f"worker, every step recorded ({', '.join(RECORDED)}) {recorded:,.0f} steps/s vs the floor "
         f"(bare loop with hooks copying every layer to numpy) {floor:,.0f}: "

@@ -68,7 +68,7 @@ def run_worker(tmp_path, model, params=None, until=None, timeout=20.0):
     )
     inbox, outbox = Inbox(), Outbox()
     runtime = WorkerRuntime(spec, inbox, outbox, LocalBlobStore(tmp_path / "blobs"))
-    runtime.metric_points = MetricPointsCollector("m1", lambda: runtime.step_count, outbox, flush_seconds=0.05)
+    runtime.episodes.metric_points = MetricPointsCollector("m1", lambda: runtime.step_count, outbox, flush_seconds=0.05)
     codes: list[int] = []
     thread = threading.Thread(target=lambda: codes.append(runtime.run()))
     thread.start()

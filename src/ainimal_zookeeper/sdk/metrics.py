@@ -23,7 +23,7 @@ import numbers
 import re
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -41,6 +41,7 @@ _NUMPY_REALS = (np.floating, np.integer, np.bool_)
 
 #: One point: (step, Unix time in seconds, value or None for NaN/inf).
 Point = tuple[int, float, float | None]
+V = TypeVar("V")
 
 
 def check_name(name: Any) -> str:
@@ -96,18 +97,20 @@ def _one_element(value: Any) -> bool:
     return isinstance(count, int) and count == 1
 
 
-class _Series:
-    """One name's points since the last flush: a capped list thinned by doubling its stride."""
+class _Series(Generic[V]):
+    """One name's points since the last flush: a capped list thinned by doubling its stride.
+
+    `V` is a point's value: a float (or None), or a tuple of them for metrics recorded together."""
 
     __slots__ = ("calls", "last", "points", "stride")
 
     def __init__(self) -> None:
-        self.points: list[Point] = []
+        self.points: list[tuple[int, float, V]] = []
         self.stride = 1
         self.calls = 0
-        self.last: Point | None = None
+        self.last: tuple[int, float, V] | None = None
 
-    def add(self, point: Point, cap: int) -> None:
+    def add(self, point: tuple[int, float, V], cap: int) -> None:
         self.last = point
         self.calls += 1
         if self.calls % self.stride:
@@ -120,7 +123,7 @@ class _Series:
                 return
         self.points.append(point)
 
-    def take(self) -> list[Point]:
+    def take(self) -> list[tuple[int, float, V]]:
         points = self.points
         if self.last is not None and (not points or points[-1] is not self.last):
             points.append(self.last)
@@ -142,7 +145,9 @@ class MetricSink:
         self._clock = clock
         self.max_names = max_names
         self.max_points = max_points
-        self._series: dict[str, _Series] = {}
+        self._series: dict[str, _Series[float | None]] = {}
+        # `record_together`'s series, by their names
+        self._together: dict[tuple[str, ...], _Series[tuple[float | None, ...]]] = {}
         self._names: set[str] = set()  # every user name seen, for the bound (a flush keeps them)
         self.latest: dict[str, float | None] = {}
 
@@ -175,9 +180,24 @@ class MetricSink:
             series = self._series[name] = _Series()
         series.add((self._step() if step is None else step, self._clock(), value), self.max_points)
 
+    def record_together(self, names: tuple[str, ...], values: tuple[float | None, ...], step: int) -> None:
+        """Harness metrics that always come together (an episode's return and length): one
+        point for all, thinned as one, split into a series per name when taken (one call, off
+        the per-step path but once an episode of a fast env)."""
+        series = self._together.get(names)
+        if series is None:
+            series = self._together[names] = _Series()
+        series.add((step, self._clock(), values), self.max_points)
+
     def take(self) -> list[dict[str, Any]]:
         """The points since the last take, one column set per name; empties the buffer."""
         out = []
+        for names, together in self._together.items():
+            joint = together.take()
+            for index, name in enumerate(names):
+                if joint:
+                    out.append(_columns(name, [(step, at, values[index]) for step, at, values in joint]))
+                    self.latest[name] = joint[-1][2][index]
         for name, series in self._series.items():
             points = series.take()
             if points:

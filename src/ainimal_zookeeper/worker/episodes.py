@@ -45,11 +45,13 @@ class Episodes:
         self.on_trained = on_trained  # the weights changed: cached weight summaries are stale
         self.step_count = 0
         self.episode = 0
-        self.metrics: dict[str, Any] = {}
+        self._metrics: dict[str, Any] = {}
+        self._ended_unread = False  # an episode ended since `metrics` was last read
         self.observation: Any = None  # what the next step acts on
         self.returns: deque[float] = deque(maxlen=RETURN_WINDOW)
         self.episode_return: Any = 0.0  # a float; env rewards are added unconverted in the hot loop
         self.episode_length = 0
+        self._last_length = 0  # the last ended episode's
         self.trajectory: list[Timestep] = []
         self.train_slice = max(1, train_slice_steps)  # the most steps `train` gets at once
         # While a recording runs, each episode starts from a seed drawn here, so the recording can
@@ -57,6 +59,23 @@ class Episodes:
         # builds a new generator (tens of microseconds, a share of a cheap agent's episode).
         self.seed_rng = np.random.default_rng(seed)
         self.episode_seed: int | None = seed
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """The instance's current metrics; the last episode's figures are put in when read (a
+        progress report, a checkpoint), not at each episode's end."""
+        if self._ended_unread:
+            self._ended_unread = False
+            self._metrics.update(
+                episode_return=self.returns[-1],
+                episode_length=self._last_length,
+                mean_return=sum(self.returns) / len(self.returns),  # np.mean costs ~5 µs
+            )
+        return self._metrics
+
+    @metrics.setter
+    def metrics(self, metrics: dict[str, Any]) -> None:
+        self._metrics, self._ended_unread = metrics, False
 
     def counted(self, reward: Any) -> None:
         """One more step of this episode (the lean loop does this inline)."""
@@ -92,19 +111,17 @@ class Episodes:
         """Close the episode (metrics, the rest of its training) and reset the env.
 
         `seeded`: draw the next episode's seed (a recording names it); else the reset is unseeded.
+        This runs once an episode, and a fast env's episodes last a few steps: keep it lean.
         """
         self.episode += 1
-        self.episode_return = float(self.episode_return)
-        self.returns.append(self.episode_return)
-        self.metrics.update(
-            episode_return=self.episode_return,
-            episode_length=self.episode_length,
-            mean_return=sum(self.returns) / len(self.returns),  # np.mean costs ~5 µs an episode
-        )
-        self.metric_points.episode(self.episode_return, self.episode_length)
-        if learns and self.trajectory:
-            self.train()
-        self.trajectory = []
+        episode_return = self.episode_return = float(self.episode_return)
+        self.returns.append(episode_return)
+        self._last_length, self._ended_unread = self.episode_length, True
+        self.metric_points.episode(self.step_count, episode_return, self.episode_length)
+        if self.trajectory:
+            if learns:
+                self.train()
+            self.trajectory = []
         self.episode_return, self.episode_length = 0.0, 0
         self.episode_seed = int(self.seed_rng.integers(2**31)) if seeded else None
         try:

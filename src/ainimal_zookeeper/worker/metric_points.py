@@ -19,6 +19,8 @@ from ainimal_zookeeper.errors import InvalidInput
 from ainimal_zookeeper.ports.bus import EventOutbox
 from ainimal_zookeeper.sdk.metrics import HARNESS_NAMES, MetricSink, as_value
 
+#: The harness's per-episode metrics, recorded together.
+EPISODE_NAMES = ("episode_return", "episode_length")
 #: How often the buffered points are published (one event, one stored document, per instance).
 FLUSH_EVERY_SECONDS = 1.0
 
@@ -48,10 +50,11 @@ class MetricPointsCollector:
         `metric_sink`)."""
         agent.metric_sink = self.sink
 
-    def episode(self, episode_return: float, episode_length: int) -> None:
-        """An episode ended (called from `_end_episode`, off the per-step path)."""
-        self.sink.record("episode_return", as_value("episode_return", episode_return))
-        self.sink.record("episode_length", float(episode_length))
+    def episode(self, step: int, episode_return: float, episode_length: int) -> None:
+        """An episode ended at `step` (once an episode: a fast env's are a few steps long)."""
+        # A finite float, the common case, skips the check (NaN and ±inf give NaN in `v - v`).
+        value = episode_return if episode_return - episode_return == 0.0 else as_value("episode_return", episode_return)
+        self.sink.record_together(EPISODE_NAMES, (value, float(episode_length)), step)
 
     def trained(self, result: Any) -> dict[str, float | None]:
         """Record what `train` returned; the scalars for the instance's current metrics.

@@ -1,12 +1,13 @@
 """The worker's loop: host one AInimal and its env, step them, obey commands, report.
 
 The loop is the hot path: per step it does the agent's forward, the env's step and a clock
-read; commands are polled every 2 ms and progress is published four times a second, so the
+read; commands are looked for every 0.5 ms and the rest of a poll is done every 2 ms, so the
 harness costs little next to a bare gymnasium loop. Observing and overriding take a second,
 instrumented path (`InstrumentedStep`), which an observed instance takes only on the steps it
 samples. Collaborators do the rest, one job each: `Episodes` (where the run stands, the
-bookkeeping both paths share), `RunControl`, `CommandTable`, `Checkpoints`, `RecordingSession`,
-`TelemetrySampling`, `Steering` (override commands) and `ProgressReports`.
+bookkeeping both paths share), `RunControl`, `CommandTable`, `Housekeeping` (budgets, progress,
+leases), `Checkpoints`, `RecordingSession`, `TelemetrySampling`, `Steering` (override commands)
+and `ProgressReports`.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from ainimal_zookeeper.ports.blobs import BlobStore
 from ainimal_zookeeper.ports.bus import CommandInbox, EventOutbox
 from ainimal_zookeeper.ports.compute import WorkerSpec
 from ainimal_zookeeper.sdk.timestep import Timestep
-from ainimal_zookeeper.worker.budgets import Budgets, CheckpointSchedule
 from ainimal_zookeeper.worker.building import build_agent_and_env, instruments, telemetry_capture
 from ainimal_zookeeper.worker.checkpoints import Checkpoints
 from ainimal_zookeeper.worker.commands import CommandTable, Handler
 from ainimal_zookeeper.worker.control import RunControl
 from ainimal_zookeeper.worker.episodes import Episodes
+from ainimal_zookeeper.worker.housekeeping import Housekeeping
 from ainimal_zookeeper.worker.instrumented import InstrumentedStep
 from ainimal_zookeeper.worker.interventions import Interventions
 from ainimal_zookeeper.worker.metric_points import MetricPointsCollector
@@ -68,11 +69,7 @@ class WorkerRuntime:
         self.inbox, self.outbox, self.blobs = inbox, outbox, blobs
         self.parent_pid = parent_pid
         self._next_poll = 0.0
-        # Pacing, budgets and the checkpoint schedule (worker/pacing.py, worker/budgets.py);
-        # set up for real once the instance is built (a checkpoint may move its step count).
-        self._pacer = Pacer(clock)
-        self._budgets = Budgets(None, 0, 0)
-        self._schedule = CheckpointSchedule(None, 0)
+        self._pacer = Pacer(clock)  # set up for real once the instance is built
         # What is built from the spec (`_build`); read by replays (`ReplayHost`) and tests.
         self.agent: Any = None
         self.env: Any = None
@@ -116,10 +113,22 @@ class WorkerRuntime:
             cmd.StopRecording: self.recording.stop,
         }
         inputs: dict[type[cmd.Command], Handler] = {cmd.Act: self.steering.act, cmd.RenewTakeover: self.steering.renew}
+        self.housekeeping = Housekeeping(
+            spec.instance_id,
+            book,
+            control,
+            self.steering,
+            self.sampling,
+            self.recording,
+            self.checkpoints,
+            self.progress,
+            self._publish_progress,
+            clock,
+        )
         standing = lambda: (control.status.value, control.mode.value, book.step_count, book.episode)  # noqa: E731
         self.commands = CommandTable(spec.instance_id, inbox, outbox, handlers, inputs, standing, self._progress_soon)
 
-    # where the run stands (Episodes holds it), for tests, replays and metric points
+    # where the run stands (Episodes holds it), for tests and replays
 
     @property
     def step_count(self) -> int:
@@ -138,14 +147,6 @@ class WorkerRuntime:
     def observation(self, value: Any) -> None:
         self.episodes.observation = value
 
-    @property
-    def metric_points(self) -> MetricPointsCollector:
-        return self.episodes.metric_points
-
-    @metric_points.setter
-    def metric_points(self, collector: MetricPointsCollector) -> None:
-        self.episodes.metric_points = collector
-
     def run(self) -> int:
         """Build, then loop until terminated; returns the process exit code."""
         try:
@@ -158,7 +159,7 @@ class WorkerRuntime:
             return self._fail(str(exc), exc.__cause__)
         except Exception as exc:  # noqa: BLE001
             return self._fail(f"worker error: {_describe(exc)}", exc)
-        self.metric_points.flush(final=True)
+        self.episodes.metric_points.flush(final=True)
         self.outbox.publish(
             ev.InstanceTerminated(
                 self.spec.instance_id, step=self.step_count, episode=self.episode, reason=self.control.stop_reason
@@ -170,7 +171,7 @@ class WorkerRuntime:
         spec, book, control = self.spec, self.episodes, self.control
         build_agent_and_env(spec, book, control.mode.value)
         self.agent, self.env = book.agent, book.env
-        self.metric_points.attach(self.agent)
+        self.episodes.metric_points.attach(self.agent)
         self.telemetry = self.sampling.telemetry = telemetry_capture(book)
         if spec.checkpoint_blob_key:
             self._restore(spec.checkpoint_blob_key)
@@ -181,8 +182,7 @@ class WorkerRuntime:
         self.interventions = self.steering.interventions = self.instrumented.interventions = built.interventions
         self._pacer.configure(realtime_pace(self.env))
         self._pacer.choose(spec.pace, spec.realtime)
-        self._budgets = Budgets(spec.stop_after, book.step_count, book.episode, self._clock)
-        self._schedule = CheckpointSchedule(spec.checkpoint_every, book.step_count, self._clock)
+        self.housekeeping.configure(spec.stop_after, spec.checkpoint_every)
         self.outbox.publish(
             ev.WorkerStarted(
                 spec.instance_id,
@@ -218,17 +218,23 @@ class WorkerRuntime:
         self.recording.finish("complete", None)
 
     def _run_steps(self, clock: Any) -> None:
-        """Step until the next command poll is due (the hot path: keep it lean)."""
+        """Step until housekeeping, a sample, a budget or a command is due (the hot path: keep it lean).
+        Every 0.5 ms it asks the inbox for commands (a memory read on the local bus) and steps on
+        when there are none: a window between polls costs a clock read and that question."""
         # The counters and the observation live in locals while it steps (cheaper than
         # attributes, every step) and go back to `Episodes` (`sync`) before anything reads them.
         book = self.episodes
         assert book.env is not None
         forward, env_step, learns = book.agent.forward, book.env.step, self.control.mode.learns
+        receive, end_episode = self.inbox.receive, self._end_episode
         recorder = self.recording.recorder
         record = recorder.buffer.add if recorder is not None else None
         record_state = self.recording.record_state
-        step_limit, next_poll = self._budgets.step_limit, self._next_poll
+        step_limit, next_poll = self.housekeeping.budgets.step_limit, self._next_poll
+        # Leave the loop for the next sample an observer wants, or the next housekeeping.
+        leave_at = min(self.housekeeping.due, self.sampling.leases.next_sample)
         step, length, total, observation = book.step_count, book.episode_length, book.episode_return, book.observation
+        received: list[cmd.Command] = []
         try:
             while True:
                 try:
@@ -259,13 +265,22 @@ class WorkerRuntime:
                 observation = next_obs
                 if ended:
                     book.sync(step, length, total, observation)
-                    self._end_episode()  # resets the env, may move the next poll (an episode budget)
-                    length, total, observation, next_poll = 0, 0.0, book.observation, self._next_poll
-                if clock() >= next_poll or step >= step_limit:
+                    if end_episode(learns):  # resets the env; True: an episode budget is spent
+                        break
+                    length, total, observation = 0, 0.0, book.observation
+                if step >= step_limit:
                     break
+                now = clock()
+                if now >= next_poll:
+                    if now >= leave_at:
+                        break
+                    received = receive(0.0)
+                    if received:
+                        break
+                    next_poll = now + COMMAND_POLL_EVERY_SECONDS
         finally:
             book.sync(step, length, total, observation)
-        self._poll(0.0)
+        self._poll(0.0, received)
 
     def _run_instrumented_steps(self, clock: Any) -> None:
         """Step with overrides, recording and sampling until the next command poll is due."""
@@ -274,7 +289,7 @@ class WorkerRuntime:
             self._instrumented_step(now, sample=self.sampling.due(now))
             if not self.control.stepping or not (self.interventions.active or self.recording.wants_frames):
                 return
-            if clock() >= self._next_poll or self.step_count >= self._budgets.step_limit:
+            if clock() >= self._next_poll or self.step_count >= self.housekeeping.budgets.step_limit:
                 self._poll(0.0)
                 return
 
@@ -287,7 +302,7 @@ class WorkerRuntime:
             return
         self._pacer.started(now)
         self._instrumented_step(now, sample=self.sampling.due(now))
-        if clock() >= self._next_poll or self.step_count >= self._budgets.step_limit:
+        if clock() >= self._next_poll or self.step_count >= self.housekeeping.budgets.step_limit:
             self._poll(0.0)
 
     def _instrumented_step(self, now: float, sample: bool) -> None:
@@ -295,13 +310,18 @@ class WorkerRuntime:
         waiting = interventions.lockstep_waiting() if interventions.active else None
         if waiting is not None and not self._await_human(waiting):
             return
-        if self.instrumented(now, sample, self.control.mode.learns):
-            self._end_episode()
+        learns = self.control.mode.learns
+        if self.instrumented(now, sample, learns):
+            self._end_episode(learns)
 
-    def _end_episode(self) -> None:
-        self.episodes.end_episode(self.control.mode.learns, seeded=self.recording.recorder is not None)
-        if self.episode >= self._budgets.episode_limit:
-            self._next_poll = 0.0  # the loop polls after this step, and the budget ends the run
+    def _end_episode(self, learns: bool) -> bool:
+        """Close the episode and reset the env; True when that spent the episode budget (poll now)."""
+        book = self.episodes
+        book.end_episode(learns, seeded=self.recording.recorder is not None)
+        if book.episode >= self.housekeeping.budgets.episode_limit:
+            self._next_poll = self.housekeeping.due = 0.0
+            return True
+        return False
 
     def _await_human(self, takeover: Any) -> bool:
         """Lockstep: wait for the person's action (commands still apply); False if the step is off."""
@@ -331,36 +351,18 @@ class WorkerRuntime:
         if self.telemetry is not None:
             self.telemetry.weights_changed()
 
-    # polling: commands, leases, recording chunks, progress, budgets
-
-    def _poll(self, timeout: float) -> None:
+    def _poll(self, timeout: float, received: list[cmd.Command] | None = None) -> None:
+        """Apply the commands `received` (or waiting up to `timeout` s), then housekeeping if wanted."""
         now = self._clock()
         self._next_poll = now + COMMAND_POLL_EVERY_SECONDS
-        received = self.inbox.receive(timeout)
+        if not received:
+            received = self.inbox.receive(timeout)
+            if timeout > 0:
+                now = self._clock()
         if received:
             self.commands.apply_all(received)
-        if self.interventions.active:
-            self.steering.expire_takeovers()
-        if self.sampling.one_shots and not self.control.steps_soon:
-            self.sampling.answer_one_shots_now()
-        self.recording.maybe_flush(now)
-        if self._clock() >= self.progress.due:
-            self.sampling.leases.expire(self._clock())
-            self._publish_progress()
-        self._keep_schedule()
-
-    def _keep_schedule(self) -> None:
-        """Budgets and scheduled checkpoints, looked at each poll (a few compares when there are none)."""
-        if self.control.replay is not None or self.control.terminated:
-            return
-        reason = self._budgets.spent(self.step_count, self.episode)
-        if reason is not None:
-            log.info("instance %s stops: %s", self.spec.instance_id, reason)
-            self.control.stop(reason)
-            return
-        due = self._schedule.due(self.step_count) if self._schedule.active else None
-        if due is not None:
-            self.checkpoints.save_scheduled(due.tag, due.keep)
+        if received or self.housekeeping.wanted(now):
+            self.housekeeping(now)
 
     def _progress_soon(self) -> None:  # a command changed the instance: say so at this poll
         self.progress.due = 0.0
@@ -372,17 +374,15 @@ class WorkerRuntime:
             log.warning("control plane %s is gone; worker %s stops", self.parent_pid, self.spec.instance_id)
             control.terminated = True
 
-    # checkpoints restored (a command, or the spec's) move the run, its budgets and its schedule
-
     def _restore_checkpoint(self, command: cmd.RestoreCheckpoint) -> None:
         self._restore(command.blob_key)
         self.checkpoints.restored(command)
 
     def _restore(self, blob_key: str) -> None:
+        """A checkpoint restored (the spec's, or a command's) moves the run, its budgets and schedule."""
         old_step, old_episode = self.step_count, self.episode
         harness = self.checkpoints.restore(blob_key, self._weights_changed)
-        self._budgets.moved(old_step, self.step_count, old_episode, self.episode)
-        self._schedule.moved(harness["step"])
+        self.housekeeping.moved(old_step, old_episode, harness["step"])
         self.progress.rate.reset()
 
     def _fail(self, message: str, exc: BaseException | None) -> int:
@@ -393,7 +393,7 @@ class WorkerRuntime:
         except Exception:  # the failure report matters more than the last chunk
             log.exception("could not close the recording")
         try:
-            self.metric_points.flush(final=True)  # the points up to the failure show why
+            self.episodes.metric_points.flush(final=True)  # the points up to the failure show why
         except Exception:
             log.exception("could not publish the last metric points")
         self.outbox.publish(ev.InstanceFailed(self.spec.instance_id, error=message))

@@ -41,7 +41,7 @@ def test_points_go_out_once_per_flush_period_over_many_periods():
     points, outbox, clock = collector(flush_seconds=1.0)
     for tick in range(1, 101):  # 10 s of progress reports every 0.1 s, an episode at each
         clock.now = tick * 0.1
-        points.episode(float(tick), tick)
+        points.episode(tick, float(tick), tick)
         points.maybe_flush()
     assert len(outbox.events) == 10
     assert [e.seq for e in outbox.events] == list(range(1, 11))
@@ -111,3 +111,27 @@ def test_a_torch_loss_counts_whether_it_is_a_scalar_tensor_or_one_per_batch_elem
     assert points.trained(torch.tensor([1.0, 2.0])) == {"loss": 1.5}
     with pytest.raises(InvalidInput, match="detached from autograd"):
         points.trained(weight * 2)
+
+
+def test_many_episodes_in_one_flush_are_thinned_together_and_keep_the_last():
+    points, outbox, _ = collector()
+    for episode in range(1, 1001):  # a fast env: a thousand episodes between two flushes
+        points.episode(episode * 9, float(episode), 9)
+    points.flush()
+    series = {s["name"]: s for s in outbox.events[0].series}
+    returns, lengths = series["episode_return"], series["episode_length"]
+    assert 16 <= len(returns["values"]) <= 33, "bounded per flush"
+    assert returns["steps"] == lengths["steps"] and returns["times"] == lengths["times"], "the same episodes"
+    assert returns["values"][-1] == 1000.0 and returns["steps"][-1] == 9000, "the latest is always kept"
+    assert set(lengths["values"]) == {9.0}
+    assert [v / 9 for v in returns["steps"]] == returns["values"], "each return at its own episode's end step"
+
+
+def test_an_episode_return_that_blew_up_is_a_gap_not_a_number():
+    points, outbox, _ = collector()
+    points.episode(10, math.inf, 10)
+    points.episode(20, math.nan, 10)
+    points.episode(30, 2.5, 10)
+    points.flush()
+    series = {s["name"]: s["values"] for s in outbox.events[0].series}
+    assert series == {"episode_return": [None, None, 2.5], "episode_length": [10.0, 10.0, 10.0]}

@@ -88,12 +88,9 @@ class Outbox:
         return [at for at, event in self.timed if isinstance(event, kind)]
 
 
-def run(
-    tmp_path: Path, script: list[tuple[float, cmd.Command]], tick: float = 0.0, episode_steps: int = 20
-) -> tuple[WorkerRuntime, Outbox, ScriptedInbox, int]:
-    """Run a CountingAgent on EchoEnv through `script` (which ends with Terminate); returns the exit code too."""
-    clock = Clock(tick)
-    spec = WorkerSpec(
+def counter_spec(episode_steps: int, **extra: Any) -> WorkerSpec:
+    """A CountingAgent on EchoEnv, whose episodes last `episode_steps`."""
+    return WorkerSpec(
         instance_id="w",
         model={
             "name": "Counter",
@@ -107,7 +104,16 @@ def run(
         mode="INFER",
         connection={},
         seed=1,
+        **extra,
     )
+
+
+def run(
+    tmp_path: Path, script: list[tuple[float, cmd.Command]], tick: float = 0.0, episode_steps: int = 20
+) -> tuple[WorkerRuntime, Outbox, ScriptedInbox, int]:
+    """Run a CountingAgent on EchoEnv through `script` (which ends with Terminate); returns the exit code too."""
+    clock = Clock(tick)
+    spec = counter_spec(episode_steps)
     inbox, outbox = ScriptedInbox(clock, script), Outbox(clock)
     runtime = WorkerRuntime(spec, inbox, outbox, LocalBlobStore(tmp_path / "blobs"), clock=clock)  # type: ignore[arg-type]
     code = runtime.run()
@@ -204,22 +210,7 @@ def test_a_lockstep_takeover_without_actions_lets_the_ainimal_act_after_each_tim
 @pytest.mark.parametrize("budget", [{"steps": 50}, {"episodes": 3}, {"seconds": 2.0}])
 def test_a_budget_ends_the_run_at_its_limit_and_says_why(tmp_path, budget):
     clock = Clock(tick=0.0001)
-    spec = WorkerSpec(
-        instance_id="w",
-        model={
-            "name": "Counter",
-            "type": "ainimal",
-            "path": str(FIXTURES / "agents.py"),
-            "class_name": "CountingAgent",
-        },
-        environment={"name": "Echo", "type": "ainimal", "path": str(FIXTURES / "envs.py"), "class_name": "EchoEnv"},
-        init_params={},
-        env_init_params={"episode_steps": 10},
-        mode="INFER",
-        connection={},
-        seed=1,
-        stop_after=budget,
-    )
+    spec = counter_spec(10, stop_after=budget)
     inbox, outbox = ScriptedInbox(clock, [(60.0, cmd.Terminate("w"))]), Outbox(clock)
     runtime = WorkerRuntime(spec, inbox, outbox, LocalBlobStore(tmp_path / "blobs"), clock=clock)  # type: ignore[arg-type]
     assert runtime.run() == 0
@@ -231,3 +222,41 @@ def test_a_budget_ends_the_run_at_its_limit_and_says_why(tmp_path, budget):
         assert runtime.episode == 3 and runtime.step_count == 30
     else:  # stopped at the first poll past 2 s of the test's clock, long before the script's end
         assert 2.0 <= clock.elapsed <= 2.01
+
+
+class LookingInbox(ScriptedInbox):
+    """Notes the test clock's time of each look for commands."""
+
+    def __init__(self, clock: Clock, script: list[tuple[float, cmd.Command]]) -> None:
+        super().__init__(clock, script)
+        self.looks: list[float] = []
+
+    def receive(self, timeout: float = 0.0) -> list[cmd.Command]:
+        self.looks.append(self.clock.elapsed)
+        return super().receive(timeout)
+
+
+def gaps(times: list[float], start: float, end: float) -> list[float]:
+    inside = [t for t in times if start <= t < end]
+    return [later - earlier for earlier, later in zip(inside, inside[1:], strict=False)]
+
+
+def test_commands_are_looked_for_every_half_millisecond_and_the_rest_of_a_poll_every_two(tmp_path):
+    clock = Clock(tick=0.00001)  # a step reads the clock once: 10 µs of the test's time
+    pause = cmd.Pause("w")
+    inbox = LookingInbox(clock, [(0.5, pause), (0.6, cmd.Terminate("w"))])
+    outbox = Outbox(clock)
+    runtime = WorkerRuntime(counter_spec(9), inbox, outbox, LocalBlobStore(tmp_path / "blobs"), clock=clock)  # type: ignore[arg-type]
+    housekeeping: list[float] = []
+    flush = runtime.recording.maybe_flush  # called once by each housekeeping
+    runtime.recording.maybe_flush = lambda now: (housekeeping.append(clock.elapsed), flush(now))[1]  # type: ignore[method-assign]
+    assert runtime.run() == 0
+    looks = gaps(inbox.looks, 0.01, 0.5)
+    assert len(looks) > 800
+    assert 0.0005 <= min(looks) and max(looks) <= 0.0005 + 0.00005, "every 0.5 ms, never more often"
+    kept = gaps(housekeeping, 0.01, 0.5)
+    assert len(kept) > 200
+    assert 0.002 <= min(kept) and max(kept) <= 0.002 + 0.00005, "every 2 ms, not at each look"
+    [applied] = [at for at, event in outbox.timed if isinstance(event, ev.CommandApplied)][:1]
+    assert 0.5 <= applied <= 0.5 + 0.0005 + 0.00005, "a command applies within half a millisecond"
+    assert runtime.step_count < 0.5 / 0.00001, "no step after the pause"
