@@ -9,15 +9,16 @@ against the bare loop measured in the same worker process, in alternating segmen
 
 How it is measured. The agent (`SelfTimedTorchMlpPolicy`, bench/torch_policies.py) counts the
 steps the worker takes for `--seconds`, then runs the bare loop itself, inside its `forward`,
-for as long (the worker's own stepping stops meanwhile), and writes both rates down; a ratio
-is the median over `--rounds` such pairs, after two warm-up pairs. Both sides run in the same
-process, on the same core: the worker's main thread is pinned to `--core` (the last one by
-default) and its other threads (the bus's, the recorder's writer, the log readers) to the
-other cores. An earlier version timed the bare loop in the benchmark's own process: two
-identical bare loops in two processes differ by up to ±8% from one round to the next on an
-idle machine (memory layout, caches), more than the costs measured here.
+for as long (the worker's own stepping stops meanwhile): the same policy object, its own
+CartPole env, with the worker's forward hooks set aside. After `--pairs` such pairs it writes
+the round's two rates down; a ratio is the median over `--rounds` rounds, after two warm-up
+rounds. Both sides run in the same process, on the same core: the worker's main thread is
+pinned to `--core` (the last one by default) and its other threads (the bus's, the recorder's
+writer, the log readers) to the other cores. Short segments, interleaved, cancel the machine's
+drift: one loop's rate measured a second apart differs by up to ±10% on an idle machine, and
+two identical loops in two processes by up to ±8%, more than the costs measured here.
 
-Run: .venv/bin/python bench/observe_overhead.py [--seconds 1.5] [--rounds 9] [--core N | --core -1]
+Run: .venv/bin/python bench/observe_overhead.py [--seconds 0.2] [--pairs 5] [--rounds 9] [--core N | --core -1]
 """
 
 from __future__ import annotations
