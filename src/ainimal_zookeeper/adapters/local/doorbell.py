@@ -11,13 +11,17 @@ The count is a hint, never the message: the command still travels on the socket.
 that sees the count move but finds nothing yet (the message is still between the sockets) asks
 the socket again at each poll until it arrives; it asks anyway every `FALLBACK_SECONDS`, so a
 lost ring only delays a command, it never loses one. Only the hub writes (one 8-byte aligned
-word); workers map the file read-only. The files live in a folder only this user can read.
+word); workers map the file read-only. The files live in a folder only this user can read,
+named after the hub's process: a hub starting up removes the folders of hubs that died without
+closing theirs (a `kill -9`), so restarts do not pile them up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -25,13 +29,16 @@ from pathlib import Path
 #: The worker asks its socket at least this often whatever the doorbell says.
 FALLBACK_SECONDS = 0.05
 _SIZE = 8  # one unsigned 64-bit count
+_PREFIX = "zk-doorbells-"
+_FOLDER = re.compile(rf"{_PREFIX}(\d+)-")  # zk-doorbells-<hub pid>-<random>
 
 
 class Doorbells:
     """The hub's side: one doorbell file per worker, rung after each command sent to it."""
 
     def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="zk-doorbells-"))  # mode 0700
+        remove_orphaned_folders()
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))  # mode 0700
         self._bells: dict[bytes, tuple[mmap.mmap, memoryview]] = {}
 
     def path(self, identity: bytes) -> str:
@@ -64,6 +71,28 @@ class Doorbells:
             _unmap(mapped, count)
         self._bells.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def remove_orphaned_folders() -> list[Path]:
+    """Remove this user's doorbell folders whose hub process is gone; the folders removed."""
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+        match = _FOLDER.match(folder.name)
+        with contextlib.suppress(OSError):
+            if match and folder.is_dir() and folder.stat().st_uid == os.getuid() and not _alive(int(match[1])):
+                shutil.rmtree(folder)
+                removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
 
 
 class DoorbellReader:
