@@ -25,6 +25,21 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+#: Ports a test server is tried on before its start counts as failed.
+PORT_ATTEMPTS = 3
+
+
+class PortTaken(RuntimeError):
+    """The server could not listen: something else took its port first."""
+
+
+def _with_port(arg: str, old: str, new: str) -> str:
+    """`arg` with the port `old` replaced (`4321`, `--port=4321`), else unchanged."""
+    if arg == old:
+        return new
+    return arg[: -len(old)] + new if arg.endswith(f"={old}") else arg
+
+
 class GraphQLError(AssertionError):
     """A GraphQL response carried errors where the test expected none."""
 
@@ -43,9 +58,26 @@ class ServerProcess:
         args = [sys.executable, "-m", "ainimal_zookeeper.server", "--port", str(self.port), "--data", str(data_dir)]
         if config is not None:
             args += ["--config", str(config)]
-        self._launch(args + (extra or []), data_dir.parent, dict(os.environ))
+        self._launch(args + (extra or []), data_dir.parent, dict(os.environ), another_port=port is None)
 
-    def _launch(self, args: list[str], log_dir: Path, env: dict[str, str]) -> None:
+    def _launch(self, args: list[str], log_dir: Path, env: dict[str, str], another_port: bool = False) -> None:
+        """Start `args` (which serve on `self.port`) and wait until they answer.
+
+        `another_port`: the port was picked by `free_port`, so when something else took it
+        before the server bound it (a race with every other test picking ports), try again on
+        another one, rewriting the port in `args`.
+        """
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            try:
+                self._start(args, log_dir, env)
+                return
+            except PortTaken:
+                if not another_port or attempt == PORT_ATTEMPTS:
+                    raise
+                old, self.port = str(self.port), free_port()
+                args = [_with_port(arg, old, str(self.port)) for arg in args]
+
+    def _start(self, args: list[str], log_dir: Path, env: dict[str, str]) -> None:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"server-{self.port}.log"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -54,15 +86,22 @@ class ServerProcess:
         # What a client following GraphQL over HTTP sends (request errors are then 4xx).
         accept = "application/graphql-response+json, application/json;q=0.9"
         self.http = httpx.Client(base_url=self.url, timeout=60, headers={"Accept": accept})
-        self._wait_until_ready()
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.stop(signal.SIGKILL, timeout=10)  # closes the log and the client too
+            raise
 
     def _wait_until_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log()}")
+                log = self.log()
+                failure = PortTaken if "already in use" in log else RuntimeError
+                raise failure(f"server exited with {self.process.returncode}:\n{log}")
             try:
-                if self.http.get(self.ready_path).status_code == 200:
+                # A short timeout: whatever else holds the port may accept and never answer.
+                if self.http.get(self.ready_path, timeout=2).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -117,7 +156,7 @@ class FunctionProcess(ServerProcess):
         binary = Path(sys.executable).parent / "functions-framework"
         args = [str(binary), "--target=graphql", f"--source={REPO / 'functions' / 'main.py'}", f"--port={self.port}"]
         variables = {**os.environ, **(env or {}), "ZK_CONFIG": str(config), "ZK_DATA_DIR": str(data_dir)}
-        self._launch(args, data_dir.parent, variables)
+        self._launch(args, data_dir.parent, variables, another_port=True)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         """functions-framework stops on SIGTERM, as Cloud Run stops it."""

@@ -34,7 +34,7 @@ class _Server(ServerProcess):
     def __init__(self, config: Path, data: Path, env: dict[str, str]) -> None:
         self.port = free_port()
         args = [sys.executable, "-m", "ainimal_zookeeper.server", "--config", str(config), "--data", str(data)]
-        self._launch([*args, "--port", str(self.port)], data.parent, env)
+        self._launch([*args, "--port", str(self.port)], data.parent, env, another_port=True)
 
 
 def test_twenty_concurrent_logins_from_one_address_get_exactly_its_limit_of_tries(tmp_path: Path):
