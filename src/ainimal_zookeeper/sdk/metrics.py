@@ -194,10 +194,11 @@ class MetricSink:
         out = []
         for names, together in self._together.items():
             joint = together.take()
+            if not joint:
+                continue
             for index, name in enumerate(names):
-                if joint:
-                    out.append(_columns(name, [(step, at, values[index]) for step, at, values in joint]))
-                    self.latest[name] = joint[-1][2][index]
+                out.append(_columns(name, [(step, at, values[index]) for step, at, values in joint]))
+                self.latest[name] = joint[-1][2][index]
         for name, series in self._series.items():
             points = series.take()
             if points:

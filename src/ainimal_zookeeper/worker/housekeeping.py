@@ -2,7 +2,8 @@
 chunks, progress reports, budgets and scheduled checkpoints.
 
 None of it needs the half millisecond commands get, so the loop does it every
-`HOUSEKEEPING_EVERY_SECONDS`, or at once after a command or when the step budget is reached.
+`HOUSEKEEPING_EVERY_SECONDS`, or at once after a command or when a step or episode budget is
+reached.
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ class Housekeeping:
         self.schedule.moved(schedule_step)
 
     def wanted(self, now: float) -> bool:
-        """Whether a poll at `now` is to do the housekeeping (due, or the step budget is reached)."""
-        return now >= self.due or self.episodes.step_count >= self.budgets.step_limit
+        """Whether a poll at `now` is to do the housekeeping (due, or a budget is reached)."""
+        book, budgets = self.episodes, self.budgets
+        return now >= self.due or book.step_count >= budgets.step_limit or book.episode >= budgets.episode_limit
 
     def __call__(self, now: float) -> None:
         self.due = now + HOUSEKEEPING_EVERY_SECONDS

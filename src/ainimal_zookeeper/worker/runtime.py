@@ -319,7 +319,7 @@ class WorkerRuntime:
         book = self.episodes
         book.end_episode(learns, seeded=self.recording.recorder is not None)
         if book.episode >= self.housekeeping.budgets.episode_limit:
-            self._next_poll = self.housekeeping.due = 0.0
+            self._next_poll = 0.0  # the budget's housekeeping ends the run at this poll
             return True
         return False
 

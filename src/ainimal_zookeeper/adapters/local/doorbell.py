@@ -11,17 +11,18 @@ The count is a hint, never the message: the command still travels on the socket.
 that sees the count move but finds nothing yet (the message is still between the sockets) asks
 the socket again at each poll until it arrives; it asks anyway every `FALLBACK_SECONDS`, so a
 lost ring only delays a command, it never loses one. Only the hub writes (one 8-byte aligned
-word); workers map the file read-only. The files live in a folder only this user can read,
-named after the hub's process: a hub starting up removes the folders of hubs that died without
-closing theirs (a `kill -9`), so restarts do not pile them up.
+word); workers map the file read-only. The files live in a folder only this user can read.
+The hub holds a lock on a file in its folder for as long as it runs (the system drops it when
+the process ends, however it ends): a hub starting up removes the folders whose lock nobody
+holds, those of hubs killed before they could remove their own, so restarts do not pile them up.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import mmap
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -30,7 +31,7 @@ from pathlib import Path
 FALLBACK_SECONDS = 0.05
 _SIZE = 8  # one unsigned 64-bit count
 _PREFIX = "zk-doorbells-"
-_FOLDER = re.compile(rf"{_PREFIX}(\d+)-")  # zk-doorbells-<hub pid>-<random>
+_LOCK = ".hub.lock"  # locked by the hub for its lifetime
 
 
 class Doorbells:
@@ -38,7 +39,13 @@ class Doorbells:
 
     def __init__(self) -> None:
         remove_orphaned_folders()
-        self.folder = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))  # mode 0700
+        self.folder = Path(tempfile.mkdtemp(prefix=_PREFIX))  # mode 0700
+        # Locked under another name, then renamed: another hub starting now never sees the
+        # lock file unlocked.
+        claiming = self.folder / f"{_LOCK}.new"
+        self._lock = os.open(claiming, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(claiming, self.folder / _LOCK)
         self._bells: dict[bytes, tuple[mmap.mmap, memoryview]] = {}
 
     def path(self, identity: bytes) -> str:
@@ -71,27 +78,32 @@ class Doorbells:
             _unmap(mapped, count)
         self._bells.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.close(self._lock)
 
 
 def remove_orphaned_folders() -> list[Path]:
-    """Remove this user's doorbell folders whose hub process is gone; the folders removed."""
+    """Remove this user's doorbell folders whose hub is gone (its lock is free); the folders removed.
+
+    Folders without a lock file (made by older versions) are left alone."""
     removed = []
     for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
-        match = _FOLDER.match(folder.name)
         with contextlib.suppress(OSError):
-            if match and folder.is_dir() and folder.stat().st_uid == os.getuid() and not _alive(int(match[1])):
+            if folder.stat().st_uid == os.getuid() and _unclaimed(folder / _LOCK):
                 shutil.rmtree(folder)
                 removed.append(folder)
     return removed
 
 
-def _alive(pid: int) -> bool:
+def _unclaimed(lock: Path) -> bool:
+    """Whether `lock` exists and no process holds it."""
+    descriptor = os.open(lock, os.O_RDONLY)  # OSError when it does not exist: not ours to judge
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process: alive
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # its hub runs
+    finally:
+        os.close(descriptor)
     return True
 
 
