@@ -59,6 +59,26 @@ class BusContract:
     #: Pub/Sub delivers only to subscriptions that exist when a message is published.
     inbox_must_exist_before_send = False
 
+    def test_the_doorbell_rings_for_each_command_handed_over_and_is_quiet_once_they_are_received(self, hub):
+        inbox = self.make_inbox(hub, "bell")
+        time.sleep(0.1)
+        bell = inbox.doorbell
+        assert bell is not None, "a stepping worker reads it at every step instead of asking the inbox"
+        assert bell.count[0] == bell.received, "nothing sent yet"
+        sent = [cmd.Pause("bell"), cmd.Resume("bell")]
+        for command in sent:
+            hub.send(command)
+        deadline = time.monotonic() + 10
+        while bell.count[0] - bell.received < len(sent) and time.monotonic() < deadline:
+            time.sleep(0.005)  # the bell rings when a command is handed to the inbox, before any receive
+        assert bell.count[0] - bell.received == len(sent)
+        got = self.receive_all(inbox, len(sent))
+        assert [c.command_id for c in got] == [c.command_id for c in sent]
+        assert bell.count[0] == bell.received, "received: quiet again"
+        for command in got:
+            inbox.ack(command)
+        inbox.close()
+
     def test_commands_reach_only_their_own_instance(self, hub):
         mine = self.make_inbox(hub, "mine")
         other = self.make_inbox(hub, "other")

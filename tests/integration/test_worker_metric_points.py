@@ -19,6 +19,8 @@ CARTPOLE = {"name": "CartPole", "type": "gymnasium", "env_name": "CartPole-v1"}
 
 
 class Inbox:
+    doorbell = None  # none: the worker asks `receive` on a timer
+
     def __init__(self) -> None:
         self.commands: queue.Queue[cmd.Command] = queue.Queue()
 

@@ -94,7 +94,7 @@ def test_many_commands_each_arrive_once_and_the_count_settles(tmp_path):
         while len(got) < len(sent) and time.monotonic() < deadline:
             got.extend(c.command_id for c in inbox.receive(0.0))
         assert sorted(set(got)) == sorted(c.command_id for c in sent)
-        assert inbox._doorbell is not None and not inbox._doorbell.owed()
+        assert inbox.doorbell is not None and not inbox.doorbell.owed()
     finally:
         inbox.close()
         hub.close()
@@ -129,7 +129,7 @@ def test_a_restarted_worker_of_an_instance_is_not_owed_the_commands_its_predeces
         first.close()
         second, counting = connected(hub, "i1")  # the same instance's next worker
         try:
-            assert second._doorbell is not None and not second._doorbell.owed()
+            assert second.doorbell is not None and not second.doorbell.owed()
             resume = cmd.Resume("i1")
             hub.send(resume)
             got = receive_within(second, 3.0)

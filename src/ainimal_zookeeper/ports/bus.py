@@ -6,7 +6,7 @@ after applying it, and applies each `command_id` once. Events come back from eve
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from ainimal_zookeeper.domain.commands import Command
@@ -29,8 +29,30 @@ class CommandBus(Protocol):
         ...
 
 
+class CommandDoorbell(Protocol):
+    """How a stepping worker sees that a command waits without asking its inbox.
+
+    `count[0]` is how many commands were handed to the inbox, `received` how many it has
+    taken; they differ while one waits or is on its way. The worker reads it at every step,
+    so reading it must cost no more than a memory load (shared memory, a list the inbox's
+    own thread updates). It is a hint: the commands still come from `receive`.
+    """
+
+    @property
+    def count(self) -> Sequence[int]: ...
+
+    @property
+    def received(self) -> int: ...
+
+
 class CommandInbox(Protocol):
-    """Worker side: the commands addressed to this worker's instance."""
+    """Worker side: the commands addressed to this worker's instance.
+
+    `doorbell` is None when the inbox has none: the worker then asks `receive` on a timer.
+    """
+
+    @property
+    def doorbell(self) -> CommandDoorbell | None: ...
 
     def receive(self, timeout: float = 0.0) -> list[Command]:
         """Commands that arrived, waiting at most `timeout` seconds for the first."""

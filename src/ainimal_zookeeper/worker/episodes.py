@@ -1,6 +1,6 @@
 """Where a run stands and the bookkeeping both step paths share: steps, episodes, returns, training.
 
-The lean loop (`WorkerRuntime._run_steps`) keeps the per-step counters in locals and hands
+The lean loop (`LeanLoop.run`) keeps the per-step counters in locals and hands
 them back (`sync`) before anything reads them; everything else, an ended episode, a
 training slice, the harness state a checkpoint or a recording starts from, lives here once.
 """

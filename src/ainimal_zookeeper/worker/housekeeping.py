@@ -1,7 +1,7 @@
 """What a poll looks after besides commands: takeover leases, one-shot queries, recording
 chunks, progress reports, budgets and scheduled checkpoints.
 
-None of it needs the half millisecond commands get, so the loop does it every
+None of it needs the promptness commands get, so the loop does it every
 `HOUSEKEEPING_EVERY_SECONDS`, or at once after a command or when a step or episode budget is
 reached.
 """
@@ -22,8 +22,12 @@ from ainimal_zookeeper.worker.steering import Steering
 
 log = logging.getLogger(__name__)
 
-#: How often a stepping loop does the housekeeping (its commands are looked for every 0.5 ms).
-HOUSEKEEPING_EVERY_SECONDS = 0.002
+#: How often a stepping loop does the housekeeping. Nothing here needs it sooner: takeover
+#: leases last seconds, progress goes out 4 times a second, recording chunks once a second,
+#: scheduled checkpoints at least 0.25 s apart. And it is not free beyond its own time: code run
+#: between the agent's steps slows the agent's next steps (caches), so every 2 ms cost a torch
+#: agent about 1 point more of its steps/s than every 10 ms (docs/performance.md).
+HOUSEKEEPING_EVERY_SECONDS = 0.01
 
 
 class Housekeeping:

@@ -1,10 +1,10 @@
 """The worker's loop: host one AInimal and its env, step them, obey commands, report.
 
-The loop is the hot path: per step it does the agent's forward, the env's step and a clock
-read; commands are looked for every 0.5 ms and the rest of a poll is done every 2 ms, so the
-harness costs little next to a bare gymnasium loop. Observing and overriding take a second,
-instrumented path (`InstrumentedStep`), which an observed instance takes only on the steps it
-samples. Collaborators do the rest, one job each: `Episodes` (where the run stands, the
+The hot path is `LeanLoop`: per step the agent's forward, the env's step, a clock read and a
+look at the inbox's doorbell; the rest of a poll is done every 10 ms, so the harness costs
+little next to a bare gymnasium loop. Observing and overriding take a second, instrumented
+path (`InstrumentedStep`), which an observed instance takes only on the steps it samples.
+Collaborators do the rest, one job each: `Episodes` (where the run stands, the
 bookkeeping both paths share), `RunControl`, `CommandTable`, `Housekeeping` (budgets, progress,
 leases), `Checkpoints`, `RecordingSession`, `TelemetrySampling`, `Steering` (override commands)
 and `ProgressReports`.
@@ -24,7 +24,6 @@ from ainimal_zookeeper.domain.instance import InstanceStatus, RunMode
 from ainimal_zookeeper.ports.blobs import BlobStore
 from ainimal_zookeeper.ports.bus import CommandInbox, EventOutbox
 from ainimal_zookeeper.ports.compute import WorkerSpec
-from ainimal_zookeeper.sdk.timestep import Timestep
 from ainimal_zookeeper.worker.building import build_agent_and_env, instruments, telemetry_capture
 from ainimal_zookeeper.worker.checkpoints import Checkpoints
 from ainimal_zookeeper.worker.commands import CommandTable, Handler
@@ -33,6 +32,7 @@ from ainimal_zookeeper.worker.episodes import Episodes
 from ainimal_zookeeper.worker.housekeeping import Housekeeping
 from ainimal_zookeeper.worker.instrumented import InstrumentedStep
 from ainimal_zookeeper.worker.interventions import Interventions
+from ainimal_zookeeper.worker.lean_loop import COMMAND_POLL_EVERY_SECONDS, LeanLoop
 from ainimal_zookeeper.worker.metric_points import MetricPointsCollector
 from ainimal_zookeeper.worker.pacing import Pacer, realtime_pace
 from ainimal_zookeeper.worker.progress import ProgressReports
@@ -46,9 +46,6 @@ from ainimal_zookeeper.worker.user_code import describe as _describe
 
 log = logging.getLogger(__name__)
 
-#: Commands apply within half a millisecond. A poll that finds nothing costs about a µs: the local
-#: inbox reads a count in shared memory, and asks its socket only when it moved (doorbell.py).
-COMMAND_POLL_EVERY_SECONDS = 0.0005
 IDLE_POLL_SECONDS = 0.1
 
 
@@ -124,6 +121,9 @@ class WorkerRuntime:
             self.progress,
             self._publish_progress,
             clock,
+        )
+        self.lean = LeanLoop(
+            book, control, inbox, self.recording, self.housekeeping, self.sampling, self._end_episode, clock
         )
         standing = lambda: (control.status.value, control.mode.value, book.step_count, book.episode)  # noqa: E731
         self.commands = CommandTable(spec.instance_id, inbox, outbox, handlers, inputs, standing, self._progress_soon)
@@ -209,78 +209,13 @@ class WorkerRuntime:
                 elif self.interventions.active or self.recording.wants_frames:
                     self._run_instrumented_steps(clock)
                 else:
-                    self._run_steps(clock)
+                    self._poll(0.0, self.lean.run(self._next_poll))
                     if (sampling.one_shots or sampling.leases.due(clock())) and control.stepping:
                         self._instrumented_step(clock(), sample=True)
             else:
                 self._pacer.rest()  # no burst to catch up when it steps again
                 self._poll(IDLE_POLL_SECONDS)
         self.recording.finish("complete", None)
-
-    def _run_steps(self, clock: Any) -> None:
-        """Step until housekeeping, a sample, a budget or a command is due (the hot path: keep it lean).
-        Every 0.5 ms it asks the inbox for commands (a memory read on the local bus) and steps on
-        when there are none: a window between polls costs a clock read and that question."""
-        # The counters and the observation live in locals while it steps (cheaper than
-        # attributes, every step) and go back to `Episodes` (`sync`) before anything reads them.
-        book = self.episodes
-        assert book.env is not None
-        forward, env_step, learns = book.agent.forward, book.env.step, self.control.mode.learns
-        receive, end_episode = self.inbox.receive, self._end_episode
-        recorder = self.recording.recorder
-        record = recorder.buffer.add if recorder is not None else None
-        record_state = self.recording.record_state
-        step_limit, next_poll = self.housekeeping.budgets.step_limit, self._next_poll
-        # Leave the loop for the next sample an observer wants, or the next housekeeping.
-        leave_at = min(self.housekeeping.due, self.sampling.leases.next_sample)
-        step, length, total, observation = book.step_count, book.episode_length, book.episode_return, book.observation
-        received: list[cmd.Command] = []
-        try:
-            while True:
-                try:
-                    outputs = forward({"observation": observation})
-                    action = outputs["action"]
-                except Exception as exc:
-                    raise UserCodeFailed(f"forward raised {_describe(exc)}") from exc
-                try:
-                    next_obs, reward, terminated, truncated, info = env_step(action)
-                except Exception as exc:
-                    raise UserCodeFailed(f"env.step raised {_describe(exc)}") from exc
-                step += 1  # `Episodes.counted`, on locals
-                length += 1
-                total += reward
-                ended = terminated or truncated
-                if learns:  # training reads the counters (metric points): they go back first
-                    book.sync(step, length, total, observation)
-                    book.learn(
-                        Timestep(observation, action, float(reward), bool(terminated), bool(truncated), next_obs, info)
-                    )
-                if record is not None:
-                    last = next_obs if ended else None  # the observation that ended the episode
-                    record(
-                        step, book.episode, book.episode_seed, observation, outputs, reward, terminated, truncated, last
-                    )
-                    if record_state is not None:
-                        record_state()
-                observation = next_obs
-                if ended:
-                    book.sync(step, length, total, observation)
-                    if end_episode(learns):  # resets the env; True: an episode budget is spent
-                        break
-                    length, total, observation = 0, 0.0, book.observation
-                if step >= step_limit:
-                    break
-                now = clock()
-                if now >= next_poll:
-                    if now >= leave_at:
-                        break
-                    received = receive(0.0)
-                    if received:
-                        break
-                    next_poll = now + COMMAND_POLL_EVERY_SECONDS
-        finally:
-            book.sync(step, length, total, observation)
-        self._poll(0.0, received)
 
     def _run_instrumented_steps(self, clock: Any) -> None:
         """Step with overrides, recording and sampling until the next command poll is due."""

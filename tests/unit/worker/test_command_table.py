@@ -11,6 +11,8 @@ from ainimal_zookeeper.worker.commands import CommandTable
 
 
 class Inbox:
+    doorbell = None  # none: the worker asks `receive` on a timer
+
     def __init__(self) -> None:
         self.acked: list[str] = []
 

@@ -17,6 +17,8 @@ SLICE = 64
 class StopAfterTraining:
     """An inbox that terminates the worker once `train` ran `times` times, watching the trajectory held."""
 
+    doorbell = None  # none: the worker asks `receive` on a timer
+
     def __init__(self, times: int, first: list[cmd.Command] | None = None) -> None:
         self.times = times
         self.first = list(first or [])  # delivered at the first poll

@@ -14,6 +14,7 @@ from google.api_core import exceptions as gexc
 from google.cloud.pubsub_v1.publisher import exceptions as publish_exceptions
 
 from ainimal_zookeeper import wire
+from ainimal_zookeeper.adapters.counting_doorbell import CountingDoorbell
 from ainimal_zookeeper.adapters.gcp.pubsub_bus import (
     ACK_DEADLINE_SECONDS,
     DEFAULT_PREFIX,
@@ -132,9 +133,9 @@ class PubSubCommandBus:
 class PubSubCommandInbox:
     """Worker side: pulls the instance's subscription in a background thread; a `CommandInbox`.
 
-    `receive` only reads a local buffer, so it never blocks the agent's loop for an RPC (the
-    worker calls `receive(0)` every half millisecond while stepping; a pull costs milliseconds
-    against the emulator and tens of them against Pub/Sub).
+    `receive` only reads a local buffer, so it never blocks the agent's loop for an RPC (a
+    pull costs milliseconds against the emulator and tens of them against Pub/Sub). The
+    stepping worker reads `doorbell` at every step and calls `receive` when it moved.
     """
 
     def __init__(
@@ -157,6 +158,7 @@ class PubSubCommandInbox:
         self._max_messages, self._pull_timeout, self._idle_interval = max_messages, pull_timeout, idle_interval
         provision_instance(self._publisher, self._subscriber, self.names, instance_id)
         self._buffer: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self.doorbell = CountingDoorbell()  # counts commands into and out of `_buffer`
         self._held: dict[str, set[str]] = {}  # command_id -> ack ids taken but not yet acked
         self._lock = threading.Lock()
         self._fatal: ZookeeperError | None = None
@@ -179,6 +181,7 @@ class PubSubCommandInbox:
             try:
                 commands.append(self._buffer.get_nowait())
             except queue.Empty:
+                self.doorbell.taken(len(commands))
                 return commands
 
     def ack(self, command: Command) -> None:
@@ -264,6 +267,7 @@ class PubSubCommandInbox:
         with self._lock:
             self._held.setdefault(command.command_id, set()).add(received.ack_id)
         self._buffer.put(command)
+        self.doorbell.delivered()
 
     def _dead_letter(self, received: Any, error: Exception) -> None:
         topic = self.names.dead_letter_topic()

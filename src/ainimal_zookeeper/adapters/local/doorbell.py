@@ -1,11 +1,12 @@
 """A doorbell beside the local command bus: a counter in shared memory that the hub bumps for
 each command it hands a worker's socket.
 
-A stepping worker asks its inbox for commands every half millisecond. Asking the ZeroMQ socket
-(`getsockopt(EVENTS)`: libzmq drains its internal command pipe, a system call) costs 3–8 µs,
-about 1% of a fast agent's time at that rate. Reading the doorbell is one load from memory
-(well under a microsecond), so the socket is asked only when the count moved, which lets the
-worker look often (short pause latency) for almost nothing.
+Asking the ZeroMQ socket whether a command came (`getsockopt(EVENTS)`: libzmq drains its
+internal command pipe, a system call) costs 3–8 µs. Reading the doorbell is one load from
+memory, so a stepping worker reads it at every step (the inbox's `doorbell`, a
+`CommandDoorbell`) and asks the socket only when the count moved: a command is taken at the
+next step, and a worker that nobody commands never asks its socket between its housekeeping
+polls.
 
 The count is a hint, never the message: the command still travels on the socket. A worker
 that sees the count move but finds nothing yet (the message is still between the sockets) asks
@@ -116,21 +117,21 @@ class DoorbellReader:
             self._mapped = mmap.mmap(descriptor, _SIZE, access=mmap.ACCESS_READ)
         finally:
             os.close(descriptor)
-        self._count = memoryview(self._mapped).cast("Q")
+        self.count = memoryview(self._mapped).cast("Q")  # read-only: only the hub writes
         # Commands rung before this worker started (an earlier worker of the instance had them,
         # or they are re-sent after this one's HELLO, which rings again) are not owed to it.
-        self.received = self._count[0]
+        self.received = self.count[0]
 
     def owed(self) -> bool:
         """Whether the hub has rung more often than this worker received commands."""
-        return self._count[0] != self.received
+        return self.count[0] != self.received
 
     def caught_up(self) -> None:
         """Forget a difference that no message came to settle (a ring whose send failed)."""
-        self.received = self._count[0]
+        self.received = self.count[0]
 
     def close(self) -> None:
-        _unmap(self._mapped, self._count)
+        _unmap(self._mapped, self.count)
 
 
 def _unmap(mapped: mmap.mmap, count: memoryview) -> None:

@@ -264,7 +264,7 @@ class LocalCommandInbox:
         self._sock.connect(endpoint)
         self._last_hello = 0.0
         # The doorbell (absent from an older hub's connection): see adapters/local/doorbell.py.
-        self._doorbell = DoorbellReader(keys["doorbell"]) if keys.get("doorbell") else None
+        self.doorbell: DoorbellReader | None = DoorbellReader(keys["doorbell"]) if keys.get("doorbell") else None
         self._next_socket_check = 0.0
         self._owed_since: float | None = None
         self._say_hello()
@@ -274,9 +274,9 @@ class LocalCommandInbox:
         if now - self._last_hello > _HELLO_EVERY_SECONDS:
             self._say_hello()
         if timeout <= 0:
-            doorbell = self._doorbell
+            doorbell = self.doorbell
             if doorbell is not None and now < self._next_socket_check and not doorbell.owed():
-                return []  # the stepping loop's check, twice a millisecond: one memory read
+                return []  # a poll with nothing owed: one memory read
             self._next_socket_check = now + FALLBACK_SECONDS
             # The socket's event state (a few µs) rather than a poll (10-20 µs: a poller
             # object and a system call).
@@ -293,8 +293,8 @@ class LocalCommandInbox:
                 body = self._sock.recv(zmq.NOBLOCK)
             except zmq.Again:
                 return commands
-            if self._doorbell is not None:
-                self._doorbell.received += 1
+            if self.doorbell is not None:
+                self.doorbell.received += 1
                 self._owed_since = None  # a message settled what was owed: a new wait starts afresh
             try:
                 commands.append(command_from_dict(wire.loads(body)))
@@ -305,8 +305,8 @@ class LocalCommandInbox:
         self._sock.send_multipart([ACK, command.command_id.encode()])
 
     def close(self) -> None:
-        if self._doorbell is not None:
-            self._doorbell.close()
+        if self.doorbell is not None:
+            self.doorbell.close()
         self._sock.close()
         self._ctx.term()  # waits out LINGER, so the last acks leave before the process does
 
@@ -314,7 +314,7 @@ class LocalCommandInbox:
         """The socket had nothing: a ring owed for longer than the fallback period will not be
         settled by a message (its send failed after the ring, or it was a duplicate the socket
         dropped), so stop asking the socket at every poll for it."""
-        doorbell = self._doorbell
+        doorbell = self.doorbell
         if doorbell is None or not doorbell.owed():
             self._owed_since = None
             return

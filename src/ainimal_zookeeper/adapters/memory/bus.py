@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ainimal_zookeeper import wire
+from ainimal_zookeeper.adapters.counting_doorbell import CountingDoorbell
 from ainimal_zookeeper.domain.commands import Command, command_from_dict
 from ainimal_zookeeper.domain.event_origin import refusal
 from ainimal_zookeeper.domain.events import Event, event_from_dict
@@ -155,6 +156,7 @@ class InMemoryCommandInbox:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._closed = False
+        self.doorbell = CountingDoorbell()  # counts commands into and out of `_queue`
         #: Ids of the commands this inbox acknowledged (for tests).
         self.acked: list[str] = []
 
@@ -165,6 +167,7 @@ class InMemoryCommandInbox:
             bodies = list(self._queue)
             self._queue.clear()
             self._ready.clear()
+            self.doorbell.taken(len(bodies))
         commands: list[Command] = []
         for body in bodies:
             try:
@@ -186,6 +189,7 @@ class InMemoryCommandInbox:
             return
         with self._lock:
             self._queue.extend(bodies)
+            self.doorbell.delivered(len(bodies))
             self._ready.set()
 
 
