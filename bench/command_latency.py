@@ -19,7 +19,7 @@ from workers import WorkerBench, policy_model
 
 
 def measure(rounds: int) -> dict[str, float]:
-    """p50 / p99 milliseconds of pause and resume round trips on a stepping worker."""
+    """p50 / p99 milliseconds of pause and resume round trips together, and p50 of each."""
     with tempfile.TemporaryDirectory() as folder:
         bench = WorkerBench(Path(folder))
         try:
@@ -34,8 +34,11 @@ def measure(rounds: int) -> dict[str, float]:
                 time.sleep(0.005)  # let the worker step between commands
         finally:
             bench.close()
+    pauses, resumes = samples[0::2], samples[1::2]
     samples.sort()
     return {
+        "pause_p50_ms": statistics.median(pauses),
+        "resume_p50_ms": statistics.median(resumes),
         "p50_ms": statistics.median(samples),
         "p99_ms": samples[int(len(samples) * 0.99) - 1],
         "rounds": rounds,
@@ -48,4 +51,5 @@ if __name__ == "__main__":
     result = measure(parser.parse_args().rounds)
     print(
         f"command round trip: p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms over {result['rounds']} commands"
+        f" (pause p50 {result['pause_p50_ms']:.2f} ms, resume p50 {result['resume_p50_ms']:.2f} ms)"
     )
