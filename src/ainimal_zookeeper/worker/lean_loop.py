@@ -79,7 +79,8 @@ class LeanLoop:
         leave_at = min(self.housekeeping.due, self.sampling.leases.next_sample)
         bell = self.inbox.doorbell or SILENT
         count, timed = bell.count, bell is SILENT
-        # With a doorbell it looks when the bell rang, else (and to leave) at `leave_at`.
+        # Without a doorbell it looks on a timer and leaves at the first look past `leave_at`;
+        # with one it looks when the bell rang, and leaves at `leave_at`.
         next_look = next_poll if timed else leave_at
         step, length, total, observation = book.step_count, book.episode_length, book.episode_return, book.observation
         received: list[cmd.Command] = []
@@ -119,7 +120,8 @@ class LeanLoop:
                 if step >= step_limit:
                     break
                 now = clock()
-                # A command waits (or is on its way: then it asks again at the next step), or it is time.
+                # A command waits, or is on its way (it asks again at each step until it comes; the
+                # inbox forgets a ring no message follows), or it is time to look or to leave.
                 if now >= next_look or count[0] != bell.received:
                     if now >= leave_at:
                         break
