@@ -21,6 +21,7 @@ from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.domain.streams import StreamSelection
 from ainimal_zookeeper.errors import Unavailable
 from ainimal_zookeeper.ports.bus import CommandBus, EventBus
+from ainimal_zookeeper.service.activation_summaries import with_summaries
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,6 @@ def _frame(event: ev.TelemetryFrame, streams: dict[str, Any]) -> dict[str, Any]:
         "step": event.step,
         "episode": event.episode,
         "time": event.time,
-        "streams": streams,
+        "streams": with_summaries(streams),  # the statistics the worker leaves to the control plane
         "dropped": 0,
     }

@@ -1,14 +1,14 @@
 """Turn one step's values into a telemetry frame: JSON per stream, only the streams asked for.
 
-Runs on sampled steps only (a few dozen times a second at most), so it may take its time:
-the env render is compressed, activations and weights are summarised when large.
+Runs on sampled steps only (a few dozen times a second at most), on the agent's thread: the
+env render is compressed, activations and weights are summarised when large, and the
+statistics of small activations are left to the control plane.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,51 +32,23 @@ WEIGHTS_EVERY_SECONDS = 1.0
 
 
 def activation_json(values: np.ndarray) -> dict[str, Any]:
-    """One layer's output: shape and values, or statistics when it is large."""
+    """One layer's output: its shape and values when it is small (the control plane adds their
+    statistics: `service/activation_summaries.py`), statistics alone when it is large."""
     array = np.asarray(values)
+    if array.size <= MAX_LISTED_VALUES:
+        # Summarising here cost a sampled step about 100 µs on the agent's thread (six small
+        # layers; cold code between the agent's steps costs several times its warm time).
+        return {"shape": list(array.shape), "values": array}  # the bus encodes arrays itself
     described: dict[str, Any] = {"shape": list(array.shape)}
-    if array.size and array.dtype.kind in "fiub":
-        # np.mean and np.std's arithmetic without their Python-level wrappers (a sampled frame
-        # summarises every layer: those wrappers were most of a frame's cost).
+    if array.dtype.kind in "fiub":
+        # np.mean and np.std's arithmetic without their Python-level wrappers.
         flat = array.astype(np.float64, copy=False)
         mean = np.add.reduce(flat, axis=None) / flat.size
         deviation = flat - mean
         variance = np.add.reduce(deviation * deviation, axis=None) / flat.size
         described.update(mean=float(mean), std=float(np.sqrt(variance)), min=float(flat.min()), max=float(flat.max()))
-    if array.size <= MAX_LISTED_VALUES:
-        described["values"] = array  # the bus encodes arrays itself (as nested lists)
-    else:
-        described["truncated"] = True
+    described["truncated"] = True
     return described
-
-
-def activations_json(outputs: Mapping[str, np.ndarray]) -> dict[str, dict[str, Any]]:
-    """`activation_json` of each layer's output, in the same order; the small numeric ones (those
-    sent whole) are summarised together, a dozen numpy calls for all rather than eight each
-    (a sampled frame of six small layers: 50 µs -> 20 µs)."""
-    described: dict[str, dict[str, Any]] = {}
-    names, arrays = [], []
-    for name, values in outputs.items():
-        array = np.asarray(values)
-        if 0 < array.size <= MAX_LISTED_VALUES and array.dtype.kind in "fiub":
-            names.append(name)
-            arrays.append(array)
-        else:
-            described[name] = activation_json(array)
-    if arrays:
-        sizes = np.array([array.size for array in arrays])
-        starts = np.zeros(len(arrays), np.intp)
-        np.cumsum(sizes[:-1], out=starts[1:])
-        flat = np.concatenate([array.reshape(-1) for array in arrays]).astype(np.float64, copy=False)
-        means = np.add.reduceat(flat, starts) / sizes
-        deviation = flat - np.repeat(means, sizes)
-        stds = np.sqrt(np.add.reduceat(deviation * deviation, starts) / sizes)
-        lows, highs = np.minimum.reduceat(flat, starts), np.maximum.reduceat(flat, starts)
-        summaries = zip(names, arrays, means.tolist(), stds.tolist(), lows.tolist(), highs.tolist(), strict=True)
-        for name, array, mean, std, low, high in summaries:
-            described[name] = {"shape": list(array.shape), "mean": mean, "std": std, "min": low, "max": high}
-            described[name]["values"] = array
-    return {name: described[name] for name in outputs}
 
 
 class TelemetryCapture:
@@ -122,8 +94,7 @@ class TelemetryCapture:
     def _activations(self, selection: StreamSelection, captured: dict[str, np.ndarray]) -> dict[str, Any]:
         if self.layers:
             names = selection.layer_names(self.layers)
-            chosen = {name: captured[name] for name in names if name in captured}
-            return {f"activations/{name}": summary for name, summary in activations_json(chosen).items()}
+            return {f"activations/{name}": activation_json(captured[name]) for name in names if name in captured}
         # Models without torch layers expose what they like through `state`.
         state = self._state() or {}
         names = list(state) if selection.all_layers else sorted(selection.layers)
