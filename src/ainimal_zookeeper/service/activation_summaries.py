@@ -7,16 +7,54 @@ Here, before a frame reaches anyone, each such layer gets the mean, std, min and
 values, so a frame reads as before. Larger layers come summarised by the worker (their values
 are not sent). Values that are not all numbers get no statistics, as before; NaN and infinity
 reach the control plane as null, and a layer holding one has null statistics.
+
+A frame reaches every subscriber of its instance, each selecting its streams from the same
+event: the statistics of a layer are remembered for the last `REMEMBERED_LAYERS` layers
+summarised (by the identity of the layer's dict in the event, which the memory holds, so the
+identity cannot be reused), so several viewers of one instance cost one summary a frame.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from typing import Any
 
-__all__ = ["with_summaries"]
+__all__ = ["REMEMBERED_LAYERS", "with_summaries"]
 
 _SENT_WHOLE = {"shape", "values"}  # how a worker sends a layer it left unsummarised
+#: Layers whose statistics are remembered: a frame's layers for every subscriber of it, with room.
+REMEMBERED_LAYERS = 256
+
+
+class _RecentSummaries:
+    """Statistics of recently summarised layers, by the identity of the layer's dict (held here)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._recent: OrderedDict[int, tuple[dict[str, Any], dict[str, float | None] | None]] = OrderedDict()
+        self._lock = threading.Lock()  # subscribers may run on several bus threads
+
+    def __len__(self) -> int:
+        return len(self._recent)
+
+    def of(self, layer: dict[str, Any]) -> dict[str, float | None] | None:
+        key = id(layer)
+        with self._lock:
+            known = self._recent.get(key)
+            if known is not None and known[0] is layer:
+                return known[1]
+        statistics = summary(layer["values"])
+        with self._lock:
+            self._recent[key] = (layer, statistics)
+            self._recent.move_to_end(key)
+            while len(self._recent) > self.size:
+                self._recent.popitem(last=False)
+        return statistics
+
+
+_RECENT = _RecentSummaries(REMEMBERED_LAYERS)
 
 
 def with_summaries(streams: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +63,7 @@ def with_summaries(streams: dict[str, Any]) -> dict[str, Any]:
     summarised: dict[str, Any] | None = None
     for name, value in streams.items():
         if name.startswith("activations/") and isinstance(value, dict) and value.keys() == _SENT_WHOLE:
-            statistics = summary(value["values"])
+            statistics = _RECENT.of(value)
             if statistics is not None:
                 summarised = summarised if summarised is not None else dict(streams)
                 summarised[name] = {"shape": value["shape"], **statistics, "values": value["values"]}

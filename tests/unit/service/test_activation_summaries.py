@@ -77,3 +77,28 @@ def test_nan_or_infinity_reaches_the_control_plane_as_null_and_its_layer_has_nul
 def test_a_layer_sent_already_summarised_keeps_its_figures():
     streams = {"activations/old": {"shape": [2], "mean": 5.0, "std": 0.0, "min": 5.0, "max": 5.0, "values": [1, 2]}}
     assert with_summaries(streams) is streams
+
+
+def test_a_frame_read_by_several_subscribers_is_summarised_once_and_the_memory_stays_bounded(monkeypatch):
+    from ainimal_zookeeper.service import activation_summaries
+
+    calls: list[object] = []
+    real = activation_summaries.summary
+    monkeypatch.setattr(activation_summaries, "summary", lambda values: (calls.append(values), real(values))[1])
+    recent = activation_summaries._RecentSummaries(8)
+    monkeypatch.setattr(activation_summaries, "_RECENT", recent)
+
+    frame = over_the_bus({"activations/h": activation_json(np.arange(4, dtype=np.float32))})
+    seen = [with_summaries(dict(frame)) for _ in range(5)]  # five subscribers select from one event
+    assert len(calls) == 1
+    assert all(view["activations/h"]["mean"] == 1.5 for view in seen)
+
+    # Many more frames than it remembers: each is summarised right, and the memory holds 8.
+    for index in range(100):
+        other = over_the_bus({"activations/h": activation_json(np.full(3, index, np.float32))})
+        assert with_summaries(other)["activations/h"]["mean"] == float(index)
+        assert len(recent) <= 8
+    assert len(calls) == 101
+    # The first frame's layer was forgotten, and is summarised afresh when read again.
+    assert with_summaries(dict(frame))["activations/h"]["max"] == 3.0
+    assert len(calls) == 102
