@@ -51,6 +51,9 @@ class DmEnvAdapter(gymnasium.Env):  # type: ignore[misc]
     passed the way the environment takes one (`env_seeding.reset_arguments`).
     """
 
+    #: Its seed may go to the global generators (`env_seeding`): a recording seeds every episode.
+    randomness_may_be_global = True
+
     def __init__(self, env: Any) -> None:
         self.dm_env = env
         self.observation_space = spec_to_space(env.observation_spec())
@@ -83,6 +86,9 @@ class PythonClassEnv(gymnasium.Env):  # type: ignore[misc]
     the observation space from its first observation, the action space from its `actions`.
     The instance's random seed reaches its reset however it takes one (`env_seeding.reset_arguments`).
     """
+
+    #: Its seed may go to the global generators (`env_seeding`): a recording seeds every episode.
+    randomness_may_be_global = True
 
     def __init__(self, target: Any, step_function: str = "step", reset_function: str = "reset") -> None:
         self.target = target

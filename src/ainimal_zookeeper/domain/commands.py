@@ -154,8 +154,9 @@ class Replay(Command):
     """Feed a recording to this instance and record what it does under `output_recording_id`.
 
     open_loop: the recorded inputs go to the AInimal step by step (the env is not stepped);
-    closed_loop: the env restarts where the recording started (or with its episode seeds)
-    and the AInimal acts for itself, so the trajectories may diverge.
+    closed_loop: the env restarts where the recording started (or where its first recorded
+    episode did), the AInimal acts for itself, so the trajectories may diverge, and each
+    episode starts as the recorded one did.
     """
 
     replay_id: str = ""

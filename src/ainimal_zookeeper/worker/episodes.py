@@ -22,6 +22,8 @@ from ainimal_zookeeper.worker.user_code import UserCodeFailed, describe
 
 #: Episodes the mean return is taken over.
 RETURN_WINDOW = 20
+#: `steps_since_seed` when the next recorded episode must be seeded whatever the rule says.
+FORCE_RESEED = 1 << 62
 
 
 class Episodes:
@@ -54,11 +56,12 @@ class Episodes:
         self._last_length = 0  # the last ended episode's
         self.trajectory: list[Timestep] = []
         self.train_slice = max(1, train_slice_steps)  # the most steps `train` gets at once
-        # While a recording runs, each episode starts from a seed drawn here, so the recording can
-        # name it (closed-loop replay); otherwise resets are unseeded, since reseeding an env
-        # builds a new generator (tens of microseconds, a share of a cheap agent's episode).
+        # While a recording runs, episodes start from seeds drawn here, so the recording can name
+        # them (closed-loop replay); otherwise resets are unseeded, since reseeding an env builds
+        # a new generator (tens of microseconds, a share of a cheap agent's episode).
         self.seed_rng = np.random.default_rng(seed)
-        self.episode_seed: int | None = seed
+        self.episode_seed: int | None = seed  # None: the episode continued the env's generator
+        self.steps_since_seed = FORCE_RESEED  # steps since the last seeded reset
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -107,10 +110,12 @@ class Episodes:
         except ZookeeperError as exc:
             raise UserCodeFailed(f"train's result: {exc}") from exc
 
-    def end_episode(self, learns: bool, seeded: bool) -> None:
+    def end_episode(self, learns: bool, reseed_every: int | None) -> None:
         """Close the episode (metrics, the rest of its training) and reset the env.
 
-        `seeded`: draw the next episode's seed (a recording names it); else the reset is unseeded.
+        `reseed_every`: None, an unseeded reset (nothing records the run); else the next episode
+        starts from a seed drawn here once at least this many steps ran since the last seeded
+        reset (0: every episode), and continues the env's generator before that.
         This runs once an episode, and a fast env's episodes last a few steps: keep it lean.
         """
         self.episode += 1
@@ -122,8 +127,12 @@ class Episodes:
             if learns:
                 self.train()
             self.trajectory = []
+        self.steps_since_seed += self.episode_length
         self.episode_return, self.episode_length = 0.0, 0
-        self.episode_seed = int(self.seed_rng.integers(2**31)) if seeded else None
+        if reseed_every is not None and self.steps_since_seed >= reseed_every:
+            self.episode_seed, self.steps_since_seed = int(self.seed_rng.integers(2**31)), 0
+        else:
+            self.episode_seed = None
         try:
             self.observation, _ = self.env.reset(seed=self.episode_seed)
         except Exception as exc:
@@ -133,6 +142,13 @@ class Episodes:
         """Begin a fresh episode from this episode's seed (the env could not be put back)."""
         self.observation, _ = self.env.reset(seed=self.episode_seed)
         self.episode_return, self.episode_length = 0.0, 0
+        self.reseed_next()
+
+    def reseed_next(self) -> None:
+        """Seed the next episode a recording sees whatever ran since the last seed: the env's
+        generator no longer follows from that seed and the recorded actions (a recording starts,
+        the env was put back or restarted)."""
+        self.steps_since_seed = FORCE_RESEED
 
     def set_mode(self, old: RunMode, new: RunMode) -> None:
         """Switch the AInimal's mode; a trajectory half collected under another mode would teach the wrong thing."""
@@ -174,6 +190,7 @@ class Episodes:
             self.episode_seed = harness.get("episode_seed", self.episode_seed)
         if self.env is not None:
             self._restore_env(harness)
+        self.reseed_next()
 
     def _restore_env(self, harness: dict[str, Any]) -> None:
         restored = "env" in harness and harness_state.restore_env(self.env, harness["env"])

@@ -1,8 +1,9 @@
 """Replay a recording through this worker's AInimal, a batch of steps between command polls.
 
 open_loop feeds the recorded inputs to `forward` (the env is not touched); closed_loop puts
-the env back where the recording started (its saved state, else the recorded episode seeds)
-and lets the AInimal act. Either way the AInimal's outputs (and the recorded layers'
+the env back where the recording started (its saved state, else the first recorded episode's
+seed), lets the AInimal act, and starts each of its episodes as the recording's began
+(`EpisodeStarts`). Either way the AInimal's outputs (and the recorded layers'
 activations) go into a new recording, row for row with the recorded steps, so the control
 plane can compare the two. The instance's own run (env, random generators) is put back after.
 """
@@ -24,6 +25,7 @@ from ainimal_zookeeper.ports.bus import EventOutbox
 from ainimal_zookeeper.ports.compute import WorkerSpec
 from ainimal_zookeeper.recordings import ChunkBuffer, column_values, read_recording
 from ainimal_zookeeper.worker import harness_state
+from ainimal_zookeeper.worker.episode_starts import EpisodeStarts
 from ainimal_zookeeper.worker.recorder import Recorder, start_key
 from ainimal_zookeeper.worker.torch_layers import ActivationProbe, copying_hook
 
@@ -88,7 +90,7 @@ class ReplayRun:
             for name in table.column_names
             if name.startswith("activations/") and name.split("/", 1)[1] in runtime.layer_names
         ]
-        self.seeds = _episode_seeds(table)
+        self.starts = EpisodeStarts.of(table)
         self.start = _load_start(runtime, command.recording_id)
         self.index = 0
         self._saved = self._save_run()
@@ -158,11 +160,11 @@ class ReplayRun:
         if self.command.mode == "closed_loop":
             assert runtime.env is not None
             next_obs, reward, terminated, truncated, _info = runtime.env.step(outputs["action"])
+            self.starts.followed(i, outputs["action"])
             row.update(reward=float(reward), terminated=bool(terminated), truncated=bool(truncated))
             if terminated or truncated:
                 row["final/observation"] = next_obs
-                seed = self.seeds.pop(0) if self.seeds else None
-                next_obs, _ = runtime.env.reset(seed=seed)
+                next_obs = self.starts.reset(runtime.env, i + 1)
             self._observation = next_obs
         self.recorder.buffer.append(row)
 
@@ -178,11 +180,13 @@ class ReplayRun:
         assert env is not None
         start = self.start or {}
         if "env" in start and "observation" in start and harness_state.restore_env(env, start["env"]):
+            self.starts.put_back()
             dtype = getattr(env.observation_space, "dtype", None)
             return np.asarray(start["observation"], dtype=dtype)
-        # The env cannot be put back mid-episode: begin with the recorded episode seeds.
-        seed = self.seeds.pop(0) if self.seeds else start.get("episode_seed")
-        observation, _ = env.reset(seed=seed)
+        # The env cannot be put back mid-episode: begin where the first recorded episode began.
+        if self.starts.starts:
+            return self.starts.reset(env, 0)
+        observation, _ = env.reset(seed=start.get("episode_seed"))
         return observation
 
     def _save_run(self) -> dict[str, Any]:
@@ -224,19 +228,6 @@ class ReplayRun:
                 error=error,
             )
         )
-
-
-def _episode_seeds(table: Any) -> list[int]:
-    """Seeds of the episodes that begin inside the recording, in order."""
-    if "episode_seed" not in table.column_names:
-        return []
-    episodes = column_values(table, "episode")
-    seeds = column_values(table, "episode_seed")
-    ordered: list[int] = []
-    for i in range(1, len(episodes)):
-        if episodes[i] != episodes[i - 1] and seeds[i] is not None:
-            ordered.append(int(seeds[i]))
-    return ordered
 
 
 def _load_start(runtime: ReplayHost, recording_id: str) -> dict[str, Any] | None:

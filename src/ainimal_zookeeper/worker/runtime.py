@@ -252,7 +252,7 @@ class WorkerRuntime:
     def _end_episode(self, learns: bool) -> bool:
         """Close the episode and reset the env; True when that spent the episode budget (poll now)."""
         book = self.episodes
-        book.end_episode(learns, seeded=self.recording.recorder is not None)
+        book.end_episode(learns, self.recording.reseed_every)
         if book.episode >= self.housekeeping.budgets.episode_limit:
             self._next_poll = 0.0  # the budget's housekeeping ends the run at this poll
             return True

@@ -33,7 +33,7 @@ def episodes() -> tuple[Episodes, Points]:
 def play(book: Episodes, rewards: list[float]) -> None:
     for reward in rewards:
         book.counted(reward)
-    book.end_episode(learns=False, seeded=False)
+    book.end_episode(learns=False, reseed_every=None)
 
 
 def test_the_metrics_show_the_last_episode_and_the_mean_whenever_they_are_read():
