@@ -194,6 +194,25 @@ def test_outputs_added_later_and_frames_stay_aligned_with_their_rows():
     assert column_values(table, "episode_seed") == [11] * 5
 
 
+def test_episodes_seeds_and_ends_read_back_row_for_row_across_chunks():
+    columns = StepColumns([], ChunkEncoder("rec"), inputs=True, outputs=True)
+    added, chunks = [], []
+    for step in range(1, 200):
+        episode = step // 7
+        seed = 10 * episode if episode % 3 == 0 else None  # some episodes continue the generator
+        ended, cut = (step + 1) % 7 == 0, step == 50
+        final = np.full(2, step, np.float32) if ended or cut else None
+        columns.add(step, episode, seed, np.zeros(2, np.float32), {"action": 1}, 1.0, ended, cut, final)
+        added.append((episode, seed, ended, cut, None if final is None else float(final[0])))
+        if step in (30, 31, 90, 97, 150):  # with the newest row kept; one chunk right after another
+            chunks.append(decode(columns, keep_last=True, index=len(chunks)))
+    chunks.append(decode(columns, index=len(chunks)))
+    names = ("episode", "episode_seed", "terminated", "truncated", "final/observation")
+    read = {name: [value for chunk in chunks for value in column_values(chunk, name)] for name in names}
+    finals = [None if final is None else float(final[0]) for final in read.pop("final/observation")]
+    assert list(zip(*read.values(), finals, strict=True)) == added
+
+
 def test_taking_nothing_is_refused():
     columns = StepColumns([], ChunkEncoder("rec"), True, True)
     with pytest.raises(ValueError, match="no rows"):
