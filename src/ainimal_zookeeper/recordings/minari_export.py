@@ -69,7 +69,8 @@ def export_minari(table: pa.Table, metadata: Mapping[str, Any], dataset_id: str,
         table: the recording, as from `read_recording`.
         metadata: "observationModality" and "actionModality" (modality dicts), optional
             "envId" (a registered gymnasium id), "author", "description", "recordingId" and
-            "seeds" (episode value -> reset seed).
+            "seeds" (episode value -> reset seed; by default the recorded `episode_seed` of each
+            episode that began inside the recording, where it has one).
         dataset_id: Minari's "(namespace/)name-v<version>", e.g. "zoo/cartpole-run-v0".
         datasets_root: the directory Minari reads as MINARI_DATASETS_PATH.
 
@@ -92,6 +93,8 @@ def export_minari(table: pa.Table, metadata: Mapping[str, Any], dataset_id: str,
         raise InvalidInput(
             f"the recording has no complete episode to export as {dataset_id!r}: no episode has a final observation"
         )
+    if not metadata.get("seeds"):
+        metadata = {**metadata, "seeds": _recorded_seeds(table)}
     root = Path(datasets_root)
     target = root / dataset_id
     if target.exists():
@@ -246,6 +249,16 @@ def _env_spec(env_id: Any) -> gym.envs.registration.EnvSpec | None:
 
 
 # --- episodes -------------------------------------------------------------------------------
+
+
+def _recorded_seeds(table: pa.Table) -> dict[Any, int]:
+    """Episode value -> the seed its reset took, for the episodes that began inside the
+    recording with a seeded reset (the first row may be the middle of an episode, and an
+    episode without a seed continued the env's generator)."""
+    if "episode_seed" not in table.column_names or "episode" not in table.column_names:
+        return {}
+    numbers, seeds = column_values(table, "episode"), column_values(table, "episode_seed")
+    return {numbers[start]: int(seeds[start]) for start, _ in _runs(numbers) if start > 0 and seeds[start] is not None}
 
 
 def _episodes(

@@ -83,6 +83,20 @@ def test_an_exported_recording_loads_with_minari_equal_to_the_rollout(blobs, rol
     assert last.truncations.tolist() == [False] * 6 + [True]  # the recording stopped mid-episode
 
 
+def test_without_seeds_given_each_episode_that_began_seeded_in_the_recording_carries_its_seed(
+    blobs, rollout, tmp_path, monkeypatch
+):
+    # Episode 0 began before the recording as far as the rows tell; episode 2 continued the
+    # env's generator (a recording seeds an episode only every so many steps).
+    seeds = {0: 105, 1: 106, 2: None, 3: 108}
+    rollout.rows = [{**row, "episode_seed": seeds[row["episode"]]} for row in rollout.rows]
+    given = {key: value for key, value in metadata(rollout).items() if key != "seeds"}
+    export_minari(recorded(blobs, rollout), given, DATASET_ID, tmp_path / "datasets")
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
+    dataset = minari.load_dataset(DATASET_ID)
+    assert [m.get("seed") for m in dataset.storage.get_episode_metadata(range(4))] == [None, 106, None, 108]
+
+
 def test_taken_over_steps_are_kept_and_marked_in_the_infos(blobs, rollout, tmp_path, monkeypatch):
     export_minari(recorded(blobs, rollout), metadata(rollout), DATASET_ID, tmp_path / "datasets")
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
