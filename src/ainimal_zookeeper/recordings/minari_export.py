@@ -252,7 +252,7 @@ def _env_spec(env_id: Any) -> gym.envs.registration.EnvSpec | None:
 
 
 def _recorded_seeds(table: pa.Table) -> dict[Any, int]:
-    """Episode value -> the seed its reset took, for the episodes that began inside the
+    """Episode value -> its reset's seed, for the episodes that began inside the
     recording with a seeded reset (the first row may be the middle of an episode, and an
     episode without a seed continued the env's generator)."""
     if "episode_seed" not in table.column_names or "episode" not in table.column_names:

@@ -177,7 +177,7 @@ class RecordingSession:
 
 def _randomness_is_the_envs(env: Any) -> bool:
     """Whether an unseeded reset continues a generator the env holds and its seed sets (a
-    gymnasium env), so that the seed and the actions since determine it. Envs adapted from other
+    gymnasium env), so that its seed and the actions since determine it. Envs adapted from other
     APIs may draw from the global generators, which the agent draws from too."""
     return not getattr(env.unwrapped, "randomness_may_be_global", False)
 
