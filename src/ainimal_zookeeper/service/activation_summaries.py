@@ -9,8 +9,8 @@ are not sent). Values that are not all numbers get no statistics, as before; NaN
 reach the control plane as null, and a layer holding one has null statistics.
 
 A frame reaches every subscriber of its instance, each selecting its streams from the same
-event: the statistics of a layer are remembered for the last `REMEMBERED_LAYERS` layers
-summarised (by the identity of the layer's dict in the event, which the memory holds, so the
+event: the statistics of the layers summarised last are remembered, up to `REMEMBERED_VALUES`
+values held (by the identity of the layer's dict in the event, which the memory holds, so the
 identity cannot be reused), so several viewers of one instance cost one summary a frame.
 """
 
@@ -21,19 +21,22 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-__all__ = ["REMEMBERED_LAYERS", "with_summaries"]
+__all__ = ["REMEMBERED_VALUES", "with_summaries"]
 
 _SENT_WHOLE = {"shape", "values"}  # how a worker sends a layer it left unsummarised
-#: Layers whose statistics are remembered: a frame's layers for every subscriber of it, with room.
-REMEMBERED_LAYERS = 256
+#: Values the remembered layers may hold together (a layer is held with its values): bounded
+#: by values, not layers, since one layer may hold thousands. A frame's layers, with room.
+REMEMBERED_VALUES = 1 << 16
 
 
 class _RecentSummaries:
-    """Statistics of recently summarised layers, by the identity of the layer's dict (held here)."""
+    """Statistics of recently summarised layers, by the identity of the layer's dict (held here);
+    the oldest are forgotten once they hold more than `max_values` values (the newest stays)."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._recent: OrderedDict[int, tuple[dict[str, Any], dict[str, float | None] | None]] = OrderedDict()
+    def __init__(self, max_values: int) -> None:
+        self.max_values = max_values
+        self.values_held = 0
+        self._recent: OrderedDict[int, tuple[dict[str, Any], dict[str, float | None] | None, int]] = OrderedDict()
         self._lock = threading.Lock()  # subscribers may run on several bus threads
 
     def __len__(self) -> int:
@@ -46,15 +49,26 @@ class _RecentSummaries:
             if known is not None and known[0] is layer:
                 return known[1]
         statistics = summary(layer["values"])
+        size = _size(layer.get("shape"))
         with self._lock:
-            self._recent[key] = (layer, statistics)
-            self._recent.move_to_end(key)
-            while len(self._recent) > self.size:
-                self._recent.popitem(last=False)
+            replaced = self._recent.pop(key, None)
+            if replaced is not None:
+                self.values_held -= replaced[2]
+            self._recent[key] = (layer, statistics, size)
+            self.values_held += size
+            while self.values_held > self.max_values and len(self._recent) > 1:
+                self.values_held -= self._recent.popitem(last=False)[1][2]
         return statistics
 
 
-_RECENT = _RecentSummaries(REMEMBERED_LAYERS)
+_RECENT = _RecentSummaries(REMEMBERED_VALUES)
+
+
+def _size(shape: Any) -> int:
+    """The number of values a layer of `shape` holds (1 for a shape that is not a list of counts)."""
+    if isinstance(shape, list) and all(isinstance(count, int) and count >= 0 for count in shape):
+        return max(1, math.prod(shape))
+    return 1
 
 
 def with_summaries(streams: dict[str, Any]) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def test_a_frame_read_by_several_subscribers_is_summarised_once_and_the_memory_s
     calls: list[object] = []
     real = activation_summaries.summary
     monkeypatch.setattr(activation_summaries, "summary", lambda values: (calls.append(values), real(values))[1])
-    recent = activation_summaries._RecentSummaries(8)
+    recent = activation_summaries._RecentSummaries(max_values=24)  # eight layers of three values
     monkeypatch.setattr(activation_summaries, "_RECENT", recent)
 
     frame = over_the_bus({"activations/h": activation_json(np.arange(4, dtype=np.float32))})
@@ -97,8 +97,20 @@ def test_a_frame_read_by_several_subscribers_is_summarised_once_and_the_memory_s
     for index in range(100):
         other = over_the_bus({"activations/h": activation_json(np.full(3, index, np.float32))})
         assert with_summaries(other)["activations/h"]["mean"] == float(index)
-        assert len(recent) <= 8
+        assert len(recent) <= 8 and recent.values_held <= 24
     assert len(calls) == 101
     # The first frame's layer was forgotten, and is summarised afresh when read again.
     assert with_summaries(dict(frame))["activations/h"]["max"] == 3.0
     assert len(calls) == 102
+
+
+def test_the_memory_is_bounded_by_the_values_it_holds_not_the_layers():
+    from ainimal_zookeeper.service import activation_summaries
+
+    recent = activation_summaries._RecentSummaries(max_values=24)
+    large = over_the_bus({"activations/h": activation_json(np.ones(100, np.float32))})["activations/h"]
+    assert recent.of(large)["mean"] == 1.0
+    assert len(recent) == 1 and recent.values_held == 100  # the newest stays, whatever its size
+    small = over_the_bus({"activations/h": activation_json(np.zeros(3, np.float32))})["activations/h"]
+    recent.of(small)
+    assert len(recent) == 1 and recent.values_held == 3  # the large one went as soon as another came
