@@ -120,11 +120,12 @@ def _flags(table: Any, name: str, rows: int) -> list[Any]:
 
 
 def _same(replayed: Any, recorded: Any) -> bool:
-    """Whether two actions are equal (numbers, arrays, or nested lists of them)."""
+    """Whether two actions are equal (numbers, arrays, or nested lists of them); actions that
+    cannot be compared count as different, which only costs a catch-up."""
     try:
         equal = replayed == recorded  # numbers, the common case: no arrays built
         if isinstance(equal, (bool, np.bool_)):
             return bool(equal)
         return bool(np.array_equal(np.asarray(replayed), np.asarray(recorded)))
     except (TypeError, ValueError):
-        return bool(replayed == recorded)
+        return False
