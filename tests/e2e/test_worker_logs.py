@@ -97,8 +97,10 @@ def test_the_subscription_delivers_new_lines_live_and_ends_with_the_instance(ser
                 break
         assert {"stdout", "stderr", "log"} <= streams
         newest = max(line["time"] for line in logs(server, instance, 1))
+        # Read line after line without pausing: a fast worker prints hundreds of lines a second,
+        # and a pause between reads never reaches the lines after the query's.
         later = wait_for(
-            lambda: (line := stream.next())["time"] > newest and line, what="a line newer than the query's"
+            lambda: (line := stream.next())["time"] > newest and line, interval=0, what="a line newer than the query's"
         )
         assert later["text"]
         terminate(server, instance)
