@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 #: reaches their starts as it did, one that left it steps the env through the recorded actions
 #: from the last seeded episode (`episode_starts.py`; at most this many steps).
 RESEED_EVERY_STEPS = 256
+#: The recorded layers while nothing records.
+NO_BLOCKS: Mapping[str, Any] = MappingProxyType({})
 
 
 class RecordingSession:
@@ -63,9 +66,10 @@ class RecordingSession:
         """Whether the recording renders frames (which only the instrumented path does)."""
         return self.recorder is not None and self.recorder.buffer.wants_frames
 
-    def recorded_blocks(self) -> dict[str, Any]:
-        """The layers the recording fills through its hooks (name -> block); {} when none."""
-        return self.recorder.buffer.blocks if self.recorder is not None else {}
+    def recorded_blocks(self) -> Mapping[str, Any]:
+        """The layers the recording fills through its hooks (name -> block); empty when none
+        (always the same empty mapping, so a caller can tell nothing changed)."""
+        return self.recorder.buffer.blocks if self.recorder is not None else NO_BLOCKS
 
     def latest_activations(self) -> dict[str, Any]:
         """The recorded layers' values at the last step; {} when no layer is recorded."""

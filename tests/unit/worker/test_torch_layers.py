@@ -78,13 +78,68 @@ def test_capture_returns_each_layers_output_as_the_manual_forward_computes_it(ag
     np.testing.assert_array_equal(captured["policy"], expected["policy.4"])
 
 
+def instrumented(agent):
+    """The layers a capture reaches into: a forward hook, or a forward of their own."""
+    return [name for name, module in agent.policy.named_modules() if module._forward_hooks or "forward" in vars(module)]
+
+
 def test_capture_hooks_are_gone_after_the_block_even_when_it_raises(agent, probe):
     with probe.capture(["policy.0", "policy.2"]):
-        assert len(all_hooks(agent)) == 2
-    assert all_hooks(agent) == []
+        assert instrumented(agent) == ["0", "2"]
+    assert all_hooks(agent) == [] and instrumented(agent) == []
     with pytest.raises(RuntimeError, match="boom"), probe.capture(["policy.1"]):
+        assert instrumented(agent) == ["1"]
         raise RuntimeError("boom")
-    assert all_hooks(agent) == []
+    assert all_hooks(agent) == [] and instrumented(agent) == []
+    with pytest.raises(InvalidInput, match="unknown layer"), probe.capture(["policy.0", "nope"]):
+        pass
+    assert instrumented(agent) == []  # the layers set up before the unknown one are put back
+
+
+def test_capture_keeps_torch_fast_path_on_layers_nothing_else_hooks(agent, probe):
+    # A hook on a layer sends every call through torch's slow path; a sampled step runs with
+    # cold caches, so the capture replaces the layer's forward for the block instead.
+    with probe.capture(["policy.0", "policy"]) as captured, torch.no_grad():
+        assert all_hooks(agent) == []
+        agent.forward({"observation": OBSERVATION})
+    assert set(captured) == {"policy.0", "policy"}
+    assert "forward" not in vars(agent.policy[0])
+
+
+def test_a_layer_someone_else_hooks_is_captured_by_a_hook_after_theirs(agent, probe):
+    # The user's hook changes the layer's output: the capture records what the next layer gets.
+    handle = agent.policy[0].register_forward_hook(lambda _m, _i, out: out * 0.0)
+    try:
+        with probe.capture(["policy.0", "policy.2"]) as captured:
+            assert instrumented(agent) == ["0", "2"] and len(all_hooks(agent)) == 2
+            agent.forward({"observation": OBSERVATION})
+        assert not captured["policy.0"].any()
+        assert len(all_hooks(agent)) == 1  # the user's stays
+    finally:
+        handle.remove()
+
+
+def test_a_capture_inside_a_capture_of_the_same_layer_takes_a_hook(agent, probe):
+    with probe.capture(["policy.0"]) as outer, probe.capture(["policy.0"]) as inner:
+        agent.forward({"observation": OBSERVATION})
+    np.testing.assert_array_equal(outer["policy.0"], inner["policy.0"])
+    assert instrumented(agent) == []
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_a_torchscript_layer_called_from_python_is_captured_although_it_takes_no_hooks():
+    class Scripted:
+        def __init__(self):
+            self.net = torch.jit.script(torch.nn.Sequential(torch.nn.Linear(2, 3)))
+
+    agent = Scripted()
+    probe = ActivationProbe.for_agent(agent)
+    compiled = vars(agent.net)["forward"]
+    with probe.capture(["net", "net.0"]) as captured, torch.no_grad():
+        expected = agent.net(torch.tensor([[1.0, -1.0]])).numpy()
+    np.testing.assert_array_equal(captured["net"], expected)
+    assert "net.0" not in captured  # called inside the compiled graph, out of Python's reach
+    assert vars(agent.net)["forward"] is compiled  # its own compiled forward is back
 
 
 def test_a_captured_output_is_a_copy_that_a_later_in_place_layer_cannot_change():
