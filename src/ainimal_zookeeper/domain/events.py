@@ -6,7 +6,6 @@ worker's heartbeat.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -24,8 +23,12 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         """The wire form: the fields plus `kind` (shallow: field values are JSON values already,
-        and a deep copy of a telemetry frame's arrays would cost more than sending it)."""
-        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
+        and a deep copy of a telemetry frame's arrays would cost more than sending it).
+
+        An event's instance dict holds exactly its fields (no event sets anything else: the
+        wire round-trip tests check every kind); read whole, it costs a sampled step a few
+        µs less than going through `dataclasses.fields`."""
+        return {"kind": self.kind, **vars(self)}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ import numpy as np
 
 from ainimal_zookeeper.catalog.wrappers import json_safe
 from ainimal_zookeeper.domain.streams import StreamSelection
-from ainimal_zookeeper.sdk.modalities import to_json
 from ainimal_zookeeper.worker.frames import encode_frame, render_rgb
 from ainimal_zookeeper.worker.weights import weight_summaries
 
@@ -71,10 +70,13 @@ class TelemetryCapture:
     ) -> dict[str, Any]:
         """The frame's `streams` object for the selected streams."""
         frame: dict[str, Any] = dict(extra or {})
+        # Inputs and outputs go as they are: every bus encodes events at once with `wire`,
+        # which writes numpy arrays and scalars itself, NaN and infinities as null, as `to_json`
+        # would; converting them here cost a sampled step's cold code 10-20 µs more.
         if selection.wants("inputs") and inputs is not None:
-            frame["inputs"] = {name: to_json(value) for name, value in inputs.items()}
+            frame["inputs"] = dict(inputs)
         if selection.wants("outputs") and outputs is not None:
-            frame["outputs"] = {name: to_json(value) for name, value in outputs.items()}
+            frame["outputs"] = dict(outputs)
         if selection.wants("reward") and reward is not None:
             frame["reward"] = float(reward)
         if selection.wants("metrics"):
