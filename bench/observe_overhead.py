@@ -102,6 +102,11 @@ def compare(setup: str, rounds: int, seconds: float, pairs: int, core: int | Non
     measured = reported[WARM_UP_ROUNDS:wanted]
     ratios = [p["bare"] / p["worker"] for p in measured]
     print(f"  {setup}, each round's ratio: {', '.join(f'{r:.3f}' for r in ratios)}")
+    pairs = sorted(ratio for p in measured for ratio in p["pairs"])
+    print(
+        f"  {setup}, median of the {len(pairs)} pairs' ratios {median(pairs):.3f} "
+        f"(middle half {pairs[len(pairs) // 4]:.3f}-{pairs[3 * len(pairs) // 4]:.3f})"
+    )
     return median(p["bare"] for p in measured), median(p["worker"] for p in measured), ratios
 
 

@@ -106,6 +106,7 @@ class SelfTimedTorchMlpPolicy(TorchMlpPolicy):
         self.copy_activations, self.report = copy_activations, report
         self._calls, self._since = 0, 0.0
         self._pairs, self._worker, self._bare = 0, [0, 0.0], [0, 0.0]  # [steps, seconds] this round
+        self._pair_ratios: list[float] = []
         self._bare_env = gymnasium.make("CartPole-v1")  # the bare loop's own env, made once
 
     def forward(self, inputs: dict) -> dict:
@@ -131,10 +132,15 @@ class SelfTimedTorchMlpPolicy(TorchMlpPolicy):
             steps, taken = bare_steps(self.segment_seconds, self.copy_activations, self, self._bare_env)
         self._bare[0] += steps
         self._bare[1] += taken
+        self._pair_ratios.append((steps / taken) / (self._calls / (now - self._since)))
         self._pairs += 1
         if self._pairs == self.pairs_per_round:
-            rates = {"worker": self._worker[0] / self._worker[1], "bare": self._bare[0] / self._bare[1]}
+            rates = {
+                "worker": self._worker[0] / self._worker[1],
+                "bare": self._bare[0] / self._bare[1],
+                "pairs": self._pair_ratios,  # each pair's bare / worker, adjacent segments
+            }
             with open(self.report, "a") as report:
                 report.write(json.dumps(rates) + "\n")
-            self._pairs, self._worker, self._bare = 0, [0, 0.0], [0, 0.0]
+            self._pairs, self._worker, self._bare, self._pair_ratios = 0, [0, 0.0], [0, 0.0], []
         self._calls, self._since = 0, time.perf_counter()
