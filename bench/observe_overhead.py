@@ -19,6 +19,7 @@ drift: one loop's rate measured a second apart differs by up to ±10% on an idle
 two identical loops in two processes by up to ±8%, more than the costs measured here.
 
 Run: .venv/bin/python bench/observe_overhead.py [--seconds 0.2] [--pairs 5] [--rounds 9] [--core N | --core -1]
+     [--cases plain,observed,recorded]
 """
 
 from __future__ import annotations
@@ -122,21 +123,28 @@ if __name__ == "__main__":
     parser.add_argument(
         "--core", type=int, default=max(os.sched_getaffinity(0)), help="the core the worker steps on (-1: any)"
     )
+    parser.add_argument(
+        "--cases", default="plain,observed,recorded", help="which cases to run, comma-separated (all by default)"
+    )
     args = parser.parse_args()
     core = None if args.core < 0 else args.core
-    bare, plain, ratios = compare("plain", args.rounds, args.seconds, args.pairs, core)
-    print(
-        f"worker, nothing observed {plain:,.0f} steps/s vs bare loop {bare:,.0f}: "
-        f"{median(ratios):.3f}x ({spread(ratios)}; target <= 1.03x)"
-    )
-    bare, observed, ratios = compare("observed", args.rounds, args.seconds, args.pairs, core)
-    print(
-        f"worker, {', '.join(OBSERVED)} observed at 60 Hz {observed:,.0f} steps/s vs bare loop {bare:,.0f}: "
-        f"{median(ratios):.3f}x ({spread(ratios)}; target <= 1.05x)"
-    )
-    floor, recorded, ratios = compare("recorded", args.rounds, args.seconds, args.pairs, core)
-    print(
-        f"worker, every step recorded ({', '.join(RECORDED)}) {recorded:,.0f} steps/s vs the floor "
-        f"(bare loop with hooks copying every layer to numpy) {floor:,.0f}: "
-        f"{median(ratios):.3f}x ({spread(ratios)}; target <= 1.10x)"
-    )
+    cases = set(args.cases.split(","))
+    if "plain" in cases:
+        bare, plain, ratios = compare("plain", args.rounds, args.seconds, args.pairs, core)
+        print(
+            f"worker, nothing observed {plain:,.0f} steps/s vs bare loop {bare:,.0f}: "
+            f"{median(ratios):.3f}x ({spread(ratios)}; target <= 1.03x)"
+        )
+    if "observed" in cases:
+        bare, observed, ratios = compare("observed", args.rounds, args.seconds, args.pairs, core)
+        print(
+            f"worker, {', '.join(OBSERVED)} observed at 60 Hz {observed:,.0f} steps/s vs bare loop {bare:,.0f}: "
+            f"{median(ratios):.3f}x ({spread(ratios)}; target <= 1.05x)"
+        )
+    if "recorded" in cases:
+        floor, recorded, ratios = compare("recorded", args.rounds, args.seconds, args.pairs, core)
+        print(
+            f"worker, every step recorded ({', '.join(RECORDED)}) {recorded:,.0f} steps/s vs the floor "
+            f"(bare loop with hooks copying every layer to numpy) {floor:,.0f}: "
+            f"{median(ratios):.3f}x ({spread(ratios)}; target <= 1.10x)"
+        )
