@@ -72,7 +72,7 @@ class TelemetryCapture:
         frame: dict[str, Any] = dict(extra or {})
         # Inputs and outputs go as they are: every bus encodes events at once with `wire`,
         # which writes numpy arrays and scalars itself, NaN and infinities as null, as `to_json`
-        # would; converting them here cost a sampled step's cold code 10-20 µs more.
+        # would; converting them here cost a sampled step about 35 µs more in place.
         if selection.wants("inputs") and inputs is not None:
             frame["inputs"] = dict(inputs)
         if selection.wants("outputs") and outputs is not None:
