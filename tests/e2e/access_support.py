@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import jwt
 
-from support import REPO, GraphQLError, ServerProcess, free_port, wait_for
+from support import PORT_ATTEMPTS, REPO, GraphQLError, PortTaken, ServerProcess, free_port, wait_for
 
 sys.path.insert(0, str(REPO / "tests" / "unit" / "auth"))  # the OAuth stand-in lives with the unit tests
 from oauth_stand_in import CLIENT_SECRET, StandInProvider
@@ -123,10 +123,13 @@ class Subscription:
 class AccessServer(ServerProcess):
     """The real server with sign-in on (access_zoo.yaml), started with extra environment variables."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str], port: int) -> None:
-        self.port = port
+    def __init__(self, data_dir: Path, env: dict[str, str], port: int | None = None) -> None:
+        """`port`: the one the environment names (a sign-in callback); None: any free one, and
+        another when something takes it first."""
+        self.port = port or free_port()
         args = [sys.executable, "-m", "ainimal_zookeeper.server", "--config", str(CONFIG), "--data", str(data_dir)]
-        self._launch([*args, "--port", str(port)], data_dir.parent, {**os.environ, **env})
+        launch = [*args, "--port", str(self.port)]
+        self._launch(launch, data_dir.parent, {**os.environ, **env}, another_port=port is None)
 
 
 def create_admin(data_dir: Path, env: dict[str, str], username: str, password: str) -> subprocess.CompletedProcess:
@@ -146,19 +149,17 @@ class AccessZoo:
     def __init__(self, folder: Path, extra_env: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.data_dir = folder / "data"
-        port = free_port()
-        self.callback = f"http://127.0.0.1:{port}/auth/github/callback"
-        self.provider = StandInProvider(redirect_uri=self.callback).__enter__()
+        self.provider = StandInProvider().__enter__()
         self.env = {
             "ZK_TEST_JWT_SECRET": SECRET,
             "ZK_TEST_GITHUB_SECRET": CLIENT_SECRET,
             "ZK_TEST_OAUTH_URL": self.provider.url,
-            "ZK_TEST_OAUTH_REDIRECT": self.callback,
             **(extra_env or {}),
         }
+        port = self._call_back_to(free_port())
         made = create_admin(self.data_dir, self.env, ADMIN, PASSWORD)
         assert made.returncode == 0, made.stderr
-        self.server = AccessServer(self.data_dir, self.env, port)
+        self.server = self._start_server(port)
         self.anonymous = Client(self.server)
         self.admin = self.sign_in(ADMIN)
         for username, roles in ACCOUNTS.items():
@@ -167,6 +168,24 @@ class AccessZoo:
                 {"u": username, "p": PASSWORD, "r": roles},
             )
         self.operator, self.owner, self.other_user, self.viewer = (self.sign_in(name) for name in ACCOUNTS)
+
+    def _call_back_to(self, port: int) -> int:
+        """Name the server's `port` as the sign-in callback (the provider's and the server's)."""
+        self.callback = f"http://127.0.0.1:{port}/auth/github/callback"
+        self.provider.redirect_uri = self.env["ZK_TEST_OAUTH_REDIRECT"] = self.callback
+        return port
+
+    def _start_server(self, port: int) -> AccessServer:
+        """The server on `port`, or on another one when something took it before the server
+        bound it (every test picks ports), with the callback moved along."""
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            try:
+                return AccessServer(self.data_dir, self.env, port)
+            except PortTaken:
+                if attempt == PORT_ATTEMPTS:
+                    raise
+                port = self._call_back_to(free_port())
+        raise AssertionError("unreachable")
 
     def sign_in(self, username: str, password: str = PASSWORD) -> Client:
         session = self.anonymous.gql(

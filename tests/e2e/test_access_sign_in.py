@@ -10,7 +10,7 @@ import httpx
 import pytest
 from access_support import PASSWORD, AccessServer, AccessZoo, Client, create_admin
 
-from support import REPO, ServerProcess, free_port, wait_for
+from support import REPO, ServerProcess, wait_for
 
 SET_PUBLIC = "mutation($id: ID!, $p: Boolean!) { setPublic(id: $id, public: $p) { public } }"
 INSTANCE = "query($id: ID!) { instance(id: $id) { id status public permissions parameters owner state seed } }"
@@ -201,7 +201,7 @@ def test_create_admin_adds_an_admin_and_resets_its_password_which_signs_it_out(z
 
 def test_the_first_admin_can_come_from_the_environment_at_start(tmp_path, zoo):
     env = {**zoo.env, "ZK_ADMIN_USERNAME": "founder", "ZK_ADMIN_PASSWORD": "founding passphrase"}
-    server = AccessServer(tmp_path / "data", env, free_port())
+    server = AccessServer(tmp_path / "data", env)
     try:
         session = Client(server).gql(
             'mutation { login(username: "founder", password: "founding passphrase") { viewer { username roles } } }'
@@ -225,3 +225,35 @@ def test_an_open_server_says_so_loudly_and_lets_everyone_do_everything(tmp_path)
 
 def test_the_password_never_reaches_the_log(zoo):
     assert PASSWORD not in zoo.server.log()
+
+
+def test_a_zoo_whose_port_is_taken_first_starts_on_another_and_sign_in_calls_back_there(tmp_path, monkeypatch):
+    # Every test picks ports; one taken between the pick and the server's bind used to fail the
+    # zoo, whose sign-in callback names the port. Here the first pick is held open on purpose.
+    import socket
+
+    import access_support
+
+    picks = []
+
+    def picked() -> int:
+        picks.append(real_free_port())
+        return held.getsockname()[1] if len(picks) == 1 else picks[-1]
+
+    real_free_port = access_support.free_port
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        monkeypatch.setattr(access_support, "free_port", picked)
+        zoo = AccessZoo(tmp_path)
+        try:
+            taken = held.getsockname()[1]
+            assert zoo.server.port != taken and zoo.callback.startswith(f"http://127.0.0.1:{zoo.server.port}/")
+            with httpx.Client(base_url=zoo.server.url) as browser:
+                start = browser.get("/auth/github/authorize", follow_redirects=False)
+                at_provider = httpx.get(start.headers["location"], follow_redirects=False)
+                assert at_provider.headers["location"].startswith(zoo.callback)
+                page = browser.get(at_provider.headers["location"])
+            assert page.status_code == 200 and session_from(page)["username"] == "github:octocat"
+        finally:
+            assert zoo.stop() == 0, zoo.server.log()
