@@ -66,7 +66,8 @@ class LeanLoop:
 
         `next_poll`: when an inbox without a doorbell is to be asked next."""
         # The counters and the observation live in locals while it steps (cheaper than
-        # attributes, every step) and go back to `Episodes` (`sync`) before anything reads them.
+        # attributes, every step) and go back to `Episodes` (`sync`) before anything reads them;
+        # the step count, which the AInimal's own metrics read, goes back at every step.
         book, clock = self.episodes, self.clock
         assert book.env is not None
         forward, env_step, learns = book.agent.forward, book.env.step, self.control.mode.learns
@@ -96,6 +97,9 @@ class LeanLoop:
                 except Exception as exc:
                     raise UserCodeFailed(f"env.step raised {describe(exc)}") from exc
                 step += 1  # `Episodes.counted`, on locals
+                # ...but the step count also at once, for the metrics the AInimal logs from its
+                # next `forward` (`AInimal.log` reads it); one attribute store, about 20 ns.
+                book.step_count = step
                 length += 1
                 total += reward
                 ended = terminated or truncated

@@ -242,3 +242,24 @@ def test_with_a_doorbell_the_inbox_is_asked_only_when_it_rang_and_a_command_appl
     [applied] = [at for at, event in outbox.timed if isinstance(event, ev.CommandApplied)][:1]
     assert 0.5 <= applied <= 0.5 + 0.00002 + 0.00001, "the step after the bell rang takes the command"
     assert runtime.step_count < 0.5 / 0.00001, "no step after the pause"
+
+
+def test_a_metric_logged_in_forward_carries_the_step_it_was_logged_at_across_many_polls(tmp_path):
+    # The lean loop keeps its counters in locals between polls; a point logged from `forward`
+    # took the step count of the last poll (up to 10 ms of steps earlier).
+    clock = Clock(tick=2e-6)
+    spec = counter_spec(7)
+    spec.model.update(path=str(FIXTURES / "metric_agents.py"), class_name="StepLoggingAgent", name="StepLogger")
+    inbox, outbox = ScriptedInbox(clock, [(0.3, cmd.Terminate("w"))]), Outbox(clock)
+    runtime = WorkerRuntime(spec, inbox, outbox, LocalBlobStore(tmp_path / "blobs"), clock=clock)  # type: ignore[arg-type]
+    assert runtime.run() == 0
+    points = [
+        (step, value)
+        for event in outbox.of(ev.MetricPoints)
+        for series in event.series
+        if series["name"] == "steps_before"
+        for step, value in zip(series["steps"], series["values"], strict=True)
+    ]
+    # Thousands of steps over many housekeeping periods; the sink keeps a thinned sample of them.
+    assert runtime.step_count > 10_000 and clock.elapsed > 20 * HOUSEKEEPING_EVERY_SECONDS and len(points) >= 10
+    assert all(step == value for step, value in points), [p for p in points if p[0] != p[1]][:5]
