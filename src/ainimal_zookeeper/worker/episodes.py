@@ -1,7 +1,8 @@
 """Where a run stands and the bookkeeping both step paths share: steps, episodes, returns, training.
 
 The lean loop (`LeanLoop.run`) keeps the per-step counters in locals and hands
-them back (`sync`) before anything reads them; everything else, an ended episode, a
+them back (`sync`) before anything reads them (the step count at every step, which the
+AInimal's own metrics read); everything else, an ended episode, a
 training slice, the harness state a checkpoint or a recording starts from, lives here once.
 """
 
