@@ -210,14 +210,20 @@ def _copier(sink: list[Any], name: str) -> Callable[[Any], None]:
 
     def copy(output: Any) -> None:
         # A copy: the next layer may work in place (ReLU(inplace=True)) or the buffer be reused.
-        if type(output) is torch.Tensor and output.dtype is torch.float32 and output.is_cpu:
-            # The common case, kept cheap (numpy(force=True) detaches in one call, 200 ns less).
-            sink[0][name] = output.numpy(force=True).copy()
-            return
-        tensor, _ = _first_tensor(output)
-        if tensor is not None:
-            sink[0][name] = tensor.detach().to(device="cpu", dtype=torch.float32, copy=True).numpy()
+        try:
+            if type(output) is torch.Tensor and output.dtype is torch.float32 and output.is_cpu:
+                # The common case, kept cheap (numpy(force=True) detaches in one call, 200 ns less).
+                sink[0][name] = output.numpy(force=True).copy()
+                return
+            tensor, _ = _first_tensor(output)
+            if tensor is not None:
+                sink[0][name] = tensor.detach().to(device="cpu", dtype=torch.float32, copy=True).numpy()
+        except Exception as exc:  # noqa: BLE001  # watching must never break the AInimal's forward
+            if name not in warned:  # a sparse or quantized output, say: left out, said once
+                warned.add(name)
+                log.warning("layer %r's output (%s) cannot be captured: %s", name, type(output).__name__, exc)
 
+    warned: set[str] = set()
     return copy
 
 

@@ -258,3 +258,22 @@ def test_held_hooks_stay_until_their_own_release_and_holds_coexist(agent, probe)
     probe.hold({"policy.4": copying_hook(replay, "policy.4")})
     probe.close()
     assert all_hooks(agent) == []
+
+
+def test_a_layer_output_that_cannot_be_copied_is_left_out_and_the_forward_goes_on(caplog):
+    class SparseOut(torch.nn.Module):
+        def forward(self, x):
+            return x.to_sparse()  # no numpy form
+
+    class Agent:
+        def __init__(self):
+            self.net = torch.nn.Sequential(torch.nn.Linear(2, 3), SparseOut())
+
+    agent = Agent()
+    probe = ActivationProbe.for_agent(agent)
+    for _ in range(2):
+        with probe.capture(["net.0", "net.1"]) as captured, torch.no_grad():
+            out = agent.net(torch.tensor([[1.0, -1.0]]))
+        assert out.is_sparse and set(captured) == {"net.0"}
+    warnings = [r for r in caplog.records if "cannot be captured" in r.getMessage()]
+    assert len(warnings) == 1 and "'net.1'" in warnings[0].getMessage()  # said once, not every sample
