@@ -131,7 +131,7 @@ class TelemetrySampling:
             inputs=inputs,
             outputs=outputs,
             reward=reward,
-            metrics=book.metrics,
+            metrics=book.metrics if selection.wants("metrics") else {},  # read, they are brought up to date
             activations=captured,
         )
         self.outbox.publish(

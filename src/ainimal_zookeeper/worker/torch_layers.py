@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from contextlib import contextmanager
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
@@ -66,6 +66,7 @@ class ActivationProbe:
         self._held_handles: list[Any] = []
         # Layer name -> the forward a capture sets on it, and where that writes (`_replacement`).
         self._replacements: dict[str, tuple[list[Any], Callable[..., Any]]] = {}
+        self._planned: tuple[tuple[str, ...] | None, list[tuple[str, Any, list[Any], Callable[..., Any]]]] = (None, [])
 
     @classmethod
     def for_agent(cls, agent: Any) -> ActivationProbe:
@@ -92,9 +93,7 @@ class ActivationProbe:
         handles: list[Any] = []
         try:
             nothing_global = _no_global_forward_hooks()
-            for name in dict.fromkeys(names):
-                module = self._layer(name)
-                sink, copying_forward = self._replacement(name)
+            for name, module, sink, copying_forward in self._plan(names):
                 held = vars(module).get("forward", _ABSENT)
                 # Torch's private table, read defensively: a missing one counts as hooks.
                 if nothing_global and not getattr(module, "_forward_hooks", True) and held is not copying_forward:
@@ -169,6 +168,14 @@ class ActivationProbe:
         self._remove(self._capture_handles)
         self._remove(self._held_handles)
         self.patches = ()
+
+    def _plan(self, names: Iterable[str]) -> list[tuple[str, Any, list[Any], Callable[..., Any]]]:
+        """Each layer of `names` once: (name, module, its `_replacement`). Remembered for the last
+        tuple of names, which sampled steps pass again and again (`TelemetrySampling`)."""
+        if names is not self._planned[0]:
+            plan = [(name, self._layer(name), *self._replacement(name)) for name in dict.fromkeys(names)]
+            self._planned = (names if isinstance(names, tuple) else None, plan)
+        return self._planned[1]
 
     def _replacement(self, name: str) -> tuple[list[Any], Callable[..., Any]]:
         """The forward a capture sets on layer `name`, and the list it reads: [the dict it fills,
@@ -251,9 +258,15 @@ def _copying_forward(sink: list[Any], copy: Callable[[Any], None]) -> Callable[.
 def _no_global_forward_hooks() -> bool:
     """Whether no global forward hook runs after every module's forward (torch's private table,
     read defensively: a missing table counts as hooks)."""
+    return not getattr(_torch_module_module(), "_global_forward_hooks", True)
+
+
+@cache
+def _torch_module_module() -> Any:
+    """`torch.nn.modules.module`, imported once (an import statement costs a sampled step)."""
     from torch.nn.modules import module as torch_module
 
-    return not getattr(torch_module, "_global_forward_hooks", True)
+    return torch_module
 
 
 def filling_hook(block: Any, page: Sized) -> Callable[..., None]:
