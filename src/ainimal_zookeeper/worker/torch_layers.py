@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from contextlib import contextmanager
-from functools import cache, partial
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from ainimal_zookeeper.domain.override_rules import (
     validate_patch,
 )
 from ainimal_zookeeper.errors import InvalidInput
+from ainimal_zookeeper.worker.layer_outputs import compile_patch, first_tensor, patcher
 
 log = logging.getLogger(__name__)
 
@@ -154,11 +155,11 @@ class ActivationProbe:
         for patch in patches:
             self._layer(patch.layer)
             grouped.setdefault(patch.layer, []).append(patch)
-        compiled = {name: [_compile(patch) for patch in group] for name, group in grouped.items()}
+        compiled = {name: [compile_patch(patch) for patch in group] for name, group in grouped.items()}
         self._remove(self._patch_handles)
         for name, operations in compiled.items():
             # Prepended so a capture hook on the same layer records the patched output.
-            hook = _patcher(name, operations)
+            hook = patcher(name, operations)
             self._patch_handles.append(self.layers[name].register_forward_hook(hook, prepend=True))
         self.patches = tuple(patches)
 
@@ -222,7 +223,7 @@ def _copier(sink: list[Any], name: str) -> Callable[[Any], None]:
                 # The common case, kept cheap (numpy(force=True) detaches in one call, 200 ns less).
                 sink[0][name] = output.numpy(force=True).copy()
                 return
-            tensor, _ = _first_tensor(output)
+            tensor, _ = first_tensor(output)
             if tensor is not None:
                 sink[0][name] = tensor.detach().to(device="cpu", dtype=torch.float32, copy=True).numpy()
         except Exception as exc:  # noqa: BLE001  # watching must never break the AInimal's forward
@@ -296,92 +297,10 @@ def _float32_copy(output: Any) -> np.ndarray | None:
     """The output's (first) tensor as a float32 numpy copy, None when it holds no tensor."""
     import torch
 
-    tensor, _ = _first_tensor(output)
+    tensor, _ = first_tensor(output)
     if tensor is None:
         return None
     return tensor.detach().to(device="cpu", dtype=torch.float32, copy=True).numpy()
-
-
-def _patcher(name: str, operations: list[Callable[[Any], Any]]) -> Callable[..., Any]:
-    warned = False
-
-    def hook(_module: Any, _inputs: Any, output: Any) -> Any:
-        nonlocal warned
-        tensor, rebuild = _first_tensor(output)
-        if tensor is None:
-            return None
-        shape = list(tensor.shape)
-        try:
-            for operate in operations:
-                tensor = operate(tensor)
-        except RuntimeError as exc:  # an output of another shape than the one validated
-            if not warned:
-                warned = True
-                log.warning("activation patch on %r skipped for an output of shape %s: %s", name, shape, exc)
-            return None
-        return rebuild(tensor)
-
-    return hook
-
-
-def _compile(patch: ActivationPatch) -> Callable[[Any], Any]:
-    """The patch as a function of the output tensor; never changes that tensor in place, which
-    autograd may still need, and keeps its dtype and device."""
-    import torch
-
-    if patch.mode == "clamp":
-        low, high = patch.value
-
-        def change(tensor: Any) -> Any:
-            return tensor.clamp(min=low, max=high)
-
-    else:
-        constant = torch.as_tensor(np.asarray(patch.value, dtype=np.float32))
-        operate = _OPERATIONS[patch.mode]
-
-        def change(tensor: Any) -> Any:
-            return operate(tensor, constant.to(dtype=tensor.dtype, device=tensor.device))
-
-    if patch.index is None:
-        return change
-    # A list index as a tensor once: indexing with a Python list converts it at every forward.
-    index = torch.tensor(patch.index) if isinstance(patch.index, list) else patch.index
-
-    def on_slice(tensor: Any) -> Any:
-        patched = tensor.clone()
-        patched[..., index] = change(tensor[..., index])
-        return patched
-
-    return on_slice
-
-
-_OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
-    # set: a full copy, not an expanded view, which a later in-place layer could not write to.
-    "set": lambda tensor, value: value.expand_as(tensor).clone(),
-    "add": lambda tensor, value: tensor + value,
-    "scale": lambda tensor, value: tensor * value,
-}
-
-
-def _first_tensor(output: Any) -> tuple[Any, Callable[[Any], Any]]:
-    """The tensor a layer returned (the first one of a tuple) and how to put a new one back."""
-    import torch
-
-    if isinstance(output, torch.Tensor):
-        return output, lambda tensor: tensor
-    if isinstance(output, (tuple, list)):
-        for i, item in enumerate(output):
-            if isinstance(item, torch.Tensor):
-                return item, partial(_replaced, output, i)
-    return None, lambda tensor: tensor
-
-
-def _replaced(items: tuple | list, i: int, tensor: Any) -> Any:
-    changed = list(items)
-    changed[i] = tensor
-    if isinstance(items, list):
-        return changed
-    return type(items)(*changed) if hasattr(items, "_fields") else tuple(changed)
 
 
 __all__ = [
