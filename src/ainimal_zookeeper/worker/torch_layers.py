@@ -223,9 +223,9 @@ def _copier(sink: list[Any], name: str) -> Callable[[Any], None]:
                 # The common case, kept cheap (numpy(force=True) detaches in one call, 200 ns less).
                 sink[0][name] = output.numpy(force=True).copy()
                 return
-            tensor, _ = first_tensor(output)
-            if tensor is not None:
-                sink[0][name] = tensor.detach().to(device="cpu", dtype=torch.float32, copy=True).numpy()
+            copied = _float32_copy(output)  # the careful path: a tuple, another dtype or device
+            if copied is not None:
+                sink[0][name] = copied
         except Exception as exc:  # noqa: BLE001  # watching must never break the AInimal's forward
             if name not in warned:  # a sparse or quantized output, say: left out, said once
                 warned.add(name)
