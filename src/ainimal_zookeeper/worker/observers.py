@@ -58,8 +58,12 @@ class ObserverLeases:
 
     def sampled(self, now: float) -> None:
         """A frame went out at `now`: schedule the next one."""
-        # Keep the phase (no drift), but never queue a burst after a long pause.
-        self.next_sample = max(self.next_sample + self.period, now)
+        # Keep the phase (no drift) while on time; after a pause longer than a period, start
+        # again from this frame. Catching up (`max(next + period, now)`, as before) took a
+        # second frame at the very next step after every pause: two frames microseconds apart,
+        # over the rate asked, and a sampled step's cost for nothing.
+        following = self.next_sample + self.period
+        self.next_sample = following if following > now else now + self.period
 
     def _recompute(self, sample_now: bool) -> None:
         if not self._leases:

@@ -37,8 +37,32 @@ def test_sampling_keeps_its_phase_but_never_bursts_after_a_pause():
     start = leases.next_sample
     leases.sampled(start + 0.01)
     assert leases.next_sample == pytest.approx(start + 0.1)
-    leases.sampled(start + 5.0)  # a long pause: the next sample is now, not fifty at once
-    assert leases.next_sample == pytest.approx(start + 5.0)
+    leases.sampled(start + 5.0)  # a long pause: the next sample a period on, not fifty at once
+    assert leases.next_sample == pytest.approx(start + 5.1)
+
+
+def test_frames_never_come_faster_than_asked_after_pauses():
+    """A simulated clock: 50 µs steps at 60 Hz, paused for 0.2 s after every 0.2 s of steps
+    (as a paused instance, or a benchmark's bare segments, has), for 20,000 frames (over half
+    an hour of stepping). Every pause used to be followed by two frames one step apart."""
+    step, now = 50e-6, [0.0]
+    leases = ObserverLeases(clock=lambda: now[0])
+    leases.set("a", ["inputs"], 60, 10**6)
+    frames: list[float] = []
+    segments = 0
+    while len(frames) < 20_000:
+        segments += 1
+        end = now[0] + 0.2
+        while now[0] < end:
+            if leases.due(now[0]):
+                frames.append(now[0])
+                leases.sampled(now[0])
+            now[0] += step
+        now[0] += 0.2  # paused
+    gaps = np.diff(frames)
+    # On time it keeps its phase, so a frame a step late may be followed by one on time.
+    assert gaps.min() >= 1 / 60 - step - 1e-9
+    assert len(frames) / (segments * 0.2) <= 60 + 5  # 12 or 13 a 0.2 s segment, not 13 or 14
 
 
 def override(target, value, mode="set", takeover=None, **extra):
