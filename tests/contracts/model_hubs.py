@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ainimal_zookeeper.adapters.hubs.cache import FetchBound
 from ainimal_zookeeper.catalog.hub_entries import read_model_folder
 from ainimal_zookeeper.errors import NotFound, Unavailable
 from ainimal_zookeeper.ports.model_hubs import ModelHub
@@ -38,7 +39,8 @@ class ModelHubContract:
 
     model_name = "pusher"
 
-    def make_hub(self, tmp_path: Path) -> ModelHub:
+    def make_hub(self, tmp_path: Path, bound: FetchBound | None = None) -> ModelHub:
+        """The hub over its backend, its cache bounded by `bound` (the default bound when None)."""
         raise NotImplementedError
 
     def make_unreachable_hub(self, tmp_path: Path) -> ModelHub:
@@ -78,3 +80,15 @@ class ModelHubContract:
         with pytest.raises(Unavailable, match="model hub") as caught:
             hub.list_models()
         assert hub.label in str(caught.value)
+
+    def test_a_model_larger_than_the_hubs_bound_is_refused_and_nothing_of_it_is_kept(self, tmp_path: Path) -> None:
+        """The model's source alone is larger than 100 bytes; a bound on files refuses it too."""
+        for bound, said in ((FetchBound(max_bytes=100), "100 bytes"), (FetchBound(max_files=1), "1 files")):
+            hub = self.make_hub(tmp_path / said.replace(" ", "-"), bound)
+            model = next(m for m in hub.list_models() if m.name == self.model_name)
+            with pytest.raises(Unavailable, match="larger than this hub allows") as caught:
+                hub.fetch(model.name, model.revision)
+            assert said in str(caught.value) and hub.label in str(caught.value)
+            with pytest.raises(Unavailable, match="larger than this hub allows"):  # not kept in the cache...
+                hub.fetch(model.name, model.revision)
+            assert not list(tmp_path.rglob(".fetch-*"))  # ...nor left half-fetched

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ainimal_zookeeper.adapters.hubs.cache import RevisionCache, safe_part
+from ainimal_zookeeper.adapters.hubs.cache import FetchBound, RevisionCache, safe_part
 from ainimal_zookeeper.adapters.hubs.unavailable import UnavailableHub
 from ainimal_zookeeper.config import hub_settings as hs
 from ainimal_zookeeper.config.interpolation import load_environment
@@ -53,7 +53,8 @@ def _build(entry: ModelHubConfig, cache_root: Path, environment: dict[str, str])
     settings = hs.hub_settings(data)
 
     def cache(label: str) -> RevisionCache:
-        return RevisionCache(cache_root / entry.type / safe_part(label))
+        bound = FetchBound(max_bytes=settings.max_model_mb << 20)
+        return RevisionCache(cache_root / entry.type / safe_part(label), bound)
 
     if isinstance(settings, hs.GitHub):
         from ainimal_zookeeper.adapters.hubs.git_repo import GitRepoHub

@@ -62,6 +62,8 @@ Variable = Annotated[str, _matches(_VARIABLE, "expected an environment variable 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 Prefix = Annotated[str, Field(max_length=500)]
 MaxModels = Annotated[int, Field(ge=1, le=500)]
+#: Megabytes one fetch of a model may write: 4 GiB by default, at most 1 TiB.
+MaxModelMegabytes = Annotated[int, Field(ge=1, le=1 << 20)]
 
 
 class _Hub(BaseModel):
@@ -70,6 +72,8 @@ class _Hub(BaseModel):
     type: str
     #: Models taken from the hub's listing; the rest are logged as skipped.
     max_models: MaxModels = 50
+    #: A model larger than this (what one fetch writes) is refused before or while it is fetched.
+    max_model_mb: MaxModelMegabytes = 4096
 
 
 class _GitBacked(_Hub):

@@ -9,7 +9,7 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
+from ainimal_zookeeper.adapters.hubs.cache import FetchBound, RevisionCache
 from ainimal_zookeeper.adapters.hubs.gcs_bucket import GcsBucketHub
 from ainimal_zookeeper.errors import Unavailable
 
@@ -26,8 +26,8 @@ class TestGcsBucketHub(ModelHubContract):
             bucket.blob(f"zoo/pusher/{name}").upload_from_string(text)
         self.emulator = gcs_emulator
 
-    def make_hub(self, tmp_path: Path) -> GcsBucketHub:
-        hub = GcsBucketHub(self.bucket, RevisionCache(tmp_path / "cache"), prefix="zoo")
+    def make_hub(self, tmp_path: Path, bound: FetchBound | None = None) -> GcsBucketHub:
+        hub = GcsBucketHub(self.bucket, RevisionCache(tmp_path / "cache", bound), prefix="zoo")
         self.network_calls = lambda: hub.calls
         return hub
 

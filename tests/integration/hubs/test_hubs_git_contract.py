@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import pytest
 
-from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
+from ainimal_zookeeper.adapters.hubs.cache import FetchBound, RevisionCache, usage
 from ainimal_zookeeper.adapters.hubs.git_repo import GitClient, GitRepoHub
-from ainimal_zookeeper.errors import InvalidInput, NotFound
-from hub_support import commit_more, make_git_repo
+from ainimal_zookeeper.errors import InvalidInput, NotFound, Unavailable
+from hub_support import commit_more, git, make_git_repo
 
 from contracts.model_hubs import MODEL_FILES, ModelHubContract
 
 
 class TestGitRepoHub(ModelHubContract):
-    def make_hub(self, tmp_path: Path) -> GitRepoHub:
+    def make_hub(self, tmp_path: Path, bound: FetchBound | None = None) -> GitRepoHub:
         self.url, self.commit = make_git_repo(tmp_path, "pusher", MODEL_FILES)
         self.client = GitClient(timeout=30)
         self.network_calls = lambda: self.client.calls
-        return GitRepoHub(self.url, RevisionCache(tmp_path / "cache"), git=self.client)
+        return GitRepoHub(self.url, RevisionCache(tmp_path / "cache", bound), git=self.client)
 
     def make_unreachable_hub(self, tmp_path: Path) -> GitRepoHub:
         return GitRepoHub(
@@ -47,3 +49,76 @@ class TestGitRepoHub(ModelHubContract):
     def test_transports_that_run_commands_are_refused(self, tmp_path):
         with pytest.raises(InvalidInput, match="not supported"):
             GitRepoHub("ext::sh -c touch% /tmp/pwned", RevisionCache(tmp_path))
+
+
+def git_bomb(root: Path, copies: int, blob_bytes: int) -> tuple[str, str]:
+    """A bare repository whose one commit checks out to `copies` files of one zero-filled blob:
+    a pack of a few kilobytes that writes `copies * blob_bytes` bytes."""
+    bare = root / "bomb.git"
+    git("init", "--quiet", "--bare", "-b", "main", str(bare), cwd=root)
+    zeros = root / "zeros"
+    zeros.write_bytes(bytes(blob_bytes))
+    blob = git("hash-object", "-w", str(zeros), cwd=bare)
+    listing = root / "tree.txt"
+    listing.write_text("".join(f"100644 blob {blob}\tcopy{index:05d}.bin\n" for index in range(copies)))
+    tree = _mktree(bare, listing)
+    commit = git("commit-tree", tree, "-m", "bomb", cwd=bare)
+    git("update-ref", "refs/heads/main", commit, cwd=bare)
+    return f"file://{bare}", commit
+
+
+def _mktree(bare: Path, listing: Path) -> str:
+    import subprocess
+
+    with listing.open() as lines:
+        done = subprocess.run(["git", "mktree"], cwd=bare, stdin=lines, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_a_checkout_that_grows_past_the_bound_is_stopped_while_git_writes(tmp_path):
+    """A 1 GiB tree from a tiny pack: git is killed once the folder passes 4 MB, long before it
+    wrote it all (a thread samples the fetch's folder meanwhile)."""
+    url, commit = git_bomb(tmp_path, copies=1024, blob_bytes=1 << 20)
+    cache = RevisionCache(tmp_path / "cache", FetchBound(max_bytes=4 << 20))
+    hub = GitRepoHub(url, cache, name="bomb", git=GitClient(timeout=60, watch_every=0.02))
+    peak, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], usage(tmp_path / "cache")[0])
+            done.wait(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        with pytest.raises(Unavailable, match=r"model 'bomb' is larger than this hub allows \(4 MB"):
+            hub.fetch("bomb", commit)
+    finally:
+        done.set()
+        sampler.join()
+    assert peak[0] < 256 << 20, f"{peak[0] >> 20} MB written before git was stopped"
+    assert usage(tmp_path / "cache") == (0, 0)  # nothing kept, nothing half-fetched
+
+
+def test_only_the_asked_commit_is_fetched_so_a_large_history_does_not_count(tmp_path):
+    url, _ = make_git_repo(tmp_path, "pusher", MODEL_FILES)
+    large = commit_more(url, {"old-weights.bin": os.urandom(3 << 20).hex()}, tmp_path)  # 6 MB in history
+    work = tmp_path / "more"
+    git("rm", "--quiet", "old-weights.bin", cwd=work)
+    git("commit", "--quiet", "-m", "weights gone", cwd=work)
+    git("push", "--quiet", "origin", "HEAD", cwd=work)
+    head = git("rev-parse", "HEAD", cwd=work)
+    hub = GitRepoHub(url, RevisionCache(tmp_path / "cache", FetchBound(max_bytes=1 << 20)), git=GitClient(timeout=30))
+    assert sorted(path.name for path in hub.fetch("pusher", head).iterdir()) == ["ainimal.yaml", "pusher.py"]
+    with pytest.raises(Unavailable, match="larger than this hub allows"):
+        hub.fetch("pusher", large)  # the commit that holds them is over the bound
+
+
+def test_a_server_that_will_not_serve_a_commit_by_its_id_is_cloned_whole(tmp_path):
+    """Git's protocol version 0 refuses a commit that is not a branch's or tag's tip."""
+    url, first = make_git_repo(tmp_path, "pusher", MODEL_FILES)
+    commit_more(url, {"notes.txt": "v2"}, tmp_path)
+    version_0 = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "protocol.version", "GIT_CONFIG_VALUE_0": "0"}
+    hub = GitRepoHub(url, RevisionCache(tmp_path / "cache"), git=GitClient(timeout=30, extra_env=version_0))
+    folder = hub.fetch("pusher", first)
+    assert sorted(path.name for path in folder.iterdir()) == ["ainimal.yaml", "pusher.py"]  # the first commit's

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
+from ainimal_zookeeper.adapters.hubs.cache import FetchBound, RevisionCache
 from ainimal_zookeeper.adapters.hubs.git_repo import GitClient
 from ainimal_zookeeper.adapters.hubs.github import GitHubHub
 from ainimal_zookeeper.errors import Unavailable
@@ -38,9 +38,9 @@ class TestGitHubHubByOwner(ModelHubContract):
         yield
         self.api.close()
 
-    def make_hub(self, tmp_path: Path) -> GitHubHub:
+    def make_hub(self, tmp_path: Path, bound: FetchBound | None = None) -> GitHubHub:
         git = GitClient(timeout=30)
-        hub = GitHubHub(RevisionCache(tmp_path / "cache"), owner="zoo-org", api_url=self.api.url, git=git)
+        hub = GitHubHub(RevisionCache(tmp_path / "cache", bound), owner="zoo-org", api_url=self.api.url, git=git)
         self.network_calls = lambda: len(self.api.requests) + git.calls
         return hub
 

@@ -14,9 +14,9 @@ import pytest
 
 pytest.importorskip("huggingface_hub", reason="the huggingface extra is not installed")
 
-from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
+from ainimal_zookeeper.adapters.hubs.cache import FetchBound, RevisionCache
 from ainimal_zookeeper.adapters.hubs.huggingface import HuggingFaceHub
-from ainimal_zookeeper.errors import NotFound
+from ainimal_zookeeper.errors import NotFound, Unavailable
 from hub_support import StandInServer
 
 from contracts.model_hubs import MODEL_FILES, ModelHubContract
@@ -34,9 +34,13 @@ class HubStandIn(StandInServer):
         super().__init__({"/api/models": self._listing})
         self.repo, self.token_seen = repo, None
         self.fallback = self._dynamic
+        self.declared_sizes: dict[str, int] = {}  # sizes the info says instead of the true ones
 
     def _info(self) -> dict[str, object]:
-        siblings = [{"rfilename": name} for name in FILES]
+        siblings = [
+            {"rfilename": name, "size": self.declared_sizes.get(name, len(text.encode()))}
+            for name, text in FILES.items()
+        ]
         return {
             "id": self.repo,
             "modelId": self.repo,
@@ -89,9 +93,9 @@ class TestHuggingFaceHub(ModelHubContract):
         yield
         self.server.close()
 
-    def make_hub(self, tmp_path: Path) -> HuggingFaceHub:
+    def make_hub(self, tmp_path: Path, bound: FetchBound | None = None) -> HuggingFaceHub:
         self.network_calls = lambda: len(self.server.requests)
-        return HuggingFaceHub(RevisionCache(tmp_path / "cache"), endpoint=self.server.url, author="zoo-org")
+        return HuggingFaceHub(RevisionCache(tmp_path / "cache", bound), endpoint=self.server.url, author="zoo-org")
 
     def make_unreachable_hub(self, tmp_path: Path) -> HuggingFaceHub:
         return HuggingFaceHub(RevisionCache(tmp_path / "c"), endpoint=f"http://127.0.0.1:{free_port()}", author="x")
@@ -110,3 +114,23 @@ class TestHuggingFaceHub(ModelHubContract):
     def test_an_unknown_revision_is_not_found(self, hub):
         with pytest.raises(NotFound):
             hub.fetch("zoo-org/pusher", "nope")
+
+    def test_a_model_the_hub_says_is_too_large_is_refused_before_any_download(self, tmp_path):
+        """Only the files it would fetch count: a huge pickle beside them is never downloaded anyway."""
+        hub = self.make_hub(tmp_path, FetchBound(max_bytes=1 << 20))
+        self.server.declared_sizes = {"weights.pkl": 1 << 40}
+        assert (hub.fetch("zoo-org/pusher", SHA) / "pusher.py").is_file()
+        hub = self.make_hub(tmp_path / "again", FetchBound(max_bytes=1 << 20))
+        self.server.declared_sizes = {"pusher.py": 5 << 20}
+        self.server.requests.clear()
+        with pytest.raises(Unavailable, match="larger than this hub allows"):
+            hub.fetch("zoo-org/pusher", SHA)
+        assert self.server.requests and not [r for r in self.server.requests if "/resolve/" in r or "/tree/" in r]
+
+    def test_a_hub_that_said_too_little_is_caught_when_the_files_arrive(self, tmp_path):
+        hub = self.make_hub(tmp_path, FetchBound(max_bytes=100))
+        self.server.declared_sizes = {"pusher.py": 1, "ainimal.yaml": 1}
+        with pytest.raises(Unavailable, match="larger than this hub allows"):
+            hub.fetch("zoo-org/pusher", SHA)
+        assert any("/resolve/" in r for r in self.server.requests)  # it did download, then refused
+        assert not list((tmp_path / "cache").rglob("pusher.py"))

@@ -11,7 +11,7 @@ moto_server = pytest.importorskip("moto.server", reason="moto[server] is not ins
 
 import boto3  # noqa: E402
 
-from ainimal_zookeeper.adapters.hubs.cache import RevisionCache  # noqa: E402
+from ainimal_zookeeper.adapters.hubs.cache import FetchBound, RevisionCache  # noqa: E402
 from ainimal_zookeeper.adapters.hubs.s3_bucket import S3BucketHub  # noqa: E402
 from ainimal_zookeeper.errors import NotFound, Unavailable  # noqa: E402
 
@@ -49,8 +49,9 @@ class TestS3BucketHub(ModelHubContract):
             self.s3.put_object(Bucket=self.bucket, Key=f"models/pusher/{name}", Body=text.encode())
         self.s3.put_object(Bucket=self.bucket, Key="models/readme.txt", Body=b"not a model folder")
 
-    def make_hub(self, tmp_path: Path) -> S3BucketHub:
-        hub = S3BucketHub(self.bucket, RevisionCache(tmp_path / "cache"), prefix="models/", endpoint_url=self.endpoint)
+    def make_hub(self, tmp_path: Path, bound: FetchBound | None = None) -> S3BucketHub:
+        cache = RevisionCache(tmp_path / "cache", bound)
+        hub = S3BucketHub(self.bucket, cache, prefix="models/", endpoint_url=self.endpoint)
         self.network_calls = lambda: hub.calls
         return hub
 

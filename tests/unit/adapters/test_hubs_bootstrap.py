@@ -12,7 +12,7 @@ from ainimal_zookeeper.adapters.hubs.local_folder import LocalFolderHub
 from ainimal_zookeeper.adapters.hubs.unavailable import UnavailableHub
 from ainimal_zookeeper.bootstrap.model_hubs import build_model_hubs
 from ainimal_zookeeper.config import config_from_dict
-from ainimal_zookeeper.errors import Unavailable
+from ainimal_zookeeper.errors import ConfigError, Unavailable
 
 
 def test_each_hub_entry_becomes_its_adapter(tmp_path):
@@ -21,7 +21,7 @@ def test_each_hub_entry_becomes_its_adapter(tmp_path):
             "model_hubs": [
                 {"type": "local_filesystem", "root": str(tmp_path)},
                 {"type": "git", "url": "file:///srv/zoo.git", "revision": "main"},
-                {"type": "github", "owner": "zoo-org", "api_url": "http://127.0.0.1:9"},
+                {"type": "github", "owner": "zoo-org", "api_url": "http://127.0.0.1:9", "max_model_mb": 16},
             ]
         }
     )
@@ -29,6 +29,13 @@ def test_each_hub_entry_becomes_its_adapter(tmp_path):
     assert isinstance(local, LocalFolderHub) and isinstance(git, GitRepoHub) and isinstance(github, GitHubHub)
     assert git.revision == "main" and git.cache.root.is_relative_to(tmp_path / "data" / "hubs" / "git")
     assert github.label == "github:zoo-org" and github.git.extra_env == {}
+    assert (git.cache.bound.max_bytes, github.cache.bound.max_bytes) == (4 << 30, 16 << 20)  # default, then set
+
+
+@pytest.mark.parametrize("size", [0, -1, (1 << 20) + 1, "lots"])
+def test_a_hub_bound_out_of_range_is_refused_with_the_key_named(tmp_path, size):
+    with pytest.raises(ConfigError, match="max_model_mb"):
+        config_from_dict({"model_hubs": [{"type": "git", "url": "file:///srv/zoo.git", "max_model_mb": size}]})
 
 
 def test_a_huggingface_account_token_comes_from_env_local(tmp_path, monkeypatch):

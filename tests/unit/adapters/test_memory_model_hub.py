@@ -8,8 +8,8 @@ from contracts.model_hubs import MODEL_FILES, ModelHubContract
 
 
 class TestInMemoryModelHub(ModelHubContract):
-    def make_hub(self, tmp_path):
-        hub = InMemoryModelHub(tmp_path / "cache", {self.model_name: MODEL_FILES})
+    def make_hub(self, tmp_path, bound=None):
+        hub = InMemoryModelHub(tmp_path / "cache", {self.model_name: MODEL_FILES}, bound=bound)
         self.network_calls = lambda: hub.calls
         return hub
 

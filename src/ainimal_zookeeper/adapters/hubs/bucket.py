@@ -13,10 +13,10 @@ from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
 from ainimal_zookeeper.errors import NotFound, Unavailable
 from ainimal_zookeeper.ports.model_hubs import HubModel
 
-#: Objects read from one listing, files in one model, and the bytes of one model.
+#: Objects read from one listing, and files in one model (a request each; the bytes of a model
+#: are bounded by the cache's `FetchBound`, checked against the listing before any download).
 MAX_OBJECTS = 10_000
 MAX_FILES_PER_MODEL = 1_000
-MAX_MODEL_BYTES = 4 << 30
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,10 @@ class BucketHub:
             raise NotFound(
                 f"model hub {self.label}: model {model!r} is no longer at revision {revision}; it is at {current}"
             )
-        if len(objects) > MAX_FILES_PER_MODEL or sum(o.size for o in objects) > MAX_MODEL_BYTES:
-            raise Unavailable(
-                f"model hub {self.label}: model {model!r} has more than {MAX_FILES_PER_MODEL} files "
-                f"or {MAX_MODEL_BYTES >> 30} GiB"
-            )
+        if len(objects) > MAX_FILES_PER_MODEL:
+            raise Unavailable(f"model hub {self.label}: model {model!r} has more than {MAX_FILES_PER_MODEL} files")
+        if self.cache.bound.exceeded(sum(o.size for o in objects), len(objects)):
+            raise self.cache.bound.refusal(f"model hub {self.label}", model)
 
         def fill(target: Path) -> None:
             for obj in objects:
@@ -87,7 +86,7 @@ class BucketHub:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._download(obj.key, path)
 
-        return self.cache.get_or_fill(model, current, fill)
+        return self.cache.get_or_fill(model, current, fill, f"model hub {self.label}")
 
     def _bounded(self, objects: Iterable[BucketObject]) -> Iterable[BucketObject]:
         for count, obj in enumerate(objects):

@@ -6,10 +6,11 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
+from ainimal_zookeeper.adapters.hubs.cache import FetchBound, ModelTooLarge, RevisionCache, usage
 from ainimal_zookeeper.config.hub_settings import GIT_URL, GIT_URL_EXPECTED
 from ainimal_zookeeper.errors import InvalidInput, NotFound, Unavailable
 from ainimal_zookeeper.ports.model_hubs import GitTag, HubModel
@@ -17,6 +18,8 @@ from ainimal_zookeeper.ports.model_hubs import GitTag, HubModel
 if TYPE_CHECKING:
     from ainimal_zookeeper.adapters.hubs.git_tags import GitTagger
 
+#: How often a clone's folder is measured against the hub's bound while git runs.
+WATCH_EVERY_SECONDS = 0.1
 #: Transports git may use: never `ext::` (it runs commands) or other helpers.
 _ALLOWED_PROTOCOLS = "file:git:http:https:ssh"
 _SHA = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
@@ -54,15 +57,15 @@ def repo_name(url: str) -> str:
 class GitClient:
     """Runs git with no prompts, no extra transports and a time limit."""
 
-    def __init__(self, timeout: float = 120.0, extra_env: dict[str, str] | None = None) -> None:
-        self.timeout = timeout
+    def __init__(
+        self, timeout: float = 120.0, extra_env: dict[str, str] | None = None, watch_every: float = WATCH_EVERY_SECONDS
+    ) -> None:
+        self.timeout, self.watch_every = timeout, watch_every
         self.extra_env = dict(extra_env or {})  # credentials, kept out of the command line
         self.calls = 0  # network operations run (ls-remote, clone): tests count cache hits by it
 
-    def run(
-        self, args: list[str], cwd: Path | None = None, what: str = "git", env: dict[str, str] | None = None
-    ) -> str:
-        env = {
+    def _environment(self, env: dict[str, str] | None) -> dict[str, str]:
+        return {
             **os.environ,
             "GIT_TERMINAL_PROMPT": "0",
             "GIT_ALLOW_PROTOCOL": _ALLOWED_PROTOCOLS,
@@ -70,6 +73,11 @@ class GitClient:
             **self.extra_env,
             **(env or {}),
         }
+
+    def run(
+        self, args: list[str], cwd: Path | None = None, what: str = "git", env: dict[str, str] | None = None
+    ) -> str:
+        env = self._environment(env)
         try:
             done = subprocess.run(
                 ["git", "-c", "protocol.ext.allow=never", *args],
@@ -103,13 +111,66 @@ class GitClient:
                 return refs[ref]
         raise NotFound(f"{what}: no branch or tag {revision!r}")
 
-    def checkout(self, url: str, commit: str, target: Path, what: str) -> None:
-        """A working copy of `url` at `commit` in the (empty) folder `target`, without .git."""
+    def checkout(
+        self, url: str, commit: str, target: Path, what: str, bound: FetchBound | None = None, model: str = ""
+    ) -> None:
+        """A working copy of `url` at `commit` in the (empty) folder `target`, without .git.
+
+        Only that commit is fetched (`--depth 1`) when the remote serves a commit by its id, as
+        GitHub, the Hugging Face Hub and git's own protocol v2 servers do; else the whole
+        repository is cloned. Git is stopped, and the fetch refused, once `target` holds more
+        than `bound`: a remote's size is known only as it arrives, and a small pack can check
+        out into a huge tree (`model` names it in that error)."""
+        bound = bound or FetchBound()
+        model = model or repo_name(url)
         self.calls += 1
-        self.run(["clone", "--quiet", "--no-checkout", "--", url, str(target)], what=what)
-        self.run(["checkout", "--quiet", "--detach", commit, "--"], cwd=target, what=what)
+        try:
+            self.run(["init", "--quiet", str(target)], what=what)
+            shallow = ["fetch", "--quiet", "--depth", "1", "--no-tags", "--", url, commit]
+            self._run_watched(shallow, target, what, bound, model)
+            fetched = "FETCH_HEAD"
+        except ModelTooLarge:
+            raise
+        except Unavailable:
+            # An older server may refuse a commit it did not advertise: clone it all instead.
+            shutil.rmtree(target / ".git", ignore_errors=True)
+            self._run_watched(["clone", "--quiet", "--no-checkout", "--", url, "."], target, what, bound, model)
+            fetched = commit
+        self._run_watched(["checkout", "--quiet", "--detach", fetched, "--"], target, what, bound, model)
         # Only the files are kept: the cache is a snapshot, not a repository to push from.
         shutil.rmtree(target / ".git", ignore_errors=True)
+
+    def _run_watched(self, args: list[str], target: Path, what: str, bound: FetchBound, model: str) -> None:
+        """Run git in `target`, measuring the folder as it runs; stop git when it passes `bound`."""
+        try:
+            process = subprocess.Popen(
+                ["git", "-c", "protocol.ext.allow=never", *args],
+                cwd=target,
+                env=self._environment(None),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        except FileNotFoundError:
+            raise Unavailable(f"{what}: the git program is not installed") from None
+        deadline = time.monotonic() + self.timeout
+        with process:
+            while True:
+                try:
+                    _, stderr = process.communicate(timeout=self.watch_every)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass  # still running: measure, then wait again (no output is lost)
+                if bound.exceeded(*usage(target)):
+                    process.kill()
+                    process.communicate()
+                    raise bound.refusal(what, model) from None
+                if time.monotonic() > deadline:
+                    process.kill()
+                    process.communicate()
+                    raise Unavailable(f"{what}: git did not finish within {self.timeout:g} s") from None
+        if process.returncode != 0:
+            raise Unavailable(f"{what}: git {args[0]} failed: {failure_detail(stderr or '')}")
 
 
 class GitRepoHub:
@@ -145,7 +206,12 @@ class GitRepoHub:
             raise NotFound(f"model hub {self.label} has no model {model!r}; it has {self.name!r}")
         what = f"model hub {self.label}"
         commit = self.git.resolve(self.url, check_revision(revision or self.revision), what)
-        return self.cache.get_or_fill(model, commit, lambda target: self.git.checkout(self.url, commit, target, what))
+        return self.cache.get_or_fill(
+            model,
+            commit,
+            lambda target: self.git.checkout(self.url, commit, target, what, self.cache.bound, model),
+            what,
+        )
 
     def tag_and_push(self, model: str, base: str, folder: Path, tag: str, message: str) -> GitTag:
         self._known(model)

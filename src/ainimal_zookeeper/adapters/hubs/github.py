@@ -84,7 +84,9 @@ class GitHubHub:
         what = f"model hub {self.label}"
         url = repo["clone_url"]
         commit = self.git.resolve(url, check_revision(revision or repo["default_branch"]), what)
-        return self.cache.get_or_fill(model, commit, lambda target: self.git.checkout(url, commit, target, what))
+        return self.cache.get_or_fill(
+            model, commit, lambda target: self.git.checkout(url, commit, target, what, self.cache.bound, model), what
+        )
 
     def tag_and_push(self, model: str, base: str, folder: Path, tag: str, message: str) -> GitTag:
         return self.tagger.tag_and_push(self._clone_url(model), model, base, folder, tag, message)

@@ -131,9 +131,23 @@ class HuggingFaceHub:
                 return cached  # a commit already fetched: no request at all
         if revision is not None and not _REVISION.match(revision):
             raise NotFound(f"model hub {self.label}: {revision!r} is not a branch, tag or commit name")
-        info = self._call(lambda: self.api.model_info(model, revision=revision or "main"))
+        info = self._call(lambda: self.api.model_info(model, revision=revision or "main", files_metadata=True))
         sha = str(info.sha)
-        return self.cache.get_or_fill(model, sha, lambda target: self._download(model, sha, target))
+        if self.cache.cached(model, sha) is None:
+            self._check_size(model, info)
+        what = f"model hub {self.label}"
+        return self.cache.get_or_fill(model, sha, lambda target: self._download(model, sha, target), what)
+
+    def _check_size(self, model: str, info: Any) -> None:
+        """Refuse, before any download, a model whose files to fetch the Hub says are over the
+        cache's bound (the cache measures what arrives too, should the sizes have been wrong)."""
+        from huggingface_hub.utils import filter_repo_objects
+
+        siblings = info.siblings or []
+        fetched = list(filter_repo_objects(siblings, allow_patterns=SAFE_PATTERNS, key=lambda s: s.rfilename))
+        size = sum(sibling.size or 0 for sibling in fetched)
+        if self.cache.bound.exceeded(size, len(fetched)):
+            raise self.cache.bound.refusal(f"model hub {self.label}", model)
 
     def _probe(self) -> None:
         """Fail at once when nothing listens at the endpoint (the library would retry for ~20 s)."""

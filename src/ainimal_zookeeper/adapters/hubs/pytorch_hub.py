@@ -97,4 +97,4 @@ class PytorchHubRepo:
             manifest = "type: torch\npath: entrypoint.py\nclass_name: Entrypoint\n"
             (target / "ainimal.yaml").write_text(manifest)
 
-        return self.cache.get_or_fill(model, current, fill)
+        return self.cache.get_or_fill(model, current, fill, f"model hub {self.label}")

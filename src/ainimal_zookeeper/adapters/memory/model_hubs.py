@@ -6,7 +6,7 @@ import hashlib
 import threading
 from pathlib import Path
 
-from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
+from ainimal_zookeeper.adapters.hubs.cache import FetchBound, RevisionCache
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailable
 from ainimal_zookeeper.ports.model_hubs import CHECKPOINT_DIR, GitTag, HubModel
 
@@ -39,13 +39,14 @@ class InMemoryModelHub:
         *,
         git_backed: bool = False,
         push: bool = True,
+        bound: FetchBound | None = None,
     ) -> None:
         self.label = f"memory:{name}"
         self.git_backed, self.push = git_backed, push
         self.reachable = True
         self.refuse_push: str | None = None  # a reason: the next tag_and_push is refused with it
         self.calls = 0
-        self._cache = RevisionCache(Path(cache_root))
+        self._cache = RevisionCache(Path(cache_root), bound)
         self._revisions: dict[str, dict[str, dict[str, str | bytes]]] = {}
         self._parents: dict[str, str] = {}
         self.tags: dict[tuple[str, str], str] = {}  # (model, tag) -> revision
@@ -90,7 +91,7 @@ class InMemoryModelHub:
                 else:
                     (folder / name).write_text(content)
 
-        return self._cache.get_or_fill(model, revision, fill)
+        return self._cache.get_or_fill(model, revision, fill, f"model hub {self.label}")
 
     def _call(self) -> None:
         if not self.reachable:
