@@ -18,6 +18,7 @@ __all__ = [
     "ModelHubContract",
     "StandInServer",
     "json_answer",
+    "git_bomb",
     "make_git_repo",
 ]
 
@@ -49,6 +50,28 @@ def make_git_repo(root: Path, name: str, files: dict[str, str]) -> tuple[str, st
     bare = root / f"{name}.git"
     git("clone", "--quiet", "--bare", str(work), str(bare), cwd=root)
     return f"file://{bare}", git("rev-parse", "HEAD", cwd=work)
+
+
+def git_bomb(root: Path, copies: int, blob_bytes: int) -> tuple[str, str]:
+    """A bare repository whose one commit checks out to `copies` files of one zero-filled blob:
+    a pack of a few kilobytes that writes `copies * blob_bytes` bytes."""
+    bare = root / "bomb.git"
+    git("init", "--quiet", "--bare", "-b", "main", str(bare), cwd=root)
+    zeros = root / "zeros"
+    zeros.write_bytes(bytes(blob_bytes))
+    blob = git("hash-object", "-w", str(zeros), cwd=bare)
+    listing = root / "tree.txt"
+    listing.write_text("".join(f"100644 blob {blob}\tcopy{index:05d}.bin\n" for index in range(copies)))
+    tree = _mktree(bare, listing)
+    commit = git("commit-tree", tree, "-m", "bomb", cwd=bare)
+    git("update-ref", "refs/heads/main", commit, cwd=bare)
+    return f"file://{bare}", commit
+
+
+def _mktree(bare: Path, listing: Path) -> str:
+    with listing.open() as lines:
+        done = subprocess.run(["git", "mktree"], cwd=bare, stdin=lines, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
 
 
 def commit_more(url: str, files: dict[str, str], tmp: Path) -> str:

@@ -83,6 +83,7 @@ def list_hubs(hubs: list[ModelHub]) -> HubListing:
                 models, envs = read_model_folder(folder, item.name, item.description)
             except Exception as exc:  # noqa: BLE001  # one model that cannot be fetched hides no other
                 why = str(exc) if isinstance(exc, ZookeeperError) else f"{type(exc).__name__}: {exc}"
+                why = why.removeprefix(f"model hub {hub.label}: ")  # said once, below
                 log.warning("model hub %s: model %s is unavailable: %s", hub.label, item.name, why)
                 listing.origins[item.name] = origin
                 listing.unavailable[item.name] = f"model hub {hub.label} cannot fetch it: {why}"

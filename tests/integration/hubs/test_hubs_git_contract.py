@@ -11,7 +11,7 @@ import pytest
 from ainimal_zookeeper.adapters.hubs.cache import FetchBound, RevisionCache, usage
 from ainimal_zookeeper.adapters.hubs.git_repo import GitClient, GitRepoHub
 from ainimal_zookeeper.errors import InvalidInput, NotFound, Unavailable
-from hub_support import commit_more, git, make_git_repo
+from hub_support import commit_more, git, git_bomb, make_git_repo
 
 from contracts.model_hubs import MODEL_FILES, ModelHubContract
 
@@ -49,30 +49,6 @@ class TestGitRepoHub(ModelHubContract):
     def test_transports_that_run_commands_are_refused(self, tmp_path):
         with pytest.raises(InvalidInput, match="not supported"):
             GitRepoHub("ext::sh -c touch% /tmp/pwned", RevisionCache(tmp_path))
-
-
-def git_bomb(root: Path, copies: int, blob_bytes: int) -> tuple[str, str]:
-    """A bare repository whose one commit checks out to `copies` files of one zero-filled blob:
-    a pack of a few kilobytes that writes `copies * blob_bytes` bytes."""
-    bare = root / "bomb.git"
-    git("init", "--quiet", "--bare", "-b", "main", str(bare), cwd=root)
-    zeros = root / "zeros"
-    zeros.write_bytes(bytes(blob_bytes))
-    blob = git("hash-object", "-w", str(zeros), cwd=bare)
-    listing = root / "tree.txt"
-    listing.write_text("".join(f"100644 blob {blob}\tcopy{index:05d}.bin\n" for index in range(copies)))
-    tree = _mktree(bare, listing)
-    commit = git("commit-tree", tree, "-m", "bomb", cwd=bare)
-    git("update-ref", "refs/heads/main", commit, cwd=bare)
-    return f"file://{bare}", commit
-
-
-def _mktree(bare: Path, listing: Path) -> str:
-    import subprocess
-
-    with listing.open() as lines:
-        done = subprocess.run(["git", "mktree"], cwd=bare, stdin=lines, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
 
 
 def test_a_checkout_that_grows_past_the_bound_is_stopped_while_git_writes(tmp_path):

@@ -57,7 +57,7 @@ def test_a_model_that_cannot_be_fetched_is_listed_as_unavailable_saying_which_hu
     hub.fail_fetch = True
     catalog = Catalog([], [], [], model_hubs=[hub])
     spec = catalog.model("pusher").spec
-    assert spec["error"] == "model hub test:flaky cannot fetch it: model hub test:flaky: timed out"
+    assert spec["error"] == "model hub test:flaky cannot fetch it: timed out"
     with pytest.raises(InvalidInput, match="'pusher' cannot be launched"):
         catalog.plan_launch("pusher", None, None, None)
 
