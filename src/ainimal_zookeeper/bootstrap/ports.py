@@ -130,7 +130,7 @@ def _buses(kind: str, gcp: GcpSettings) -> tuple[CommandBus, EventBus, dict[str,
 
         project = _project(gcp)
         return (
-            PubSubCommandBus(project, prefix=gcp.prefix),
+            PubSubCommandBus(project, prefix=gcp.prefix, signing_secret=gcp.bus_signing_secret),
             PubSubEventBus(project, prefix=gcp.prefix, signing_secret=gcp.bus_signing_secret),
             {"type": "pubsub", "project": project, "prefix": gcp.prefix},
         )
@@ -155,8 +155,9 @@ def _with_bus_credentials(compute: ComputeProvider, commands: CommandBus, gcp: G
         return CredentialedCompute(compute, issue, lambda _instance_id: None)
     if type(commands).__name__ == "PubSubCommandBus":
         _log.warning(
-            "gcp.bus_signing_secret is not set: events on Pub/Sub are believed whoever sent them; "
-            "set it (or ZK_BUS_SIGNING_SECRET) so that a worker is believed only about its own instance"
+            "gcp.bus_signing_secret is not set: events and commands on Pub/Sub are believed whoever "
+            "sent them; set it (or ZK_BUS_SIGNING_SECRET) so that a worker is believed only about its "
+            "own instance and obeys only the control plane"
         )
 
     if type(commands).__name__ == "LocalBusHub":  # not isinstance: that would import zmq for Pub/Sub
@@ -242,7 +243,7 @@ def _worker_buses(bus: dict[str, Any], instance_id: str) -> tuple[CommandInbox, 
         from ainimal_zookeeper.adapters.gcp.pubsub_bus import PubSubCommandInbox, PubSubEventOutbox
 
         return (
-            PubSubCommandInbox(bus["project"], instance_id, prefix=bus["prefix"]),
+            PubSubCommandInbox(bus["project"], instance_id, prefix=bus["prefix"], signing_key=bus.get("signing_key")),
             PubSubEventOutbox(bus["project"], prefix=bus["prefix"], signing_key=bus.get("signing_key")),
         )
     if bus["type"] == "local":

@@ -33,6 +33,8 @@ def cloud_function(tmp_path, firestore_emulator, pubsub_emulator, gcs_emulator, 
             "bucket": f"zk-e2e-{unique}",
             "create_bucket": True,
             "prefix": f"e{unique}-",
+            # As deployed: events and commands on Pub/Sub signed per instance (event_signing.py).
+            "bus_signing_secret": f"e2e-signing-{unique}",
         },
         "envs": [{"name": "CartPole", "type": "gymnasium", "env_name": "CartPole-v1"}],
         "models": [

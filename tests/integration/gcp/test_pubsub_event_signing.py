@@ -41,3 +41,62 @@ def test_unsigned_and_other_instances_events_are_dropped_and_signed_ones_count(p
         for outbox in (unsigned, mine, wrong_key):
             outbox.close()
         bus.close()
+
+
+def test_a_worker_applies_only_commands_the_control_plane_signed_for_its_instance(pubsub_emulator):
+    """What a worker running hostile model code could send to another instance (it holds its own
+    key and the topics' publish permission) goes to the dead-letter topic, unapplied."""
+    from google.api_core import exceptions as gexc
+    from google.cloud import pubsub_v1
+
+    from ainimal_zookeeper import wire
+    from ainimal_zookeeper.adapters.gcp.event_signing import SIGNATURE_ATTRIBUTE, sign, sign_command
+    from ainimal_zookeeper.adapters.gcp.pubsub_bus import PubSubNames
+    from ainimal_zookeeper.adapters.gcp.pubsub_commands import PubSubCommandBus, PubSubCommandInbox
+    from ainimal_zookeeper.domain import commands as cmd
+
+    project, prefix = os.environ["GOOGLE_CLOUD_PROJECT"], f"zk-{uuid.uuid4().hex[:10]}-"
+    names = PubSubNames(project, prefix)
+    victim_key, attacker_key = worker_key(SECRET, "victim"), worker_key(SECRET, "attacker")
+    bus = PubSubCommandBus(project, prefix, signing_secret=SECRET)
+    unsigned_bus = PubSubCommandBus(project, prefix)
+    inbox = PubSubCommandInbox(project, "victim", prefix=prefix, signing_key=victim_key)
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    watch = subscriber.subscription_path(project, f"{prefix}watch-dead-letters")
+    subscriber.create_subscription(name=watch, topic=names.dead_letter_topic())
+    try:
+        topic = names.commands_topic("victim")
+        forged = {
+            "another instance's key": sign_command(attacker_key, data := wire.dumps(cmd.Terminate("victim").to_dict())),
+            "an event's signature": sign(victim_key, data),  # the victim's own key, signing an event's way
+            "a made-up signature": "00" * 32,
+        }
+        for reason, signature in forged.items():
+            publisher.publish(topic, data, reason=reason, **{SIGNATURE_ATTRIBUTE: signature}).result()
+        unsigned_bus.send(cmd.Terminate("victim"))  # a control plane without the secret
+        signed = cmd.Resume("victim")
+        bus.send(signed)
+        got: list = []
+        deadline = time.monotonic() + 20
+        while not got and time.monotonic() < deadline:
+            got += inbox.receive(0.05)
+        assert [c.command_id for c in got] == [signed.command_id]
+        dead: list = []
+        deadline = time.monotonic() + 20
+        while len(dead) < 4 and time.monotonic() < deadline:
+            try:
+                dead += subscriber.pull(subscription=watch, max_messages=10, timeout=1, retry=None).received_messages
+            except gexc.DeadlineExceeded:
+                continue
+        assert len(dead) == 4
+        assert {m.message.attributes["dead_letter_error"] for m in dead} == {
+            "not signed by the control plane for this instance"
+        }
+        time.sleep(0.5)
+        assert inbox.receive(0.2) == []  # none of them was applied later either
+    finally:
+        inbox.close()
+        bus.close()
+        unsigned_bus.close()
+        publisher.stop()
+        subscriber.close()

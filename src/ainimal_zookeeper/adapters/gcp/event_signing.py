@@ -1,4 +1,5 @@
-"""Pub/Sub events signed per worker: an event about instance X counts only if X's key signed it.
+"""Pub/Sub messages signed per instance: an event about instance X counts only if X's key signed
+it, and X's worker applies a command only if it was signed with X's key.
 
 The Pub/Sub emulator (and a topic's publish permission, which every worker shares) cannot tell
 workers apart, so each worker gets a key of its own in its spec: HMAC-SHA256 of its instance id
@@ -6,6 +7,12 @@ under the control plane's `gcp.bus_signing_secret`. It signs each event's bytes 
 (attribute `signature`); the control plane derives the key of the instance the event names and
 checks the signature, so no stored per-instance state is needed and every control-plane
 instance (each Cloud Function instance) agrees.
+
+Commands go the other way under the same key, with their own prefix in what is signed (so a
+signed event's bytes can never pass as a command): the control plane signs each command with
+the key of the instance it is for, and that instance's worker checks it. A worker running
+hostile model code knows its own key only, so it can neither speak for another instance nor
+command one (pause it, take it over, make it checkpoint or stop).
 """
 
 from __future__ import annotations
@@ -29,3 +36,17 @@ def sign(key: str, data: bytes) -> str:
 def signed_by(secret: str, instance_id: str, data: bytes, signature: str) -> bool:
     """Whether `signature` over `data` was made with `instance_id`'s worker key."""
     return hmac.compare_digest(sign(worker_key(secret, instance_id), data), signature)
+
+
+#: What a command's signature covers before its bytes: commands and events never share one.
+_COMMAND_CONTEXT = b"zk-bus-command\0"
+
+
+def sign_command(key: str, data: bytes) -> str:
+    """The `signature` attribute of a command's bytes under the key of the instance it is for."""
+    return sign(key, _COMMAND_CONTEXT + data)
+
+
+def command_signed_with(key: str, data: bytes, signature: str) -> bool:
+    """Whether `signature` over a command's `data` was made with `key` (the receiving worker's)."""
+    return hmac.compare_digest(sign_command(key, data), signature)

@@ -15,6 +15,12 @@ from google.cloud.pubsub_v1.publisher import exceptions as publish_exceptions
 
 from ainimal_zookeeper import wire
 from ainimal_zookeeper.adapters.counting_doorbell import CountingDoorbell
+from ainimal_zookeeper.adapters.gcp.event_signing import (
+    SIGNATURE_ATTRIBUTE,
+    command_signed_with,
+    sign_command,
+    worker_key,
+)
 from ainimal_zookeeper.adapters.gcp.pubsub_bus import (
     ACK_DEADLINE_SECONDS,
     DEFAULT_PREFIX,
@@ -40,7 +46,8 @@ _PUBLISH_ERRORS = (gexc.GoogleAPIError, TimeoutError, publish_exceptions.Publish
 class PubSubCommandBus:
     """Control-plane side: one topic + subscription per instance; implements `CommandBus`.
 
-    A `publisher` passed in must have message ordering enabled.
+    A `publisher` passed in must have message ordering enabled. With `signing_secret` each
+    command is signed with the key of the instance it is for (event_signing.py).
     """
 
     def __init__(
@@ -49,8 +56,10 @@ class PubSubCommandBus:
         prefix: str = DEFAULT_PREFIX,
         publisher: pubsub_v1.PublisherClient | None = None,
         subscriber: pubsub_v1.SubscriberClient | None = None,
+        signing_secret: str | None = None,
     ) -> None:
         self.names = PubSubNames(project, prefix)
+        self._signing_secret = signing_secret
         self._own_clients = publisher is None, subscriber is None
         # A command is waited for anyway: send it at once instead of after the 10 ms batch window.
         self._publisher = publisher or make_publisher(
@@ -92,13 +101,19 @@ class PubSubCommandBus:
 
     def _publish(self, command: Command) -> None:
         topic = self.names.commands_topic(command.instance_id)
+        data = wire.dumps(command.to_dict())
+        signature = {}
+        if self._signing_secret is not None:
+            key = worker_key(self._signing_secret, command.instance_id)
+            signature[SIGNATURE_ATTRIBUTE] = sign_command(key, data)
         future = self._publisher.publish(
             topic,
-            wire.dumps(command.to_dict()),
+            data,
             ordering_key=command.instance_id,
             instance_id=command.instance_id,
             kind=command.kind,
             command_id=command.command_id,
+            **signature,
         )
         try:
             future.result(timeout=RPC_TIMEOUT_SECONDS)
@@ -136,6 +151,9 @@ class PubSubCommandInbox:
     `receive` only reads a local buffer, so it never blocks the agent's loop for an RPC (a
     pull costs milliseconds against the emulator and tens of them against Pub/Sub). The
     stepping worker reads `doorbell` at every step and calls `receive` when it moved.
+
+    With `signing_key` (this worker's, event_signing.py) a command counts only when the control
+    plane signed it with that key: any other goes to the dead-letter topic unapplied.
     """
 
     def __init__(
@@ -148,9 +166,11 @@ class PubSubCommandInbox:
         max_messages: int = 20,
         pull_timeout: float = 1.0,
         idle_interval: float = 0.02,
+        signing_key: str | None = None,
     ) -> None:
         self.names = PubSubNames(project, prefix)
         self.instance_id = instance_id
+        self._signing_key = signing_key
         self._subscription = self.names.commands_subscription(instance_id)
         self._own_clients = subscriber is None, publisher is None
         self._subscriber = subscriber or make_subscriber()
@@ -258,6 +278,10 @@ class PubSubCommandInbox:
 
     def _take(self, received: Any) -> None:
         try:
+            if self._signing_key is not None:
+                signature = str(received.message.attributes.get(SIGNATURE_ATTRIBUTE, ""))
+                if not signature or not command_signed_with(self._signing_key, received.message.data, signature):
+                    raise InvalidInput("not signed by the control plane for this instance")
             command = command_from_dict(wire.loads(received.message.data))
             if command.instance_id != self.instance_id:
                 raise InvalidInput(f"addressed to {command.instance_id!r}, not {self.instance_id!r}")
@@ -271,7 +295,7 @@ class PubSubCommandInbox:
 
     def _dead_letter(self, received: Any, error: Exception) -> None:
         topic = self.names.dead_letter_topic()
-        log.warning("a command for %s does not decode (%s); moving it to %s", self.instance_id, error, topic)
+        log.warning("a command for %s is refused (%s); moving it to %s", self.instance_id, error, topic)
         attributes = dict(received.message.attributes)
         attributes.update(
             dead_letter_source_subscription=self._subscription,
