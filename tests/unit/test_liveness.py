@@ -24,19 +24,26 @@ def test_silent_active_instances_fail_and_others_are_untouched(tmp_path):
 
 
 def test_progress_is_throttled_per_instance_but_status_changes_always_land(tmp_path):
+    from ainimal_zookeeper.adapters.memory import FakeClock
     from ainimal_zookeeper.domain import events as ev
     from ainimal_zookeeper.service.notifier import Notifier
     from ainimal_zookeeper.service.projection import Projection
 
     store = SqliteDocumentStore(tmp_path / "d.sqlite3")
     store.put("instances", "i", {"id": "i", "status": "RUNNING", "step": 0})
-    projection = Projection(store, Notifier(), progress_interval=1.0)
-    projection.apply(ev.Progress("i", time=10.0, step=1))
-    projection.apply(ev.Progress("i", time=10.3, step=2))  # within the interval: skipped
+    clock = FakeClock(start=10.0)  # the control plane's: events are timed as they arrive
+
+    def arriving_at(at: float, **fields) -> None:
+        clock.advance(at - clock.time())
+        projection.apply(ev.Progress("i", time=at, **fields))
+
+    projection = Projection(store, Notifier(), progress_interval=1.0, clock=clock)
+    arriving_at(10.0, step=1)
+    arriving_at(10.3, step=2)  # within the interval: skipped
     assert store.get("instances", "i")["step"] == 1
-    projection.apply(ev.Progress("i", time=10.5, step=3, status="PAUSED"))  # a status change lands
+    arriving_at(10.5, step=3, status="PAUSED")  # a status change lands
     assert store.get("instances", "i")["status"] == "PAUSED" and store.get("instances", "i")["step"] == 3
-    projection.apply(ev.Progress("i", time=11.6, step=4, status="PAUSED"))
+    arriving_at(11.6, step=4, status="PAUSED")
     assert store.get("instances", "i")["step"] == 4
     store.close()
 

@@ -14,6 +14,7 @@ from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.domain.instance import InstanceStatus
 from ainimal_zookeeper.domain.statuses import CommandStatus, RecordingStatus, ReplayStatus
 from ainimal_zookeeper.errors import NotFound
+from ainimal_zookeeper.ports.clock import SYSTEM_CLOCK, Clock
 from ainimal_zookeeper.ports.documents import DocumentStore
 from ainimal_zookeeper.service.instance_logs import store_lines
 from ainimal_zookeeper.service.metric_history import store_points
@@ -32,9 +33,16 @@ _FINAL = {InstanceStatus.TERMINATED.value, InstanceStatus.FAILED.value}
 class Projection:
     """Applies events and worker exits to instance, checkpoint and command documents."""
 
-    def __init__(self, documents: DocumentStore, notifier: Notifier, progress_interval: float = 0.0) -> None:
+    def __init__(
+        self, documents: DocumentStore, notifier: Notifier, progress_interval: float = 0.0, clock: Clock | None = None
+    ) -> None:
         self.documents = documents
         self.notifier = notifier
+        # Heartbeats and the progress throttle go by this clock, when an event arrives, not by
+        # the time the worker wrote in it: a worker's clock may be off (another machine), or
+        # lie (hostile model code), and one event dated far ahead would otherwise have kept its
+        # instance alive forever and throttled all its later progress away.
+        self.clock = clock or SYSTEM_CLOCK
         # Firestore sustains about one write a second per document: progress (four a second
         # per worker) is then written at most once per `progress_interval` per instance,
         # unless the status changed. Status changes, commands and checkpoints always go through.
@@ -79,26 +87,27 @@ class Projection:
         # A changed pace is never throttled: setPace answers with the pace now in force.
         pace_changed = self._last_pace.get(event.instance_id, event.pace) != event.pace
         self._last_pace[event.instance_id] = event.pace
-        if self._throttled(event) and not pace_changed:
+        received = self.clock.time()
+        if self._throttled(event, received) and not pace_changed:
             return
         extra: dict[str, Any] = {"pace": event.pace, "stepsPerSecond": event.metrics.get("steps_per_second")}
         if event.state is not None:
             extra["state"] = event.state
-        self._update_live(event, extra)
+        self._update_live(event, extra, received)
 
-    def _throttled(self, event: ev.Progress) -> bool:
+    def _throttled(self, event: ev.Progress, received: float) -> bool:
         if self.progress_interval <= 0:
             return False
         last_time, last_status, last_waiting = self._last_progress.get(event.instance_id, (0.0, "", None))
         # A change of status or of whom it waits for is written at once.
         same = event.status == last_status and event.waiting_for == last_waiting
-        if same and event.time - last_time < self.progress_interval:
+        if same and received - last_time < self.progress_interval:
             return True
-        self._last_progress[event.instance_id] = (event.time, event.status, event.waiting_for)
+        self._last_progress[event.instance_id] = (received, event.status, event.waiting_for)
         return False
 
     def _on_WorkerStarted(self, event: ev.WorkerStarted) -> None:  # noqa: N802
-        self._update_live(event, {"architecture": event.architecture, "pid": event.pid})
+        self._update_live(event, {"architecture": event.architecture, "pid": event.pid}, self.clock.time())
 
     def _on_CommandApplied(self, event: ev.CommandApplied) -> None:  # noqa: N802
         fields: dict[str, Any] = {"mode": event.mode} if event.mode else {}
@@ -109,7 +118,7 @@ class Projection:
             fields["status"] = status.value
         if event.step is not None:
             fields.update(step=event.step, episode=event.episode)
-        self._update_unless_final(event.instance_id, {**fields, "lastHeartbeat": event.time})
+        self._update_unless_final(event.instance_id, {**fields, "lastHeartbeat": self.clock.time()})
         # Settled last: a request waiting on the command then reads the instance as it now is.
         self._settle_command(event.instance_id, event.command_id, CommandStatus.APPLIED, None)
 
@@ -232,13 +241,13 @@ class Projection:
 
     # helpers
 
-    def _update_live(self, event: ev.Progress, extra: dict[str, Any]) -> None:
+    def _update_live(self, event: ev.Progress, extra: dict[str, Any], received: float) -> None:
         fields = {
             "mode": event.mode,
             "step": event.step,
             "episode": event.episode,
             "metrics": event.metrics,
-            "lastHeartbeat": event.time,
+            "lastHeartbeat": received,
             "waitingFor": event.waiting_for,
             **extra,
         }

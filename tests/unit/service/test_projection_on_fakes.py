@@ -56,7 +56,7 @@ def zoo() -> Zoo:
     # Transactions run twice, as Firestore retries them: the projection must not care.
     documents = InMemoryDocumentStore(retry_transactions=True)
     bus, compute, clock = InMemoryBus(), InMemoryCompute(), FakeClock()
-    projection = Projection(documents, Notifier(), progress_interval=1.0)
+    projection = Projection(documents, Notifier(), progress_interval=1.0, clock=clock)
     bus.subscribe(projection.apply)
     compute.on_exit(projection.worker_exited)
     return Zoo(documents, bus, compute, clock, projection)
@@ -68,6 +68,25 @@ def test_a_started_worker_makes_its_instance_running_with_its_architecture_and_h
     doc = zoo.instance("i")
     assert doc["status"] == "RUNNING" and doc["architecture"] == {"layers": 2} and doc["pid"] == 42
     assert doc["lastHeartbeat"] == zoo.clock.time()
+
+
+@pytest.mark.parametrize("skew", [3600.0 * 24 * 365, -3600.0, float("inf")])
+def test_a_worker_whose_clock_is_off_or_lies_is_judged_by_the_control_planes_clock(zoo, skew):
+    """A year ahead (hostile model code), an hour behind (another machine's clock): heartbeats are
+    when events arrive, so the instance fails once it falls silent, and its progress is not throttled
+    away after a dated-ahead event."""
+    from ainimal_zookeeper.service.liveness import fail_silent_instances
+
+    worker = zoo.launch("i", status="RUNNING")
+    for step in range(40):  # 10 s of progress at four a second, each dated by the worker's clock
+        worker.say(ev.Progress, step=step, time=zoo.clock.time() + skew)
+        zoo.clock.advance(0.25)
+    doc = zoo.instance("i")
+    assert doc["step"] == 36 and doc["lastHeartbeat"] == zoo.clock.time() - 1.0  # one write a second
+    assert fail_silent_instances(zoo.documents, max_silence=30, now=zoo.clock.time()) == []
+    zoo.clock.advance(31)  # silent
+    assert fail_silent_instances(zoo.documents, max_silence=30, now=zoo.clock.time()) == ["i"]
+    assert zoo.instance("i")["status"] == "FAILED"
 
 
 def test_progress_is_written_once_an_interval_over_many_intervals_and_a_status_change_lands_at_once(zoo):

@@ -28,7 +28,7 @@ def _spec(instance_id: str) -> WorkerSpec:
 
 def test_a_reporting_worker_is_never_failed_and_a_silent_one_is_failed_once_past_the_limit():
     clock, documents, bus = FakeClock(), InMemoryDocumentStore(), InMemoryBus()
-    bus.subscribe(Projection(documents, Notifier()).apply)
+    bus.subscribe(Projection(documents, Notifier(), clock=clock).apply)  # heartbeats: when events arrive
     documents.put(INSTANCES, "i", {"id": "i", "status": "RUNNING", "createdEpoch": clock.time()})
     failed: list[str] = []
     watch = LivenessWatch(documents, Notifier(), max_silence=30.0, interval=5.0, on_failed=failed.append, clock=clock)
