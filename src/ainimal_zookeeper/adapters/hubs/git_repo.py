@@ -154,14 +154,19 @@ class GitClient:
         except FileNotFoundError:
             raise Unavailable(f"{what}: the git program is not installed") from None
         deadline = time.monotonic() + self.timeout
+        wait = self.watch_every
         with process:
             while True:
                 try:
-                    _, stderr = process.communicate(timeout=self.watch_every)
+                    _, stderr = process.communicate(timeout=wait)
                     break
                 except subprocess.TimeoutExpired:
                     pass  # still running: measure, then wait again (no output is lost)
-                if bound.exceeded(*usage(target)):
+                measuring = time.monotonic()
+                size, files = usage(target)
+                # Measuring a tree of many files takes a while: never spend more than a tenth of the time on it.
+                wait = max(self.watch_every, 10 * (time.monotonic() - measuring))
+                if bound.exceeded(size, files):
                     process.kill()
                     process.communicate()
                     raise bound.refusal(what, model) from None
