@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hub_support import MODEL_FILES, git_bomb, make_git_repo
 
 from support import ServerProcess, launch_running, terminate
 
 
+def serve_hubs(tmp_path: Path, *hubs: str) -> ServerProcess:
+    """An open server on loopback with CartPole and the `model_hubs:` entries `hubs` (flow YAML)."""
+    config = tmp_path / "zoo.yaml"
+    listed = "".join(f"  - {hub}\n" for hub in hubs)
+    config.write_text(
+        f"no_auth: true\nenvs:\n  - {{name: CartPole, type: gymnasium, env_name: CartPole-v1}}\nmodel_hubs:\n{listed}"
+    )
+    return ServerProcess(config, tmp_path / "data")
+
+
 def test_a_model_in_a_git_hub_appears_in_the_catalog_with_its_source_and_launches(tmp_path):
     url, commit = make_git_repo(tmp_path / "remote", "pusher", MODEL_FILES)
-    config = tmp_path / "zoo.yaml"
-    config.write_text(
-        "no_auth: true\n"
-        "envs:\n  - {name: CartPole, type: gymnasium, env_name: CartPole-v1}\n"
-        f"model_hubs:\n  - {{type: git, url: '{url}'}}\n"
-        # A hub nobody can reach: logged, and the rest is served.
-        f"  - {{type: git, url: 'file://{tmp_path}/gone.git'}}\n"
-    )
-    server = ServerProcess(config, tmp_path / "data")
+    # The second: a hub nobody can reach, logged, and the rest is served.
+    server = serve_hubs(tmp_path, f"{{type: git, url: '{url}'}}", f"{{type: git, url: 'file://{tmp_path}/gone.git'}}")
     try:
         models = {m["name"]: m for m in server.gql("{ models { name description source error } }")["models"]}
         assert models["pusher"] == {
@@ -37,14 +42,9 @@ def test_a_hub_model_larger_than_max_model_mb_is_listed_with_the_reason_and_the_
     """An attacker's repository: a tiny pack that checks out into 64 MB, behind a 1 MB bound."""
     url, _ = git_bomb(tmp_path, copies=64, blob_bytes=1 << 20)
     good, _ = make_git_repo(tmp_path / "remote", "pusher", MODEL_FILES)
-    config = tmp_path / "zoo.yaml"
-    config.write_text(
-        "no_auth: true\n"
-        "envs:\n  - {name: CartPole, type: gymnasium, env_name: CartPole-v1}\n"
-        f"model_hubs:\n  - {{type: git, url: '{url}', max_model_mb: 1}}\n"
-        f"  - {{type: git, url: '{good}', max_model_mb: 1}}\n"
+    server = serve_hubs(
+        tmp_path, f"{{type: git, url: '{url}', max_model_mb: 1}}", f"{{type: git, url: '{good}', max_model_mb: 1}}"
     )
-    server = ServerProcess(config, tmp_path / "data")
     try:
         models = {m["name"]: m for m in server.gql("{ models { name error } }")["models"]}
         assert models["bomb"]["error"] == (
