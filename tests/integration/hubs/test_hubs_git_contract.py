@@ -98,3 +98,25 @@ def test_a_server_that_will_not_serve_a_commit_by_its_id_is_cloned_whole(tmp_pat
     hub = GitRepoHub(url, RevisionCache(tmp_path / "cache"), git=GitClient(timeout=30, extra_env=version_0))
     folder = hub.fetch("pusher", first)
     assert sorted(path.name for path in folder.iterdir()) == ["ainimal.yaml", "pusher.py"]  # the first commit's
+
+
+def test_a_remote_slow_on_every_call_is_given_the_timeout_once_for_the_whole_fetch(tmp_path):
+    """Each call of this remote takes 2 s (git's pack-objects hook, from the client's config):
+    the commit by its id fails after 2 s, then the full clone would succeed after 2 s more.
+    Each call fits a 3 s timeout, the fetch does not."""
+    url, first = make_git_repo(tmp_path, "pusher", MODEL_FILES)
+    commit_more(url, {"notes.txt": "v2"}, tmp_path)  # `first` is no branch's tip any more
+    marker = tmp_path / "second-call"
+    hook = tmp_path / "slow-pack-objects.sh"
+    hook.write_text(f'#!/bin/sh\nsleep 2\n[ -e "{marker}" ] && exec "$@"\ntouch "{marker}"\nexit 1\n')
+    hook.chmod(0o755)
+    # Git passes a global config file on to the upload-pack it runs for a file:// remote (and
+    # reads this hook only from such protected config).
+    (tmp_path / "slow.gitconfig").write_text(f"[uploadpack]\n\tpackObjectsHook = {hook}\n")
+    slow = {"GIT_CONFIG_GLOBAL": str(tmp_path / "slow.gitconfig")}
+    hub = GitRepoHub(url, RevisionCache(tmp_path / "cache"), git=GitClient(timeout=3, extra_env=slow))
+    with pytest.raises(Unavailable, match="did not finish within 3 s"):
+        hub.fetch("pusher", first)
+    assert marker.exists()  # the first call did run (and fail) slowly
+    hub = GitRepoHub(url, RevisionCache(tmp_path / "again"), git=GitClient(timeout=10, extra_env=slow))
+    assert (hub.fetch("pusher", first) / "pusher.py").is_file()  # within 10 s it is fetched

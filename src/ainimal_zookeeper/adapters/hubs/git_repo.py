@@ -120,28 +120,34 @@ class GitClient:
         GitHub, the Hugging Face Hub and git's own protocol v2 servers do; else the whole
         repository is cloned. Git is stopped, and the fetch refused, once `target` holds more
         than `bound`: a remote's size is known only as it arrives, and a small pack can check
-        out into a huge tree (`model` names it in that error)."""
+        out into a huge tree (`model` names it in that error). The whole fetch, fallback included,
+        takes at most `timeout` seconds: a remote slow on every call must not multiply it."""
         bound = bound or FetchBound()
         model = model or repo_name(url)
+        deadline = time.monotonic() + self.timeout
         self.calls += 1
         try:
             self.run(["init", "--quiet", str(target)], what=what)
             shallow = ["fetch", "--quiet", "--depth", "1", "--no-tags", "--", url, commit]
-            self._run_watched(shallow, target, what, bound, model)
+            self._run_watched(shallow, target, what, bound, model, deadline)
             fetched = "FETCH_HEAD"
         except ModelTooLarge:
             raise
         except Unavailable:
             # An older server may refuse a commit it did not advertise: clone it all instead.
             shutil.rmtree(target / ".git", ignore_errors=True)
-            self._run_watched(["clone", "--quiet", "--no-checkout", "--", url, "."], target, what, bound, model)
+            clone = ["clone", "--quiet", "--no-checkout", "--", url, "."]
+            self._run_watched(clone, target, what, bound, model, deadline)
             fetched = commit
-        self._run_watched(["checkout", "--quiet", "--detach", fetched, "--"], target, what, bound, model)
+        self._run_watched(["checkout", "--quiet", "--detach", fetched, "--"], target, what, bound, model, deadline)
         # Only the files are kept: the cache is a snapshot, not a repository to push from.
         shutil.rmtree(target / ".git", ignore_errors=True)
 
-    def _run_watched(self, args: list[str], target: Path, what: str, bound: FetchBound, model: str) -> None:
-        """Run git in `target`, measuring the folder as it runs; stop git when it passes `bound`."""
+    def _run_watched(
+        self, args: list[str], target: Path, what: str, bound: FetchBound, model: str, deadline: float
+    ) -> None:
+        """Run git in `target`, measuring the folder as it runs; stop git when it passes `bound`,
+        or at `deadline` (monotonic seconds)."""
         try:
             process = subprocess.Popen(
                 ["git", "-c", "protocol.ext.allow=never", *args],
@@ -153,7 +159,6 @@ class GitClient:
             )
         except FileNotFoundError:
             raise Unavailable(f"{what}: the git program is not installed") from None
-        deadline = time.monotonic() + self.timeout
         wait = self.watch_every
         with process:
             while True:
