@@ -6,9 +6,10 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from ainimal_zookeeper.adapters.hubs.cache import FetchBound, ModelTooLarge, RevisionCache, usage
 from ainimal_zookeeper.config.hub_settings import GIT_URL, GIT_URL_EXPECTED
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 #: How often a clone's folder is measured against the hub's bound while git runs.
 WATCH_EVERY_SECONDS = 0.1
+#: The end of a watched git's error output kept for its message (a remote may say a lot).
+STDERR_TAIL_BYTES = 64 * 1024
 #: Transports git may use: never `ext::` (it runs commands) or other helpers.
 _ALLOWED_PROTOCOLS = "file:git:http:https:ssh"
 _SHA = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
@@ -134,6 +137,8 @@ class GitClient:
         except ModelTooLarge:
             raise
         except Unavailable:
+            if time.monotonic() >= deadline:
+                raise  # out of time: no second try
             # An older server may refuse a commit it did not advertise: clone it all instead.
             shutil.rmtree(target / ".git", ignore_errors=True)
             clone = ["clone", "--quiet", "--no-checkout", "--", url, "."]
@@ -148,14 +153,33 @@ class GitClient:
     ) -> None:
         """Run git in `target`, measuring the folder as it runs; stop git when it passes `bound`,
         or at `deadline` (monotonic seconds)."""
+        # Its error output goes to a file, of which only the end is read: a hostile remote's
+        # messages must not fill the server's memory.
+        with tempfile.TemporaryFile() as errors:
+            returncode = self._watch(args, target, what, bound, model, deadline, errors)
+            errors.seek(max(0, errors.seek(0, 2) - STDERR_TAIL_BYTES))
+            stderr = errors.read().decode("utf-8", errors="replace")
+        if returncode != 0:
+            raise Unavailable(f"{what}: git {args[0]} failed: {failure_detail(stderr)}")
+
+    def _watch(
+        self,
+        args: list[str],
+        target: Path,
+        what: str,
+        bound: FetchBound,
+        model: str,
+        deadline: float,
+        errors: IO[bytes],
+    ) -> int:
+        """Git's exit code; raises when it passes `bound` or `deadline` (and is stopped)."""
         try:
             process = subprocess.Popen(
                 ["git", "-c", "protocol.ext.allow=never", *args],
                 cwd=target,
                 env=self._environment(None),
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
+                stderr=errors,
             )
         except FileNotFoundError:
             raise Unavailable(f"{what}: the git program is not installed") from None
@@ -163,24 +187,23 @@ class GitClient:
         with process:
             while True:
                 try:
-                    _, stderr = process.communicate(timeout=wait)
+                    process.wait(timeout=wait)
                     break
                 except subprocess.TimeoutExpired:
-                    pass  # still running: measure, then wait again (no output is lost)
+                    pass  # still running: measure, then wait again
                 measuring = time.monotonic()
                 size, files = usage(target)
                 # Measuring a tree of many files takes a while: never spend more than a tenth of the time on it.
                 wait = max(self.watch_every, 10 * (time.monotonic() - measuring))
                 if bound.exceeded(size, files):
                     process.kill()
-                    process.communicate()
+                    process.wait()
                     raise bound.refusal(what, model) from None
                 if time.monotonic() > deadline:
                     process.kill()
-                    process.communicate()
+                    process.wait()
                     raise Unavailable(f"{what}: git did not finish within {self.timeout:g} s") from None
-        if process.returncode != 0:
-            raise Unavailable(f"{what}: git {args[0]} failed: {failure_detail(stderr or '')}")
+        return process.returncode
 
 
 class GitRepoHub:
