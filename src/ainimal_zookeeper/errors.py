@@ -52,6 +52,8 @@ class Unavailable(ZookeeperError):
     """A worker or backend did not answer in time; the request may be retried."""
 
     code = "UNAVAILABLE"
+    #: Whether trying again later may succeed (False: refused for what was asked, not for when).
+    passing = True
 
 
 class ConfigError(ZookeeperError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,6 +84,7 @@ def build_control_plane(
         envs=[e.model_dump() for e in config.envs],
         hubs=[],
         model_hubs=build_model_hubs(config, data_dir),  # every hub, local folders included
+        hub_wait_seconds=config.catalog.hub_wait_seconds,
     )
     # The config's own entries are checked before anything runs: a bad one stops the start
     # (naming the file, the key and the fix) unless catalog.lenient says to list it as unavailable.
@@ -146,15 +146,15 @@ def build_control_plane(
     lost = zookeeper.lifecycle.reconcile()
     if lost:
         log.warning("%d instance(s) had no worker after the restart and are marked FAILED", lost)
-    # Inspect the catalog in the background so the first `models` query finds it ready.
-    threading.Thread(target=catalog.models, name="zk-catalog", daemon=True).start()
+    # List the model hubs in the background, each on a thread of its own: a slow hub holds no request.
+    catalog.start_hubs()
     endpoint = GraphQLEndpoint(
         zookeeper, Executor(build_executable_schema()), access.authenticator, access.administration
     )
     hosts = HostAllowList.for_server(config.server.host, config.server.allowed_hosts)
     browsers = BrowserPolicy(hosts, config.server.cors_origins)
     http = build_http_app(endpoint, client_routes, config.server.cors_origins, browsers)
-    closers = [liveness.close, zookeeper.reaper.close, *ports.closers, access.close]
+    closers = [liveness.close, catalog.hub_listings.close, zookeeper.reaper.close, *ports.closers, access.close]
     return ControlPlane(
         zookeeper,
         endpoint,

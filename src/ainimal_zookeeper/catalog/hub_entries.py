@@ -7,8 +7,8 @@ A fetched model folder offers models in one of two ways:
   must stay inside it);
 * otherwise every AInimal (and Env) subclass in its *.py files, named after the class.
 
-A hub that cannot be reached is logged and its models are listed as unavailable: the server
-keeps serving the rest.
+Hubs are listed in the background (`hub_listings.py`): a hub that cannot be reached is logged
+and its models are listed as unavailable while the server serves the rest.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import Any
 import yaml
 
 from ainimal_zookeeper.catalog.hubs import scan_local_folder
-from ainimal_zookeeper.errors import ZookeeperError
 from ainimal_zookeeper.ports.model_hubs import ModelHub
 
 log = logging.getLogger(__name__)
@@ -45,54 +44,6 @@ class HubOrigin:
     @property
     def source(self) -> str:
         return f"{self.hub.label}#{self.model}@{self.revision}"
-
-
-@dataclass
-class HubListing:
-    """What the hubs offer: model and env entries, each model's origin, and the hubs that failed."""
-
-    models: list[dict[str, Any]]
-    envs: list[dict[str, Any]]
-    origins: dict[str, HubOrigin]
-    unavailable: dict[str, str]  # model name -> why it cannot be fetched (not in `models`)
-    problems: dict[str, str]  # hub label -> why it could not be listed
-
-
-def list_hubs(hubs: list[ModelHub]) -> HubListing:
-    """Every hub's models, fetched (or taken from the cache) and read; never raises for a hub."""
-    listing = HubListing([], [], {}, {}, {})
-    for hub in hubs:
-        try:
-            offered = hub.list_models()
-        except ZookeeperError as exc:
-            log.warning("model hub %s is unavailable; its models are not listed: %s", hub.label, exc)
-            listing.problems[hub.label] = str(exc)
-            continue
-        except Exception as exc:  # noqa: BLE001  # a client library's own error: keep serving the rest
-            log.warning("model hub %s is unavailable; its models are not listed: %s", hub.label, exc)
-            listing.problems[hub.label] = f"{type(exc).__name__}: {exc}"
-            continue
-        if len(offered) > MAX_MODELS_PER_HUB:
-            log.warning(
-                "model hub %s lists %d models; the first %d are used", hub.label, len(offered), MAX_MODELS_PER_HUB
-            )
-        for item in offered[:MAX_MODELS_PER_HUB]:
-            origin = HubOrigin(hub, item.name, item.revision)
-            try:
-                folder = hub.fetch(item.name, item.revision)
-                models, envs = read_model_folder(folder, item.name, item.description)
-            except Exception as exc:  # noqa: BLE001  # one model that cannot be fetched hides no other
-                why = str(exc) if isinstance(exc, ZookeeperError) else f"{type(exc).__name__}: {exc}"
-                why = why.removeprefix(f"model hub {hub.label}: ")  # said once, below
-                log.warning("model hub %s: model %s is unavailable: %s", hub.label, item.name, why)
-                listing.origins[item.name] = origin
-                listing.unavailable[item.name] = f"model hub {hub.label} cannot fetch it: {why}"
-                continue
-            for entry in models:
-                listing.origins[entry["name"]] = origin
-            listing.models += models
-            listing.envs += envs
-    return listing
 
 
 def read_model_folder(

@@ -508,12 +508,16 @@ SOURCE_KEY = "source"
 
 
 class CatalogSettings(_Strict):
-    """How the config's models and envs are checked when the server starts."""
+    """How the config's models and envs are checked when the server starts, and the hubs listed."""
 
     #: Start even when an entry cannot be used (a wrong path, a class name typo, an unknown
     #: gymnasium id): it is listed with its error and cannot be launched. Off: the server
     #: refuses to start, naming the file, the key and the fix.
     lenient: bool = False
+    #: Model hubs are listed in the background; for this long after the server starts, a
+    #: request waits for hubs still on their first listing (so the first `models` query shows
+    #: their models). Past it, a request answers with what is ready and never waits for a hub.
+    hub_wait_seconds: float = Field(default=10.0, ge=0, le=300)
 
 
 class ZookeeperConfig(_Strict):

@@ -55,6 +55,8 @@ def usage(folder: Path) -> tuple[int, int]:
 class ModelTooLarge(Unavailable):
     """A hub's model is larger than the hub's `FetchBound`: nothing of it was kept."""
 
+    passing = False  # the same revision stays as large: fetching it again only costs the download
+
 
 @dataclass(frozen=True)
 class FetchBound:
