@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("huggingface_hub", reason="the huggingface extra is not installed")
 
-from ainimal_zookeeper.adapters.hubs import git_repo
+from ainimal_zookeeper.adapters.hubs import git_process, git_repo
 from ainimal_zookeeper.adapters.hubs.cache import RevisionCache
 from ainimal_zookeeper.adapters.hubs.huggingface import HuggingFaceHub
 from ainimal_zookeeper.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
@@ -99,14 +99,14 @@ def test_a_tag_pushed_from_elsewhere_resolves_with_its_parent(tmp_path, stand_in
 
 def test_the_token_reaches_git_only_through_its_environment(tmp_path, stand_in, monkeypatch):
     calls: list[tuple[list[str], dict[str, str]]] = []
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
-    def recording_run(args, *rest, **kwargs):  # type: ignore[no-untyped-def]
+    def recording_popen(args, *rest, **kwargs):  # type: ignore[no-untyped-def]
         if args and args[0] == "git" and "http-backend" not in args:
             calls.append((list(args), dict(kwargs.get("env") or {})))
-        return real_run(args, *rest, **kwargs)
+        return real_popen(args, *rest, **kwargs)
 
-    monkeypatch.setattr(git_repo.subprocess, "run", recording_run)
+    monkeypatch.setattr(git_process.subprocess, "Popen", recording_popen)
     hub = _hub(tmp_path, stand_in)
     hub.tag_and_push(REPO, stand_in.base, _checkpoint(tmp_path), "v1", "m")
     pushes = [(argv, env) for argv, env in calls if "push" in argv]

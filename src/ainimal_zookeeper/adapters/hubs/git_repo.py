@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import tempfile
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from ainimal_zookeeper.adapters.hubs.cache import FetchBound, ModelTooLarge, RevisionCache, usage
+from ainimal_zookeeper.adapters.hubs.git_process import MAX_STDOUT_BYTES, run_bounded
 from ainimal_zookeeper.config.hub_settings import GIT_URL, GIT_URL_EXPECTED
 from ainimal_zookeeper.errors import InvalidInput, NotFound, Unavailable
 from ainimal_zookeeper.ports.model_hubs import GitTag, HubModel
@@ -21,8 +20,6 @@ if TYPE_CHECKING:
 
 #: How often a clone's folder is measured against the hub's bound while git runs.
 WATCH_EVERY_SECONDS = 0.1
-#: The end of a watched git's error output kept for its message (a remote may say a lot).
-STDERR_TAIL_BYTES = 64 * 1024
 #: Transports git may use: never `ext::` (it runs commands) or other helpers.
 _ALLOWED_PROTOCOLS = "file:git:http:https:ssh"
 _SHA = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
@@ -58,12 +55,17 @@ def repo_name(url: str) -> str:
 
 
 class GitClient:
-    """Runs git with no prompts, no extra transports and a time limit."""
+    """Runs git with no prompts, no extra transports, a time limit and bounded output
+    (`git_process.run_bounded`: at most `max_output` bytes of it, the end of its errors)."""
 
     def __init__(
-        self, timeout: float = 120.0, extra_env: dict[str, str] | None = None, watch_every: float = WATCH_EVERY_SECONDS
+        self,
+        timeout: float = 120.0,
+        extra_env: dict[str, str] | None = None,
+        watch_every: float = WATCH_EVERY_SECONDS,
+        max_output: int = MAX_STDOUT_BYTES,
     ) -> None:
-        self.timeout, self.watch_every = timeout, watch_every
+        self.timeout, self.watch_every, self.max_output = timeout, watch_every, max_output
         self.extra_env = dict(extra_env or {})  # credentials, kept out of the command line
         self.calls = 0  # network operations run (ls-remote, clone): tests count cache hits by it
 
@@ -80,24 +82,23 @@ class GitClient:
     def run(
         self, args: list[str], cwd: Path | None = None, what: str = "git", env: dict[str, str] | None = None
     ) -> str:
-        env = self._environment(env)
-        try:
-            done = subprocess.run(
-                ["git", "-c", "protocol.ext.allow=never", *args],
-                cwd=cwd,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=self.timeout,
-                check=False,
-            )
-        except FileNotFoundError:
-            raise Unavailable(f"{what}: the git program is not installed") from None
-        except subprocess.TimeoutExpired:
-            raise Unavailable(f"{what}: git did not finish within {self.timeout:g} s") from None
+        """Git's standard output (at most `MAX_STDOUT_BYTES`); Unavailable when it fails, saying why."""
+        done = run_bounded(
+            self._argv(args),
+            cwd=cwd,
+            env=self._environment(env),
+            deadline=time.monotonic() + self.timeout,
+            allowed=self.timeout,
+            what=what,
+            max_stdout=self.max_output,
+        )
         if done.returncode != 0:
-            raise Unavailable(f"{what}: git {args[0]} failed: {failure_detail(done.stderr)}")
-        return done.stdout
+            raise Unavailable(f"{what}: git {args[0]} failed: {failure_detail(_text(done.stderr_tail))}")
+        return _text(done.stdout)
+
+    @staticmethod
+    def _argv(args: list[str]) -> list[str]:
+        return ["git", "-c", "protocol.ext.allow=never", *args]
 
     def resolve(self, url: str, revision: str, what: str) -> str:
         """The commit `revision` names at `url` (a commit id is returned as is, without network)."""
@@ -153,57 +154,27 @@ class GitClient:
     ) -> None:
         """Run git in `target`, measuring the folder as it runs; stop git when it passes `bound`,
         or at `deadline` (monotonic seconds)."""
-        # Its error output goes to a file, of which only the end is read: a hostile remote's
-        # messages must not fill the server's memory.
-        with tempfile.TemporaryFile() as errors:
-            returncode = self._watch(args, target, what, bound, model, deadline, errors)
-            errors.seek(max(0, errors.seek(0, 2) - STDERR_TAIL_BYTES))
-            stderr = errors.read().decode("utf-8", errors="replace")
-        if returncode != 0:
-            raise Unavailable(f"{what}: git {args[0]} failed: {failure_detail(stderr)}")
 
-    def _watch(
-        self,
-        args: list[str],
-        target: Path,
-        what: str,
-        bound: FetchBound,
-        model: str,
-        deadline: float,
-        errors: IO[bytes],
-    ) -> int:
-        """Git's exit code; raises when it passes `bound` or `deadline` (and is stopped)."""
-        try:
-            process = subprocess.Popen(
-                ["git", "-c", "protocol.ext.allow=never", *args],
-                cwd=target,
-                env=self._environment(None),
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-            )
-        except FileNotFoundError:
-            raise Unavailable(f"{what}: the git program is not installed") from None
-        wait = self.watch_every
-        with process:
-            while True:
-                try:
-                    process.wait(timeout=wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass  # still running: measure, then wait again
-                measuring = time.monotonic()
-                size, files = usage(target)
-                # Measuring a tree of many files takes a while: never spend more than a tenth of the time on it.
-                wait = max(self.watch_every, 10 * (time.monotonic() - measuring))
-                if bound.exceeded(size, files):
-                    process.kill()
-                    process.wait()
-                    raise bound.refusal(what, model) from None
-                if time.monotonic() > deadline:
-                    process.kill()
-                    process.wait()
-                    raise Unavailable(f"{what}: git did not finish within {self.timeout:g} s") from None
-        return process.returncode
+        def measure() -> None:
+            if bound.exceeded(*usage(target)):
+                raise bound.refusal(what, model)
+
+        done = run_bounded(
+            self._argv(args),
+            cwd=target,
+            env=self._environment(None),
+            deadline=deadline,
+            allowed=self.timeout,
+            what=what,
+            on_tick=measure,
+            tick_seconds=self.watch_every,
+        )
+        if done.returncode != 0:
+            raise Unavailable(f"{what}: git {args[0]} failed: {failure_detail(_text(done.stderr_tail))}")
+
+
+def _text(output: bytes) -> str:
+    return output.decode("utf-8", errors="replace")
 
 
 class GitRepoHub:
