@@ -13,6 +13,11 @@ signed event's bytes can never pass as a command): the control plane signs each 
 the key of the instance it is for, and that instance's worker checks it. A worker running
 hostile model code knows its own key only, so it can neither speak for another instance nor
 command one (pause it, take it over, make it checkpoint or stop).
+
+A signed command also carries when it was sent, inside its signature, and a worker refuses one
+older than its inbox's `max_command_age`: a command copied off the bus cannot be sent again
+later (to a restarted worker, which no longer remembers the ids it applied, say), and a command
+that waited in a subscription past any request's patience is not applied by surprise.
 """
 
 from __future__ import annotations
@@ -40,13 +45,16 @@ def signed_by(secret: str, instance_id: str, data: bytes, signature: str) -> boo
 
 #: What a command's signature covers before its bytes: commands and events never share one.
 _COMMAND_CONTEXT = b"zk-bus-command\0"
+#: The attribute holding when the control plane sent a command (Unix seconds), inside its signature.
+SENT_AT_ATTRIBUTE = "sent_at"
 
 
-def sign_command(key: str, data: bytes) -> str:
-    """The `signature` attribute of a command's bytes under the key of the instance it is for."""
-    return sign(key, _COMMAND_CONTEXT + data)
+def sign_command(key: str, data: bytes, sent_at: str) -> str:
+    """The `signature` attribute of a command's bytes, sent at `sent_at` (its attribute's text),
+    under the key of the instance it is for."""
+    return sign(key, _COMMAND_CONTEXT + sent_at.encode() + b"\0" + data)
 
 
-def command_signed_with(key: str, data: bytes, signature: str) -> bool:
-    """Whether `signature` over a command's `data` was made with `key` (the receiving worker's)."""
-    return hmac.compare_digest(sign_command(key, data), signature)
+def command_signed_with(key: str, data: bytes, sent_at: str, signature: str) -> bool:
+    """Whether `signature` over a command's `data` and `sent_at` was made with `key` (the receiving worker's)."""
+    return hmac.compare_digest(sign_command(key, data, sent_at), signature)

@@ -6,6 +6,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,6 +17,7 @@ from google.cloud.pubsub_v1.publisher import exceptions as publish_exceptions
 from ainimal_zookeeper import wire
 from ainimal_zookeeper.adapters.counting_doorbell import CountingDoorbell
 from ainimal_zookeeper.adapters.gcp.event_signing import (
+    SENT_AT_ATTRIBUTE,
     SIGNATURE_ATTRIBUTE,
     command_signed_with,
     sign_command,
@@ -41,6 +43,8 @@ __all__ = ["PubSubCommandBus", "PubSubCommandInbox"]
 log = logging.getLogger(__name__)
 
 _PUBLISH_ERRORS = (gexc.GoogleAPIError, TimeoutError, publish_exceptions.PublishToPausedOrderingKeyException)
+#: A signed command older than this is refused: every request waiting for one gave up long before.
+MAX_COMMAND_AGE_SECONDS = 300.0
 
 
 class PubSubCommandBus:
@@ -57,9 +61,11 @@ class PubSubCommandBus:
         publisher: pubsub_v1.PublisherClient | None = None,
         subscriber: pubsub_v1.SubscriberClient | None = None,
         signing_secret: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.names = PubSubNames(project, prefix)
         self._signing_secret = signing_secret
+        self._clock = clock  # wall clock: workers compare it with their own
         self._own_clients = publisher is None, subscriber is None
         # A command is waited for anyway: send it at once instead of after the 10 ms batch window.
         self._publisher = publisher or make_publisher(
@@ -105,7 +111,8 @@ class PubSubCommandBus:
         signature = {}
         if self._signing_secret is not None:
             key = worker_key(self._signing_secret, command.instance_id)
-            signature[SIGNATURE_ATTRIBUTE] = sign_command(key, data)
+            sent_at = f"{self._clock():.3f}"
+            signature = {SENT_AT_ATTRIBUTE: sent_at, SIGNATURE_ATTRIBUTE: sign_command(key, data, sent_at)}
         future = self._publisher.publish(
             topic,
             data,
@@ -153,7 +160,8 @@ class PubSubCommandInbox:
     stepping worker reads `doorbell` at every step and calls `receive` when it moved.
 
     With `signing_key` (this worker's, event_signing.py) a command counts only when the control
-    plane signed it with that key: any other goes to the dead-letter topic unapplied.
+    plane signed it with that key, less than `max_command_age` seconds before (by `clock`, the
+    wall clock): any other goes to the dead-letter topic unapplied.
     """
 
     def __init__(
@@ -167,10 +175,13 @@ class PubSubCommandInbox:
         pull_timeout: float = 1.0,
         idle_interval: float = 0.02,
         signing_key: str | None = None,
+        max_command_age: float = MAX_COMMAND_AGE_SECONDS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.names = PubSubNames(project, prefix)
         self.instance_id = instance_id
         self._signing_key = signing_key
+        self._max_command_age, self._clock = max_command_age, clock
         self._subscription = self.names.commands_subscription(instance_id)
         self._own_clients = subscriber is None, publisher is None
         self._subscriber = subscriber or make_subscriber()
@@ -279,9 +290,7 @@ class PubSubCommandInbox:
     def _take(self, received: Any) -> None:
         try:
             if self._signing_key is not None:
-                signature = str(received.message.attributes.get(SIGNATURE_ATTRIBUTE, ""))
-                if not signature or not command_signed_with(self._signing_key, received.message.data, signature):
-                    raise InvalidInput("not signed by the control plane for this instance")
+                self._check_signed(received.message)
             command = command_from_dict(wire.loads(received.message.data))
             if command.instance_id != self.instance_id:
                 raise InvalidInput(f"addressed to {command.instance_id!r}, not {self.instance_id!r}")
@@ -292,6 +301,22 @@ class PubSubCommandInbox:
             self._held.setdefault(command.command_id, set()).add(received.ack_id)
         self._buffer.put(command)
         self.doorbell.delivered()
+
+    def _check_signed(self, message: Any) -> None:
+        """InvalidInput unless the control plane signed `message` for this instance, recently."""
+        signature = str(message.attributes.get(SIGNATURE_ATTRIBUTE, ""))
+        sent_at = str(message.attributes.get(SENT_AT_ATTRIBUTE, ""))
+        if not signature or not command_signed_with(self._signing_key or "", message.data, sent_at, signature):
+            raise InvalidInput("not signed by the control plane for this instance")
+        try:
+            age = self._clock() - float(sent_at)
+        except ValueError:
+            raise InvalidInput("signed, but its sent_at is not a time") from None
+        if not age <= self._max_command_age:  # NaN too
+            raise InvalidInput(
+                f"sent {age:.0f} s ago, more than the {self._max_command_age:g} s a command is valid for "
+                "(a replay, or it waited too long)"
+            )
 
     def _dead_letter(self, received: Any, error: Exception) -> None:
         topic = self.names.dead_letter_topic()
