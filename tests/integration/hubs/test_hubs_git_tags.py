@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -206,3 +207,30 @@ def test_two_saves_at_once_on_one_model_share_its_clone_and_both_tags_reach_the_
         thread.join(30)
     assert errors == [] and _remote_tags(url) == ["t1", "t2"]
     assert plain_git("show", f"t2:{CHECKPOINT_DIR}/model/weights.txt", cwd=_bare(url)) == "w=t2"
+
+
+def test_a_repository_whose_history_passes_the_hubs_bound_launches_but_is_not_cloned_to_tag(tmp_path):
+    """An attacker's repository: a small model whose history holds 4 MB, behind a 1 MB bound.
+
+    The model is fetched (one commit: under the bound); tagging a checkpoint needs the history,
+    so its clone is stopped past the bound, nothing of it is kept, and nothing reaches the remote.
+    """
+    from ainimal_zookeeper.adapters.hubs.cache import FetchBound, ModelTooLarge
+
+    work = tmp_path / "work"
+    url, _ = make_git_repo(tmp_path / "remote", "pusher", MODEL_FILES)
+    plain_git("clone", "--quiet", url, str(work), cwd=tmp_path)
+    (work / "history.bin").write_bytes(os.urandom(4 << 20))  # random: it does not compress
+    plain_git("add", "history.bin", cwd=work)
+    plain_git("commit", "--quiet", "-m", "a large file", cwd=work)
+    plain_git("rm", "--quiet", "history.bin", cwd=work)
+    plain_git("commit", "--quiet", "-m", "gone again", cwd=work)
+    plain_git("push", "--quiet", "origin", "main", cwd=work)
+    head = plain_git("rev-parse", "HEAD", cwd=work)
+    bound = FetchBound(max_bytes=1 << 20)
+    hub = GitRepoHub(url, RevisionCache(tmp_path / "cache", bound), name="pusher", push=True, git=GitClient(60))
+    assert (hub.fetch("pusher", head) / "pusher.py").is_file()  # the model itself fits
+    with pytest.raises(ModelTooLarge, match=r"repository of model 'pusher' with its history is larger than this hub"):
+        hub.tag_and_push("pusher", head, _checkpoint(tmp_path), "v1", "m")
+    assert not (tmp_path / "cache" / "_clones" / "pusher").exists()  # nothing of the clone is kept
+    assert _remote_tags(url) == []

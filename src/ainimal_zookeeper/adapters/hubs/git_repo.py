@@ -133,7 +133,7 @@ class GitClient:
         try:
             self.run(["init", "--quiet", str(target)], what=what)
             shallow = ["fetch", "--quiet", "--depth", "1", "--no-tags", "--", url, commit]
-            self._run_watched(shallow, target, what, bound, model, deadline)
+            self.run_watched(shallow, target, what, bound, model, deadline)
             fetched = "FETCH_HEAD"
         except ModelTooLarge:
             raise
@@ -143,17 +143,25 @@ class GitClient:
             # An older server may refuse a commit it did not advertise: clone it all instead.
             shutil.rmtree(target / ".git", ignore_errors=True)
             clone = ["clone", "--quiet", "--no-checkout", "--", url, "."]
-            self._run_watched(clone, target, what, bound, model, deadline)
+            self.run_watched(clone, target, what, bound, model, deadline)
             fetched = commit
-        self._run_watched(["checkout", "--quiet", "--detach", fetched, "--"], target, what, bound, model, deadline)
+        self.run_watched(["checkout", "--quiet", "--detach", fetched, "--"], target, what, bound, model, deadline)
         # Only the files are kept: the cache is a snapshot, not a repository to push from.
         shutil.rmtree(target / ".git", ignore_errors=True)
 
-    def _run_watched(
-        self, args: list[str], target: Path, what: str, bound: FetchBound, model: str, deadline: float
+    def run_watched(
+        self,
+        args: list[str],
+        target: Path,
+        what: str,
+        bound: FetchBound,
+        model: str,
+        deadline: float | None = None,
     ) -> None:
-        """Run git in `target`, measuring the folder as it runs; stop git when it passes `bound`,
-        or at `deadline` (monotonic seconds)."""
+        """Run git in `target`, measuring the folder as it runs; stop git when it passes `bound`
+        (`ModelTooLarge`), or at `deadline` (monotonic seconds; `timeout` from now by default)."""
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout
 
         def measure() -> None:
             if bound.exceeded(*usage(target)):
@@ -171,6 +179,7 @@ class GitClient:
         )
         if done.returncode != 0:
             raise Unavailable(f"{what}: git {args[0]} failed: {failure_detail(_text(done.stderr_tail))}")
+        measure()  # once more: a fast git can finish between two measures
 
 
 def _text(output: bytes) -> str:
@@ -233,5 +242,7 @@ class GitRepoHub:
         from ainimal_zookeeper.adapters.hubs.git_tags import GitTagger  # it imports this module
 
         if self._tags is None:
-            self._tags = GitTagger(self.git, self.cache.root / "_clones", self.label, push=self.push)
+            self._tags = GitTagger(
+                self.git, self.cache.root / "_clones", self.label, push=self.push, bound=self.cache.bound
+            )
         return self._tags

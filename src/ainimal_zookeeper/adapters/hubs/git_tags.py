@@ -6,6 +6,10 @@ from, so no branch of the clone or of the remote ever moves: only the annotated 
 objects it needs, are pushed. The identity is set here, never taken from the user's git config.
 Git LFS is used for the checkpoint's large files only when the model's repository already uses
 it (a `.gitattributes` with `filter=lfs` at the base commit) and git-lfs is installed.
+
+The working clone holds the repository's history, which a listing never fetched (it takes one
+commit), so its clone and fetches are watched against the hub's bound like a model's fetch
+(`max_model_mb`): a repository whose history is larger cannot be tagged, and says so.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from ainimal_zookeeper.adapters.hubs.cache import safe_part
+from ainimal_zookeeper.adapters.hubs.cache import FetchBound, ModelTooLarge, safe_part
 from ainimal_zookeeper.adapters.hubs.git_repo import GitClient, check_revision
 from ainimal_zookeeper.errors import Conflict, InvalidInput, NotFound, Unavailable
 from ainimal_zookeeper.ports.model_hubs import CHECKPOINT_DIR, GitTag
@@ -48,8 +52,11 @@ def check_tag_name(git: GitClient, tag: str) -> str:
 class GitTagger:
     """Tags and pushes checkpoints of the models of one hub, each in its own working clone."""
 
-    def __init__(self, git: GitClient, clones: Path, label: str, *, push: bool) -> None:
+    def __init__(
+        self, git: GitClient, clones: Path, label: str, *, push: bool, bound: FetchBound | None = None
+    ) -> None:
         self.git, self.clones, self.label, self.push = git, clones, label, push
+        self.bound = bound or FetchBound()
         self._lock = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
 
@@ -63,7 +70,7 @@ class GitTagger:
             clone = self._clone(url, model, what)
             if self._has(clone, f"refs/tags/{tag}") or self._has(clone, f"{_REMOTE_TAGS}{tag}"):
                 raise Conflict(f"tag {tag!r} already exists in {self.label} (model {model!r}); choose another tag")
-            self._ensure_commit(clone, base, what)
+            self._ensure_commit(clone, base, what, model)
             lfs = self._lfs_wanted(clone, base)
             commit = self._commit(clone, base, folder, message, lfs, what)
             self._run(clone, [*_NO_SIGNING, "tag", "-a", "-m", message, "--", tag, commit], what)
@@ -111,17 +118,31 @@ class GitTagger:
     def _clone(self, url: str, model: str, what: str) -> Path:
         """The model's working clone, up to date with the remote's branches and tags."""
         clone = self.clones / safe_part(model)
-        if not (clone / ".git").is_dir():
-            shutil.rmtree(clone, ignore_errors=True)
-            clone.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if not (clone / ".git").is_dir():
+                shutil.rmtree(clone, ignore_errors=True)
+                clone.mkdir(parents=True)
+                self.git.calls += 1
+                self._watched(clone, ["clone", "--quiet", "--no-checkout", "--no-tags", "--", url, "."], what, model)
             self.git.calls += 1
-            self.git.run(["clone", "--quiet", "--no-checkout", "--no-tags", "--", url, str(clone)], what=what)
-        self.git.calls += 1
-        # The remote's tags go to their own namespace: a tag kept only here (push: false) is never
-        # clobbered, and a fetch never fails on a tag of the same name made elsewhere.
-        refspecs = ["+refs/heads/*:refs/remotes/origin/*", f"+refs/tags/*:{_REMOTE_TAGS}*"]
-        self._run(clone, ["fetch", "--quiet", "--no-tags", "--prune", "origin", *refspecs], what)
+            # The remote's tags go to their own namespace: a tag kept only here (push: false) is never
+            # clobbered, and a fetch never fails on a tag of the same name made elsewhere.
+            refspecs = ["+refs/heads/*:refs/remotes/origin/*", f"+refs/tags/*:{_REMOTE_TAGS}*"]
+            self._watched(clone, ["fetch", "--quiet", "--no-tags", "--prune", "origin", *refspecs], what, model)
+        except ModelTooLarge:
+            shutil.rmtree(clone, ignore_errors=True)  # nothing of it is kept
+            raise
         return clone
+
+    def _watched(self, clone: Path, args: list[str], what: str, model: str) -> None:
+        """Run git in the clone, stopped once the clone passes the hub's bound (history included)."""
+        try:
+            self.git.run_watched(args, clone, what, self.bound, model)
+        except ModelTooLarge:
+            raise ModelTooLarge(
+                f"{what}: the repository of model {model!r} with its history is larger than this hub allows "
+                f"({self.bound.describe()}; the hub's max_model_mb setting), so no checkpoint can be tagged on it"
+            ) from None
 
     def _has(self, clone: Path, ref: str) -> bool:
         try:
@@ -130,11 +151,14 @@ class GitTagger:
             return False
         return True
 
-    def _ensure_commit(self, clone: Path, base: str, what: str) -> None:
+    def _ensure_commit(self, clone: Path, base: str, what: str, model: str) -> None:
         if self._has(clone, f"{base}^{{commit}}"):
             return
         try:
-            self._run(clone, ["fetch", "--quiet", "origin", base], what)
+            self._watched(clone, ["fetch", "--quiet", "origin", base], what, model)
+        except ModelTooLarge:
+            shutil.rmtree(clone, ignore_errors=True)
+            raise
         except Unavailable:
             raise NotFound(f"{what}: commit {base} is not in the model's repository") from None
 

@@ -59,7 +59,7 @@ class GitHubHub:
             }
         self.git = git or GitClient(extra_env=git_env)
         self._repos: dict[str, dict[str, Any]] = {}
-        self.tagger = GitTagger(self.git, cache.root / "_clones", self.label, push=push)
+        self.tagger = GitTagger(self.git, cache.root / "_clones", self.label, push=push, bound=cache.bound)
 
     def list_models(self) -> list[HubModel]:
         found: list[dict[str, Any]] = []

@@ -103,7 +103,7 @@ class HuggingFaceHub:
         self.git = git or GitClient(extra_env=git_env)
         if token and git is not None:
             self.git.extra_env.update(git_env)
-        self.tagger = GitTagger(self.git, cache.root / "_clones", self.label, push=push)
+        self.tagger = GitTagger(self.git, cache.root / "_clones", self.label, push=push, bound=cache.bound)
 
     def list_models(self) -> list[HubModel]:
         self._probe()
