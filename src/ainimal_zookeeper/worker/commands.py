@@ -4,19 +4,20 @@ Inputs (`Act`, `RenewTakeover`) come many a second and are fire and forget: ackn
 once, applied without a confirmation. Every other command is confirmed (CommandApplied, with
 where the instance stands) or rejected (CommandRejected, with the error); a failed command
 leaves the instance running. The bus delivers at least once, so ids already applied are
-remembered: an input seen before is dropped, a command seen before is confirmed again.
+remembered for minutes (`SeenIds`): an input seen before is dropped, a command seen before is
+confirmed again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.ports.bus import CommandInbox, EventOutbox
+from ainimal_zookeeper.worker.seen_ids import SeenIds
 from ainimal_zookeeper.worker.user_code import describe
 
 log = logging.getLogger(__name__)
@@ -41,15 +42,17 @@ class CommandTable:
         inputs: Mapping[type[cmd.Command], Handler],
         standing: Standing,
         confirmed: Callable[[], None],
+        seen: Callable[[], SeenIds] = SeenIds,
     ) -> None:
+        """`seen` makes the memories of applied ids (a test's runs on a controlled clock)."""
         self.instance_id = instance_id
         self.inbox, self.outbox = inbox, outbox
         self.handlers = dict(handlers)
         self.inputs = dict(inputs)
         self.standing = standing
         self.confirmed = confirmed  # after each confirmation (the runtime publishes progress soon)
-        self._applied: deque[str] = deque(maxlen=1024)
-        self._inputs_seen: deque[str] = deque(maxlen=256)  # input ids: a resent one counts once
+        self._applied = seen()
+        self._inputs_seen = seen()  # input ids: a resent one counts once
 
     def apply_all(self, commands: Iterable[cmd.Command]) -> None:
         """Apply `commands` in order, an emergency stop before whatever else came with it (a stable sort)."""
@@ -63,7 +66,7 @@ class CommandTable:
             self.inbox.ack(command)
             if command.command_id in self._inputs_seen:
                 return  # the bus delivers at least once
-            self._inputs_seen.append(command.command_id)
+            self._inputs_seen.add(command.command_id)
             on_input(command)
             return
         if command.command_id in self._applied:
@@ -86,7 +89,7 @@ class CommandTable:
             )
         else:
             self._confirm(command)
-        self._applied.append(command.command_id)
+        self._applied.add(command.command_id)
         self.inbox.ack(command)
 
     def _confirm(self, command: cmd.Command) -> None:

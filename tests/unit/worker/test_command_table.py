@@ -8,6 +8,7 @@ from ainimal_zookeeper.domain import commands as cmd
 from ainimal_zookeeper.domain import events as ev
 from ainimal_zookeeper.errors import InvalidInput
 from ainimal_zookeeper.worker.commands import CommandTable
+from ainimal_zookeeper.worker.seen_ids import SeenIds
 
 
 class Inbox:
@@ -102,3 +103,32 @@ def test_an_emergency_stop_goes_first_and_the_rest_keep_their_order():
     pause, resume, stop = cmd.Pause("w"), cmd.Resume("w"), cmd.EmergencyStop("w")
     commands.apply_all([pause, resume, stop])
     assert [c for c in handled if c != "confirmed"] == [stop, pause, resume]
+
+
+def test_a_late_copy_of_an_input_or_a_command_is_not_applied_again_however_many_came_since():
+    """Pub/Sub may deliver a copy minutes later; a takeover sends 60 inputs a second meanwhile."""
+    handled: list[Any] = []
+    commands, _, _ = table(handled)
+    first_act, pause = cmd.Act("w", target="outputs/action", value=1), cmd.Pause("w")
+    commands.apply_all([first_act, pause])
+    for step in range(3000):  # 50 s of a takeover's inputs, and as many commands
+        commands.apply(cmd.Act("w", target="outputs/action", value=step % 2))
+        commands.apply(cmd.Resume("w"))
+    handled.clear()
+    commands.apply_all([first_act, pause])  # the late copies
+    assert handled == ["confirmed"]  # the pause confirmed again, applied once; the input dropped
+
+
+def test_applied_ids_are_remembered_for_their_window_and_never_more_than_the_capacity():
+    now = [0.0]
+    seen = SeenIds(window=600.0, capacity=1000, clock=lambda: now[0])
+    seen.add("early")
+    now[0] = 599.0
+    assert "early" in seen
+    for index in range(5000):  # a flood: only the newest thousand are kept
+        seen.add(f"id-{index}")
+    assert len(seen) == 1000 and "early" not in seen and "id-3999" not in seen and "id-4999" in seen
+    now[0] = 1198.0
+    assert "id-4999" in seen  # 599 s after it came
+    now[0] = 1200.0  # more than a window after every id: all are forgotten, the memory with them
+    assert "id-4999" not in seen and len(seen) == 0
