@@ -24,6 +24,8 @@ import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+import anyio
+import anyio.to_thread
 from graphql import ExecutionResult, OperationType
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -45,7 +47,7 @@ from ainimal_zookeeper.api.sign_in_routes import SignInRoutes
 from ainimal_zookeeper.api.sse import SSE_HEADERS as _SSE_HEADERS
 from ainimal_zookeeper.api.sse import result_body, single_result, sse_events
 from ainimal_zookeeper.api.sse_reservations import MAX_OPERATION_ID, TOKEN_HEADER, Reservation, Reservations
-from ainimal_zookeeper.api.stream_caps import StreamCaps, released_after
+from ainimal_zookeeper.api.stream_caps import StreamCaps, released_after, request_caps
 from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.errors import Conflict, LimitReached, Unauthenticated
 from ainimal_zookeeper.ports.identity import SignIn
@@ -58,6 +60,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 1 << 20
+#: Queries and mutations one viewer, and one client address, may have running at once.
+DEFAULT_REQUESTS_PER_VIEWER = 16
+DEFAULT_REQUESTS_PER_ADDRESS = 64
+#: Threads queries and mutations run on, together.
+OPERATION_THREADS = 200
 #: How often an open subscription checks that its token and roles still hold.
 SIGN_IN_RECHECK_SECONDS = 5.0
 
@@ -72,14 +79,21 @@ class GraphQLEndpoint:
         sign_in: SignIn,
         administration: Administration | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        requests_per_viewer: int = DEFAULT_REQUESTS_PER_VIEWER,
+        requests_per_address: int = DEFAULT_REQUESTS_PER_ADDRESS,
     ) -> None:
-        """`sign_in` is the authenticator the composition root chose (bootstrap/access.py)."""
+        """`sign_in` is the authenticator the composition root chose (bootstrap/access.py);
+        `requests_per_viewer` / `requests_per_address` cap the operations running at once."""
         self.zookeeper = zookeeper
         self.executor = executor
         self.sign_in = sign_in
         self.administration = administration
         self.max_body_bytes = max_body_bytes
         self.stream_caps = StreamCaps()
+        self.request_caps = request_caps(requests_per_viewer, requests_per_address)
+        # Operations run on threads of their own, more than anyio's default 40: a client holds
+        # at most its caps of them, so it takes several clients at their caps to fill them.
+        self._operation_threads = anyio.CapacityLimiter(OPERATION_THREADS)
         self.reservations = Reservations()
 
     async def authenticate(self, request: Request) -> Viewer:
@@ -135,7 +149,12 @@ class GraphQLEndpoint:
             return await self._subscription(request, viewer, parsed, context, prepared)
         # Mutations wait for workers to confirm and some queries read recordings or ask a worker
         # for a frame: every operation runs off the event loop, which keeps streaming meanwhile.
-        status, body = await run_in_threadpool(self.executor.run, parsed, context, prepared)
+        try:
+            status, body = await self._run_operation(request, viewer, parsed, context, prepared)
+        except LimitReached as refused:
+            return JSONResponse(
+                request_error(str(refused), refused.code), status_code=429, headers={"Retry-After": "1"}
+            )
         if streamed:
             return _event_stream(single_result(body))
         return graphql_json_response(status, body, json_media, _retry_after(body))
@@ -229,12 +248,34 @@ class GraphQLEndpoint:
                     guarded = self._while_signed_in(started, request.headers.get("authorization"), viewer)
                     self.reservations.start(reservation, operation_id, guarded, release)
             else:
-                _status, body = await run_in_threadpool(self.executor.run, parsed, context, prepared)
+                _status, body = await self._run_operation(request, viewer, parsed, context, prepared)
                 self.reservations.start(reservation, operation_id, body)
         except (LimitReached, Conflict) as refused:
             status = 429 if isinstance(refused, LimitReached) else 409
             return JSONResponse(request_error(str(refused), refused.code), status_code=status)
         return Response(status_code=202)
+
+    async def _run_operation(
+        self,
+        request: Request,
+        viewer: Viewer,
+        parsed: GraphQLRequest,
+        context: RequestContext,
+        prepared: PreparedDocument,
+    ) -> tuple[int, dict[str, Any]]:
+        """Run a query or mutation on an operation thread, within the client's caps.
+
+        Raises:
+            LimitReached: the viewer or its address already runs its cap of operations.
+        """
+        signed_in = viewer.username if request.headers.get("authorization") else None
+        release = self.request_caps.open(signed_in, client_address(request))
+        try:
+            return await anyio.to_thread.run_sync(
+                self.executor.run, parsed, context, prepared, limiter=self._operation_threads
+            )
+        finally:
+            release()  # when the thread is done (a client that went away does not free it sooner)
 
     def _while_signed_in(
         self, results: AsyncIterator[ExecutionResult], header: str | None, viewer: Viewer

@@ -1,9 +1,11 @@
-"""Caps on the streams (SSE subscriptions) one viewer and one client address hold open.
+"""Caps on what one viewer and one client address hold at once: open streams, running requests.
 
-Each open stream holds a connection, a subscription on the hub and a slot of the event loop's
-attention; without a cap one client could open them until the server runs out of sockets or
-memory. A viewer is counted by username (the anonymous by address), an address across viewers.
-The caps are generous for a browser (a tab holds a few streams) and tight for a flood.
+Each open stream (SSE subscription) holds a connection, a subscription on the hub and a slot of
+the event loop's attention; each running query or mutation holds one of the server's request
+threads, for minutes when it waits for a worker (a checkpoint of a hung AInimal). Without a cap
+one client could take them all, and every other client would wait. A viewer is counted by
+username (the anonymous by address), an address across viewers. The caps are generous for a
+browser (a tab holds a few streams; it sends at most six requests at once) and tight for a flood.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TypeVar
 
 from ainimal_zookeeper.errors import LimitReached
 
-__all__ = ["DEFAULT_STREAMS_PER_ADDRESS", "DEFAULT_STREAMS_PER_VIEWER", "StreamCaps"]
+__all__ = ["DEFAULT_STREAMS_PER_ADDRESS", "DEFAULT_STREAMS_PER_VIEWER", "StreamCaps", "request_caps"]
 
 DEFAULT_STREAMS_PER_VIEWER = 32
 DEFAULT_STREAMS_PER_ADDRESS = 64
@@ -23,13 +25,18 @@ T = TypeVar("T")
 
 
 class StreamCaps:
-    """Counts open streams per viewer and per address; `open` refuses one over either cap."""
+    """Counts what each viewer and address holds (`what`: "streams open"); `open` refuses one over either cap."""
 
     def __init__(
-        self, per_viewer: int = DEFAULT_STREAMS_PER_VIEWER, per_address: int = DEFAULT_STREAMS_PER_ADDRESS
+        self,
+        per_viewer: int = DEFAULT_STREAMS_PER_VIEWER,
+        per_address: int = DEFAULT_STREAMS_PER_ADDRESS,
+        what: str = "streams open",
+        fix: str = "close one to open another",
     ) -> None:
         self.per_viewer = per_viewer
         self.per_address = per_address
+        self.what, self.fix = what, fix
         self._open: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -47,7 +54,7 @@ class StreamCaps:
         with self._lock:
             for key, cap, who in keys:
                 if self._open.get(key, 0) >= cap:
-                    raise LimitReached(f"{who} {cap} streams open, the most allowed: close one to open another")
+                    raise LimitReached(f"{who} {cap} {self.what}, the most allowed: {self.fix}")
             for key, _cap, _who in keys:
                 self._open[key] = self._open.get(key, 0) + 1
         released = False
@@ -72,6 +79,11 @@ class StreamCaps:
         key = f"viewer:{username}" if username is not None else f"address:{address}"
         with self._lock:
             return self._open.get(key, 0)
+
+
+def request_caps(per_viewer: int, per_address: int) -> StreamCaps:
+    """Caps on the queries and mutations running at once."""
+    return StreamCaps(per_viewer, per_address, "requests running", "wait for one to finish, then send more")
 
 
 async def released_after(stream: AsyncIterator[T], release: Callable[[], None]) -> AsyncIterator[T]:

@@ -149,7 +149,12 @@ def build_control_plane(
     # List the model hubs in the background, each on a thread of its own: a slow hub holds no request.
     catalog.start_hubs()
     endpoint = GraphQLEndpoint(
-        zookeeper, Executor(build_executable_schema()), access.authenticator, access.administration
+        zookeeper,
+        Executor(build_executable_schema()),
+        access.authenticator,
+        access.administration,
+        requests_per_viewer=config.server.max_requests_per_viewer,
+        requests_per_address=config.server.max_requests_per_address,
     )
     hosts = HostAllowList.for_server(config.server.host, config.server.allowed_hosts)
     browsers = BrowserPolicy(hosts, config.server.cors_origins)

@@ -217,6 +217,10 @@ class ServerSettings(_Strict):
     #: With `https: true`: the PEM certificate (chain) and private key files TLS is served from.
     ssl_certfile: Text | None = None
     ssl_keyfile: Text | None = None
+    #: Queries and mutations one viewer, and one client address, may have running at once (a
+    #: mutation may wait minutes for a worker); more are refused with HTTP 429 until one ends.
+    max_requests_per_viewer: Annotated[int, Field(ge=1, le=1000)] = 16
+    max_requests_per_address: Annotated[int, Field(ge=1, le=10000)] = 64
 
     @field_validator("ssl_certfile", "ssl_keyfile", mode="after")
     @classmethod
