@@ -85,6 +85,7 @@ def build_control_plane(
         hubs=[],
         model_hubs=build_model_hubs(config, data_dir),  # every hub, local folders included
         hub_wait_seconds=config.catalog.hub_wait_seconds,
+        hub_refresh_seconds=config.catalog.hub_refresh_seconds,
     )
     # The config's own entries are checked before anything runs: a bad one stops the start
     # (naming the file, the key and the fix) unless catalog.lenient says to list it as unavailable.

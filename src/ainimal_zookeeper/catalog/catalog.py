@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ainimal_zookeeper.catalog.entries import CatalogEntry, init_params, inspect_env, inspect_model
-from ainimal_zookeeper.catalog.hub_listings import FIRST_WAIT_SECONDS, HubListings
+from ainimal_zookeeper.catalog.hub_listings import FIRST_WAIT_SECONDS, REFRESH_SECONDS, HubListings
 from ainimal_zookeeper.catalog.hubs import scan_local_folder
 from ainimal_zookeeper.catalog.model_files.fit import check_file_fits_env
 from ainimal_zookeeper.errors import InvalidInput, NotFound, ZookeeperError
@@ -46,11 +46,19 @@ class Catalog:
         hubs: list[dict[str, Any]],
         model_hubs: Sequence[ModelHub] = (),
         hub_wait_seconds: float = FIRST_WAIT_SECONDS,
+        hub_refresh_seconds: float = REFRESH_SECONDS,
     ) -> None:
         """`hub_wait_seconds`: how long after the hubs' listing starts a request still waits for
-        hubs on their first listing (`HubListings`)."""
+        hubs on their first listing; `hub_refresh_seconds`: how often they are listed again
+        (`HubListings`)."""
         self._model_configs, self._env_configs, self._hubs = models, envs, hubs
-        self.hub_listings = HubListings(model_hubs, inspect_model, inspect_env, first_wait_seconds=hub_wait_seconds)
+        self.hub_listings = HubListings(
+            model_hubs,
+            inspect_model,
+            inspect_env,
+            first_wait_seconds=hub_wait_seconds,
+            refresh_seconds=hub_refresh_seconds,
+        )
         self._own: tuple[list[CatalogEntry], list[CatalogEntry]] | None = None
         self._local: tuple[dict[str, CatalogEntry], dict[str, CatalogEntry]] | None = None
         # (hub listings' generation, models, envs): the merged entries, rebuilt when a hub changed

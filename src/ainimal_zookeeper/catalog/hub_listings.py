@@ -15,6 +15,11 @@ A hub that cannot be listed, and a model that cannot be fetched for a passing re
 that doubles from `retry_seconds` to `max_retry_seconds`; the models listed before stay
 meanwhile. A model refused for what it is (larger than the hub allows, a bad manifest) is not
 fetched again until the hub lists another revision of it.
+
+A hub listed in full is listed again every `refresh_seconds` (15 minutes; 0: never), so a
+server left running offers the models and revisions published since: a new revision replaces
+its model's entry once fetched, a model the hub no longer lists goes. Instances already running
+keep the revision they were launched at.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ FIRST_WAIT_SECONDS = 10.0
 #: The first pause before a failed hub or model is tried again, and the longest.
 RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 300.0
+#: How often a hub listed in full is listed again, for the models and revisions published since.
+REFRESH_SECONDS = 900.0
 
 Inspect = Callable[[dict[str, Any]], CatalogEntry]
 
@@ -63,6 +70,7 @@ class _Hub:
     models: dict[str, CatalogEntry] = field(default_factory=dict)  # entry name -> entry
     envs: dict[str, CatalogEntry] = field(default_factory=dict)
     refused: dict[tuple[str, str], str] = field(default_factory=dict)  # (model, revision) -> why
+    fetched: dict[str, str] = field(default_factory=dict)  # model -> the revision its entries are of
 
 
 class HubListings:
@@ -82,6 +90,7 @@ class HubListings:
         first_wait_seconds: float = FIRST_WAIT_SECONDS,
         retry_seconds: float = RETRY_SECONDS,
         max_retry_seconds: float = MAX_RETRY_SECONDS,
+        refresh_seconds: float = REFRESH_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         wait: Callable[[float], bool] | None = None,
     ) -> None:
@@ -89,6 +98,7 @@ class HubListings:
         self._inspect_model, self._inspect_env = inspect_model, inspect_env
         self.first_wait_seconds = first_wait_seconds
         self.retry_seconds, self.max_retry_seconds = retry_seconds, max_retry_seconds
+        self.refresh_seconds = refresh_seconds
         self._clock = clock
         self._closed = threading.Event()
         self._wait = wait or self._closed.wait
@@ -139,7 +149,7 @@ class HubListings:
     # --- a hub's thread ---
 
     def _keep_listed(self, state: _Hub) -> None:
-        """List the hub until nothing passing stands in the way, pausing longer after each failure."""
+        """List the hub, again after failures (pausing longer after each) and every `refresh_seconds`."""
         pause = self.retry_seconds
         while not self._closed.is_set():
             try:
@@ -147,9 +157,14 @@ class HubListings:
             except Exception:  # a bug here must not end the hub's listing for good
                 log.exception("model hub %s: listing failed", state.hub.label)
                 settled = False
-            if settled or self._wait(pause):
-                return
-            pause = min(pause * 2, self.max_retry_seconds)
+            if settled:
+                if self.refresh_seconds <= 0 or self._wait(self.refresh_seconds):
+                    return
+                pause = self.retry_seconds  # a failure after a good listing starts the pauses afresh
+            else:
+                if self._wait(pause):
+                    return
+                pause = min(pause * 2, self.max_retry_seconds)
 
     def _list(self, state: _Hub) -> bool:
         """One listing of the hub; True when nothing is left to try again."""
@@ -177,6 +192,7 @@ class HubListings:
     def _forget_unlisted(self, state: _Hub, offered: list[HubModel]) -> None:
         """Drop the models the hub no longer lists; show those not fetched yet as on their way."""
         names = {item.name for item in offered}
+        state.fetched = {name: revision for name, revision in state.fetched.items() if name in names}
         models = {k: e for k, e in state.models.items() if e.origin is None or e.origin.model in names}
         envs = {k: e for k, e in state.envs.items() if e.origin is None or e.origin.model in names}
         fetched = {e.origin.model for e in models.values() if e.origin is not None}
@@ -189,6 +205,8 @@ class HubListings:
     def _fetch(self, state: _Hub, item: HubModel) -> bool:
         """Fetch and read one model; False when it failed for a passing reason."""
         hub = state.hub
+        if state.fetched.get(item.name) == item.revision:
+            return True  # a refresh: unchanged, so neither fetched nor its code imported again
         refused = state.refused.get((item.name, item.revision))
         if refused is not None:
             self._replace(state, item, [_unavailable(hub, item, refused)], [])
@@ -209,11 +227,15 @@ class HubListings:
             self._replace(state, item, [_unavailable(hub, item, why)], [])
             return not passing
         origin = HubOrigin(hub, item.name, item.revision)
+        before = next((e.origin for e in state.models.values() if e.origin and e.origin.model == item.name), None)
+        if before is not None and before.revision != item.revision:
+            log.info("model hub %s: model %s is now at revision %s", hub.label, item.name, item.revision)
         for entry in (*models, *envs):
             entry.origin = origin
         for entry in models:
             entry.spec["source"] = origin.source
         self._replace(state, item, models, envs)
+        state.fetched[item.name] = item.revision
         return True
 
     def _replace(self, state: _Hub, item: HubModel, models: list[CatalogEntry], envs: list[CatalogEntry]) -> None:

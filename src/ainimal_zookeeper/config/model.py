@@ -522,6 +522,9 @@ class CatalogSettings(_Strict):
     #: request waits for hubs still on their first listing (so the first `models` query shows
     #: their models). Past it, a request answers with what is ready and never waits for a hub.
     hub_wait_seconds: float = Field(default=10.0, ge=0, le=300)
+    #: How often a hub listed in full is listed again, for the models and revisions published
+    #: since (0: only at start). A model whose revision did not change is not fetched again.
+    hub_refresh_seconds: float = Field(default=900.0, ge=0, le=7 * 24 * 3600)
 
 
 class ZookeeperConfig(_Strict):

@@ -40,17 +40,19 @@ class GatedHub:
         self.fetch_failures: dict[str, list[Exception]] = {}
         self.lists = 0
         self.fetches: dict[str, int] = dict.fromkeys(folders, 0)
+        self.revisions: dict[str, str] = {}  # model -> the revision listed (r1 when not named)
 
     def list_models(self) -> list[HubModel]:
         self.lists += 1
         assert self.list_gate.wait(GATE_SECONDS), "the test never opened the listing's gate"
         if self.list_failures:
             raise self.list_failures.pop(0)
-        return [HubModel(name, "r1", None) for name in self.folders]
+        return [HubModel(name, self.revisions.get(name, "r1"), None) for name in self.folders]
 
     def fetch(self, model: str, revision: str | None = None) -> Path:
-        self.fetches[model] += 1
-        assert self.fetch_gates[model].wait(GATE_SECONDS), f"the test never opened {model}'s gate"
+        self.fetches[model] = self.fetches.get(model, 0) + 1
+        gate = self.fetch_gates.get(model)
+        assert gate is None or gate.wait(GATE_SECONDS), f"the test never opened {model}'s gate"
         failures = self.fetch_failures.get(model)
         if failures:
             raise failures.pop(0)
@@ -132,7 +134,7 @@ def listings(hub: GatedHub, pauses: list[float], **settings: float) -> HubListin
         pauses.append(seconds)
         return False
 
-    return HubListings([hub], inspect_model, inspect_env, wait=wait, **settings)
+    return HubListings([hub], inspect_model, inspect_env, wait=wait, refresh_seconds=0, **settings)
 
 
 def test_a_hub_that_cannot_be_listed_is_tried_again_with_pauses_doubling_to_a_cap_and_recovers(folders, caplog):
@@ -165,11 +167,12 @@ def test_models_listed_before_stay_while_the_hub_fails_and_a_lost_model_is_fetch
             seen_during_outage.append({name for name, e in view.models.items() if e.error is None})
         return False
 
-    hubs = HubListings([hub], inspect_model, inspect_env, first_wait_seconds=GATE_SECONDS, wait=wait)
+    hubs = HubListings([hub], inspect_model, inspect_env, first_wait_seconds=GATE_SECONDS, wait=wait, refresh_seconds=0)
     hubs.start()
     wait_for(lambda: all(e.error is None for e in hubs.view().models.values()) and len(pauses) == 3, "recovery")
     assert seen_during_outage == [{"pusher"}, {"pusher"}]
-    assert hub.fetches == {"pusher": 2, "pusher2": 2} and pauses == [5.0, 10.0, 20.0]
+    # pusher, fetched in the first listing, is not fetched again: its revision did not change.
+    assert hub.fetches == {"pusher": 1, "pusher2": 2} and pauses == [5.0, 10.0, 20.0]
 
 
 def test_a_model_refused_for_what_it_is_is_not_fetched_again_while_its_revision_stays(folders):
@@ -216,3 +219,26 @@ def test_closing_the_listings_stops_the_retries_of_a_hub_that_never_answers(fold
     tries = hub.lists
     threading.Event().wait(0.2)  # ten retry periods: a thread still retrying would try again
     assert hub.lists <= tries + 1
+
+
+def test_a_hub_listed_in_full_is_listed_again_and_offers_what_was_published_since(folders):
+    hub = GatedHub("test:live", {"pusher": folders["pusher"]})
+    pauses: list[float] = []
+
+    def wait(seconds: float) -> bool:  # each refresh period passes at once; the hub changes meanwhile
+        pauses.append(seconds)
+        if len(pauses) == 1:
+            hub.revisions["pusher"] = "r2"  # a new revision of a model, and a new model
+            hub.folders["pusher2"] = folders["pusher2"]
+        elif len(pauses) == 3:
+            del hub.folders["pusher2"]  # gone from the hub
+        return len(pauses) == 4  # then the listings close
+
+    hubs = HubListings([hub], inspect_model, inspect_env, first_wait_seconds=GATE_SECONDS, wait=wait)
+    hubs.start()
+    wait_for(lambda: len(pauses) == 4, "four refresh periods")
+    assert pauses == [900.0] * 4 and hub.lists == 4
+    view = hubs.view()
+    assert set(view.models) == {"pusher"} and view.models["pusher"].spec["source"] == "test:live#pusher@r2"
+    # r1, then r2; pusher2 once although listed twice: an unchanged revision is not fetched again.
+    assert hub.fetches == {"pusher": 2, "pusher2": 1}

@@ -93,13 +93,22 @@ class FetchBound:
             raise self.refusal(what, model)
 
 
+#: Revisions of one model kept in the cache: older ones go when a newer one is fetched.
+KEEP_REVISIONS = 3
+
+
 class RevisionCache:
     """Fetched model folders kept by revision; filled atomically (a temp folder, then a rename),
-    and only when what was fetched fits in `bound`."""
+    and only when what was fetched fits in `bound`.
 
-    def __init__(self, root: Path, bound: FetchBound | None = None) -> None:
+    A server left running fetches each new revision its hubs list, so only the `keep` most
+    recently fetched revisions of a model stay; an older one asked for again is fetched again.
+    """
+
+    def __init__(self, root: Path, bound: FetchBound | None = None, keep: int = KEEP_REVISIONS) -> None:
         self.root = root
         self.bound = bound or FetchBound()
+        self.keep = keep
         self._lock = threading.Lock()
         self._locks: dict[Path, threading.Lock] = {}
 
@@ -134,4 +143,17 @@ class RevisionCache:
                 target.rename(folder)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
+            self._forget_old_revisions(folder)
             return folder
+
+    def _forget_old_revisions(self, newest: Path) -> None:
+        """Remove the model's revisions beyond the `keep` most recently fetched (`newest` stays)."""
+        revisions = [p for p in newest.parent.iterdir() if p.is_dir() and not p.name.startswith(".fetch-")]
+        revisions.sort(key=lambda p: (p == newest, p.stat().st_mtime), reverse=True)
+        for old in revisions[self.keep :]:
+            with self._lock:
+                lock = self._locks.get(old)
+                if lock is not None and lock.locked():
+                    continue  # being fetched again right now: it stays
+                self._locks.pop(old, None)
+            shutil.rmtree(old, ignore_errors=True)
