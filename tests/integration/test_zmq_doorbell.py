@@ -94,7 +94,14 @@ def test_many_commands_each_arrive_once_and_the_count_settles(tmp_path):
         while len(got) < len(sent) and time.monotonic() < deadline:
             got.extend(c.command_id for c in inbox.receive(0.0))
         assert sorted(set(got)) == sorted(c.command_id for c in sent)
-        assert inbox.doorbell is not None and not inbox.doorbell.owed()
+        # The hub rings just after each send, so the last ring may land just after the worker took
+        # the last message (a loaded machine delays the hub's thread): the count settles then.
+        assert inbox.doorbell is not None
+        deadline = time.monotonic() + 5
+        while inbox.doorbell.owed() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert not inbox.doorbell.owed()
+        assert inbox.receive(0.0) == []  # and nothing came twice
     finally:
         inbox.close()
         hub.close()
