@@ -31,6 +31,7 @@ pytestmark = pytest.mark.asyncio
 NAMESPACE = "zk-test"
 IMAGE = "europe-docker.pkg.dev/zk/workers/worker:1.2.3"
 JOBS = "batch/v1/jobs"
+SECRETS = "v1/secrets"
 
 
 def make_spec(instance_id: str = "a1b2c3d4e5f6", **overrides: Any) -> WorkerSpec:
@@ -73,6 +74,16 @@ def stored_job(kmock: km.KubernetesEmulator, instance_id: str) -> dict[str, Any]
     return kmock.objects[JOBS, NAMESPACE, job_name(instance_id)].raw
 
 
+def sent_spec(kmock: km.KubernetesEmulator, instance_id: str) -> dict[str, Any]:
+    """The spec the worker's pod would read: from its Secret, which its Job's env names."""
+    (container,) = stored_job(kmock, instance_id)["spec"]["template"]["spec"]["containers"]
+    [variable] = [item for item in container["env"] if item["name"] == "ZK_WORKER_SPEC"]
+    assert "value" not in variable  # the Job does not carry it: anyone who may read Jobs would see it
+    reference = variable["valueFrom"]["secretKeyRef"]
+    secret = kmock.objects[SECRETS, NAMESPACE, reference["name"]].raw
+    return json.loads(secret["stringData"][reference["key"]])
+
+
 async def set_status(api_client: k8s.ApiClient, instance_id: str, status: dict[str, Any]) -> None:
     """Play the Job controller: patch the Job's status subresource through the API."""
     batch = k8s.BatchV1Api(api_client)
@@ -95,7 +106,10 @@ async def test_start_creates_the_job_the_worker_needs(kmock, compute):
     await asyncio.to_thread(compute.start, spec)
 
     creates = [r for r in kmock if r.method == "POST"]
-    assert [r.url.path for r in creates] == [f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs"]
+    assert [r.url.path for r in creates] == [
+        f"/api/v1/namespaces/{NAMESPACE}/secrets",
+        f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs",
+    ]
     job = stored_job(kmock, spec.instance_id)
     assert job["metadata"]["name"] == "zk-worker-a1b2c3d4e5f6"
     labels = {"app.kubernetes.io/name": "ainimal-zookeeper-worker", "ainimal-zookeeper/instance": "a1b2c3d4e5f6"}
@@ -108,9 +122,11 @@ async def test_start_creates_the_job_the_worker_needs(kmock, compute):
     assert pod["spec"]["nodeSelector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
     (container,) = pod["spec"]["containers"]
     assert container["image"] == IMAGE
-    env = {item["name"]: item["value"] for item in container["env"]}
+    env = {item["name"]: item.get("value") for item in container["env"]}
     assert env["OMP_NUM_THREADS"] == "3"
-    assert WorkerSpec(**json.loads(env["ZK_WORKER_SPEC"])) == spec
+    assert WorkerSpec(**sent_spec(kmock, spec.instance_id)) == spec
+    secret = kmock.objects[SECRETS, NAMESPACE, job_name(spec.instance_id)].raw
+    assert secret["metadata"]["labels"] == labels and secret["type"] == "Opaque"
     quantities = {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"}
     assert container["resources"] == {"requests": quantities, "limits": quantities}
 
@@ -135,7 +151,8 @@ async def test_second_start_of_a_running_instance_is_a_no_op(kmock, compute):
     spec = make_spec()
     await asyncio.to_thread(compute.start, spec)
     await asyncio.to_thread(compute.start, spec)
-    assert len([r for r in kmock if r.method == "POST"]) == 2  # the second one met 409 AlreadyExists
+    # The Job's and the Secret's, then both again: each met 409 AlreadyExists.
+    assert len([r for r in kmock if r.method == "POST"]) == 4
     assert len(kmock.objects[JOBS, NAMESPACE, job_name(spec.instance_id), :]) == 1  # one version: untouched
 
 
@@ -143,9 +160,11 @@ async def test_start_replaces_a_finished_job_of_the_same_instance(kmock, compute
     spec = make_spec()
     await asyncio.to_thread(compute.start, spec)
     await set_status(api_client, spec.instance_id, FAILED)
-    await asyncio.to_thread(compute.start, spec)
+    again = make_spec(seed=8)  # the same instance started again, with a spec of its own
+    await asyncio.to_thread(compute.start, again)
     assert "status" not in stored_job(kmock, spec.instance_id)
     assert await asyncio.to_thread(compute.is_alive, spec.instance_id) is True
+    assert WorkerSpec(**sent_spec(kmock, spec.instance_id)) == again  # its Secret kept, with the new spec
 
 
 async def test_start_refuses_a_job_of_another_instance(kmock, compute):
@@ -162,10 +181,12 @@ async def test_stop_deletes_the_job_and_a_second_stop_is_fine(kmock, compute):
     await asyncio.to_thread(compute.stop, spec.instance_id, 0)
     assert kmock.objects[JOBS, NAMESPACE, job_name(spec.instance_id)].deleted
     await asyncio.to_thread(compute.stop, spec.instance_id, 0)  # 404: already gone
+    assert kmock.objects[SECRETS, NAMESPACE, job_name(spec.instance_id)].deleted  # the spec goes with it
     deletes = [r for r in kmock if r.method == "DELETE"]
-    assert len(deletes) == 2
+    assert len(deletes) == 4  # the Job and its Secret, twice
     assert deletes[0].url.path == f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs/zk-worker-a1b2c3d4e5f6"
     assert deletes[0].params == {"propagationPolicy": "Background"}
+    assert deletes[1].url.path == f"/api/v1/namespaces/{NAMESPACE}/secrets/zk-worker-a1b2c3d4e5f6"
 
 
 async def test_stop_does_not_wait_out_the_grace_for_a_finished_job(compute, api_client):
@@ -260,8 +281,7 @@ async def test_catalog_paths_reach_the_worker_as_paths_in_its_image(kmock, api_c
         await asyncio.to_thread(compute.start, spec)
     finally:
         await asyncio.to_thread(compute.close)
-    (container,) = stored_job(kmock, spec.instance_id)["spec"]["template"]["spec"]["containers"]
-    sent = json.loads({item["name"]: item["value"] for item in container["env"]}["ZK_WORKER_SPEC"])
+    sent = sent_spec(kmock, spec.instance_id)
     assert sent["model"]["path"] == "/app/catalog/agents/walker.py"
     assert sent["environment"]["path"] == "/app/catalog/envs/maze.py"
     assert sent["model"]["class_name"] == "Walker" and sent["instance_id"] == spec.instance_id

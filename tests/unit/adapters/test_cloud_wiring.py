@@ -163,11 +163,14 @@ def test_gke_workers_get_the_kubernetes_service_account_and_image_paths(tmp_path
     ports = control_plane_ports(config, tmp_path / "data")
     try:
         pod = ports.compute.manifest(the_spec(config)).spec.template.spec
+        secret = ports.compute.secret(the_spec(config))
     finally:
         for close in ports.closers:
             close()
     assert pod.service_account_name == "worker"
-    sent = json.loads(next(e.value for e in pod.containers[0].env if e.name == "ZK_WORKER_SPEC"))
+    [variable] = [e for e in pod.containers[0].env if e.name == "ZK_WORKER_SPEC"]
+    assert variable.value is None and variable.value_from.secret_key_ref.name == secret.metadata.name
+    sent = json.loads(secret.string_data[variable.value_from.secret_key_ref.key])
     assert sent["model"]["path"] == "/app/catalog/walker.py"
 
 

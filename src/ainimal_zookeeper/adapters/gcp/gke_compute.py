@@ -5,6 +5,11 @@ cleans up by itself (ttlSecondsAfterFinished). backoffLimit 0, because a crashed
 must be reported to the control plane (which owns the instance's state), not restarted
 behind its back with a fresh AInimal.
 
+The worker's spec (its bus key among it) goes in a Secret of the Job's name, which the Job's
+pod reads into ZK_WORKER_SPEC: a Job's spec is readable by anyone who may list Jobs, a Secret
+only by those who may read Secrets. The Secret is owned by its Job, so the cluster deletes it
+with the Job (the provider deletes it too when it deletes the Job).
+
 The API is found, in this order: the GKE cluster named by `cluster` (looked up through the
 GKE API, as a Cloud Function must: see gke_credentials), the in-cluster service account,
 the kube config file.
@@ -29,7 +34,7 @@ from ainimal_zookeeper.adapters.worker_paths import WorkerPaths
 from ainimal_zookeeper.errors import ConfigError, Conflict, InvalidInput, NotFound, Unavailable, ZookeeperError
 from ainimal_zookeeper.ports.compute import ExitCallback, WorkerSpec
 
-__all__ = ["GkeCompute", "job_manifest", "job_name", "job_phase", "label_value"]
+__all__ = ["GkeCompute", "job_manifest", "job_name", "job_phase", "label_value", "spec_secret"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,9 @@ INSTANCE_LABEL = "ainimal-zookeeper/instance"
 INSTANCE_ANNOTATION = "ainimal-zookeeper/instance-id"
 GPU_RESOURCE = "nvidia.com/gpu"
 ACCELERATOR_SELECTOR = "cloud.google.com/gke-accelerator"
+
+#: The key of the worker's spec (JSON) in its Secret.
+SPEC_KEY = "spec"
 
 Phase = Literal["running", "succeeded", "failed"]
 
@@ -79,7 +87,13 @@ def job_manifest(
         name="worker",
         image=image,
         env=[
-            k8s.V1EnvVar(name="ZK_WORKER_SPEC", value=json.dumps(spec.to_dict(), separators=(",", ":"))),
+            # From the Secret `spec_secret` makes: the Job itself does not carry the spec.
+            k8s.V1EnvVar(
+                name="ZK_WORKER_SPEC",
+                value_from=k8s.V1EnvVarSource(
+                    secret_key_ref=k8s.V1SecretKeySelector(name=job_name(spec.instance_id), key=SPEC_KEY)
+                ),
+            ),
             k8s.V1EnvVar(name="OMP_NUM_THREADS", value=str(spec.torch_threads)),
         ],
         # Limits equal requests: Autopilot enforces that anyway, and GPUs may only be limits.
@@ -107,6 +121,22 @@ def job_manifest(
                 ),
             ),
         ),
+    )
+
+
+def spec_secret(spec: WorkerSpec, labels: dict[str, str] | None = None) -> k8s.V1Secret:
+    """The Secret holding `spec` for its Job's pod, named as the Job (pure: no API call)."""
+    secret_labels = {**(labels or {}), APP_LABEL: APP_NAME, INSTANCE_LABEL: label_value(spec.instance_id)}
+    return k8s.V1Secret(
+        api_version="v1",
+        kind="Secret",
+        metadata=k8s.V1ObjectMeta(
+            name=job_name(spec.instance_id),
+            labels=secret_labels,
+            annotations={INSTANCE_ANNOTATION: spec.instance_id},
+        ),
+        type="Opaque",
+        string_data={SPEC_KEY: json.dumps(spec.to_dict(), separators=(",", ":"))},
     )
 
 
@@ -139,7 +169,8 @@ def _translate(exc: ApiException, action: str) -> ZookeeperError:
         return Conflict(detail)
     if exc.status in (401, 403):
         return ConfigError(
-            f"{detail}: the control plane's credentials may not manage Jobs; grant it create/get/list/delete on batch/v1 jobs"
+            f"{detail}: the control plane's credentials may not manage Jobs; grant it create/get/list/delete on batch/v1 jobs "
+            "and create/update/patch/delete on secrets"
         )
     if exc.status in (400, 422):
         return InvalidInput(f"{detail}: {exc.body}")
@@ -216,6 +247,7 @@ class GkeCompute:
         self._owns_client = api_client is None
         self._api_client = api_client if api_client is not None else _default_api_client(cluster, request_timeout)
         self._batch = k8s.BatchV1Api(self._api_client)
+        self._core = k8s.CoreV1Api(self._api_client)
         self._poll_seconds = poll_seconds
         self._timeout = request_timeout
         self._jobs = JobTracker(self._ended, poll_seconds, name="zk-gke-watch")
@@ -230,14 +262,40 @@ class GkeCompute:
             spec = self._worker_paths.for_worker(spec)
         return job_manifest(spec, **self._manifest_options)
 
+    def secret(self, spec: WorkerSpec) -> k8s.V1Secret:
+        """The Secret holding the spec the worker reads, as `start` would create it (no API call)."""
+        if self._worker_paths is not None:
+            spec = self._worker_paths.for_worker(spec)
+        return spec_secret(spec, self._manifest_options["labels"])
+
     def start(self, spec: WorkerSpec) -> None:
         manifest = self.manifest(spec)
         name = job_name(spec.instance_id)
+        self._put_secret(self.secret(spec), name)
         try:
             self._call(f"creating Job {name}", self._batch.create_namespaced_job, self._namespace, manifest)
         except Conflict:
             self._take_over(spec.instance_id, name, manifest)
+        self._own_secret(name)
         self._jobs.track(spec.instance_id)
+
+    def _put_secret(self, secret: k8s.V1Secret, name: str) -> None:
+        """Create the spec's Secret, or replace one left by an earlier run of the instance."""
+        try:
+            self._call(f"creating Secret {name}", self._core.create_namespaced_secret, self._namespace, secret)
+        except Conflict:
+            patch = {"stringData": secret.string_data}
+            self._call(f"updating Secret {name}", self._core.patch_namespaced_secret, name, self._namespace, patch)
+
+    def _own_secret(self, name: str) -> None:
+        """Make the Job the Secret's owner, so the cluster deletes the Secret with the Job."""
+        job = self._call(f"reading Job {name}", self._batch.read_namespaced_job, name, self._namespace)
+        uid = job.metadata.uid if job.metadata is not None else None
+        if not uid:  # an API without object ids (a stand-in): `stop` deletes the Secret anyway
+            return
+        owner = {"apiVersion": "batch/v1", "kind": "Job", "name": name, "uid": uid}
+        patch = {"metadata": {"ownerReferences": [owner]}}
+        self._call(f"patching Secret {name}", self._core.patch_namespaced_secret, name, self._namespace, patch)
 
     def _take_over(self, instance_id: str, name: str, manifest: k8s.V1Job) -> None:
         """Handle an existing Job of that name: this instance's running one is a repeated start."""
@@ -254,8 +312,9 @@ class GkeCompute:
                 )
             if job_phase(existing) == "running":
                 return
-            # A finished Job of an earlier run would turn this start into a no-op: replace it.
-            self._delete(name)
+            # A finished Job of an earlier run would turn this start into a no-op: replace it
+            # (not its Secret, which this start has just written).
+            self._delete_job(name)
         try:
             self._call(f"re-creating Job {name}", self._batch.create_namespaced_job, self._namespace, manifest)
         except Conflict as exc:
@@ -267,7 +326,15 @@ class GkeCompute:
         self._delete(job_name(instance_id))
 
     def _delete(self, name: str) -> None:
-        """Delete a Job and, in the background, its pods; a missing Job is already gone."""
+        """Delete a Job, its Secret and, in the background, its pods; a missing one is already gone."""
+        self._delete_job(name)
+        try:
+            self._call(f"deleting Secret {name}", self._core.delete_namespaced_secret, name, self._namespace)
+        except NotFound:
+            pass
+
+    def _delete_job(self, name: str) -> None:
+        """Delete a Job and, in the background, its pods (its Secret stays: see `_take_over`)."""
         try:
             delete = self._batch.delete_namespaced_job
             self._call(f"deleting Job {name}", delete, name, self._namespace, propagation_policy="Background")
