@@ -40,8 +40,9 @@ from ainimal_zookeeper.api.browser_guards import LOOPBACK_NAMES, BrowserGuard, B
 from ainimal_zookeeper.api.context import RequestContext
 from ainimal_zookeeper.api.downloads import RecordingDownloads
 from ainimal_zookeeper.api.errors import format_error, request_error
-from ainimal_zookeeper.api.executor import MAX_QUERY_BYTES, DocumentsBusy, Executor, GraphQLRequest, PreparedDocument
-from ainimal_zookeeper.api.http_common import client_address, load_json, unauthenticated_response
+from ainimal_zookeeper.api.executor import DocumentsBusy, Executor, GraphQLRequest, PreparedDocument
+from ainimal_zookeeper.api.graphql_requests import RequestRefused, read_graphql_request
+from ainimal_zookeeper.api.http_common import client_address, unauthenticated_response
 from ainimal_zookeeper.api.media_types import EVENT_STREAM, GRAPHQL_RESPONSE, JSON, acceptable, graphql_json_response
 from ainimal_zookeeper.api.sign_in_routes import SignInRoutes
 from ainimal_zookeeper.api.sse import SSE_HEADERS as _SSE_HEADERS
@@ -120,8 +121,8 @@ class GraphQLEndpoint:
             message = f"the response can be {GRAPHQL_RESPONSE}, {JSON} or {EVENT_STREAM}: accept one of them"
             return JSONResponse(request_error(message, "NOT_ACCEPTABLE"), status_code=406)
         try:
-            parsed = await self._read(request)
-        except _RequestRefused as refused:
+            parsed = await read_graphql_request(request, self.max_body_bytes)
+        except RequestRefused as refused:
             return JSONResponse(request_error(refused.message, refused.code), status_code=refused.status)
         try:  # parsed and validated off the event loop, unless cached
             prepared = await self.executor.prepare(parsed)
@@ -215,8 +216,8 @@ class GraphQLEndpoint:
     async def _operation_on(self, request: Request, viewer: Viewer, reservation: Reservation, media: str) -> Response:
         """Start an operation whose results go to a reservation's stream (202)."""
         try:
-            parsed = await self._read(request)
-        except _RequestRefused as refused:
+            parsed = await read_graphql_request(request, self.max_body_bytes)
+        except RequestRefused as refused:
             return JSONResponse(request_error(refused.message, refused.code), status_code=refused.status)
         operation_id = (parsed.extensions or {}).get("operationId")
         if not isinstance(operation_id, str) or not 0 < len(operation_id) <= MAX_OPERATION_ID:
@@ -292,80 +293,6 @@ class GraphQLEndpoint:
             return current == viewer  # roles changed: the client subscribes again, under the new ones
 
         return GuardedStream(results, still_signed_in, SIGN_IN_RECHECK_SECONDS)
-
-    async def _read(self, request: Request) -> GraphQLRequest:
-        if request.method == "GET":
-            params = request.query_params
-            return _graphql_request(
-                {
-                    "query": params.get("query"),
-                    "variables": _json_param(params.get("variables")),
-                    "operationName": params.get("operationName"),
-                    "extensions": _json_param(params.get("extensions")),
-                }
-            )
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            raise _RequestRefused(
-                415, f"POST /graphql expects Content-Type application/json, got {content_type or 'none'!r}"
-            )
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise _RequestRefused(
-                413, f"request body is {declared} bytes; the limit is {self.max_body_bytes}", "LIMIT_REACHED"
-            )
-        body = await _read_limited(request, self.max_body_bytes)
-        try:
-            # A large body takes milliseconds to scan and parse: off the event loop.
-            payload = load_json(body) if len(body) < 65536 else await run_in_threadpool(load_json, body)
-        except ValueError as exc:
-            raise _RequestRefused(400, f"request body is not valid JSON: {exc}") from exc
-        return _graphql_request(payload)
-
-
-class _RequestRefused(Exception):
-    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST") -> None:
-        super().__init__(message)
-        self.status, self.message, self.code = status, message, code
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _RequestRefused(413, f"request body is over the {limit} byte limit", "LIMIT_REACHED")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _json_param(raw: str | None) -> Any:
-    if raw is None:
-        return None
-    try:
-        return load_json(raw)
-    except ValueError as exc:
-        raise _RequestRefused(400, f"variables is not valid JSON: {exc}") from exc
-
-
-def _graphql_request(payload: Any) -> GraphQLRequest:
-    if not isinstance(payload, dict):
-        raise _RequestRefused(400, "request body must be a JSON object with a 'query' string")
-    query = payload.get("query")
-    if not isinstance(query, str) or not query.strip():
-        raise _RequestRefused(400, "request needs a 'query' string holding a GraphQL document")
-    if len(query) > MAX_QUERY_BYTES:
-        raise _RequestRefused(413, f"query is {len(query)} characters; the limit is {MAX_QUERY_BYTES}", "LIMIT_REACHED")
-    variables = payload.get("variables")
-    if variables is not None and not isinstance(variables, dict):
-        raise _RequestRefused(400, "'variables' must be a JSON object")
-    operation_name = payload.get("operationName")
-    if operation_name is not None and not isinstance(operation_name, str):
-        raise _RequestRefused(400, "'operationName' must be a string")
-    extensions = payload.get("extensions")
-    if extensions is not None and not isinstance(extensions, dict):
-        raise _RequestRefused(400, "'extensions' must be a JSON object")
-    return GraphQLRequest(query, variables, operation_name, extensions)
 
 
 def _stream_token(request: Request) -> str | None:
