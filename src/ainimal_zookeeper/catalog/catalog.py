@@ -175,8 +175,14 @@ class Catalog:
         return self._local
 
     def _unknown(self, what: str, name: str, known: dict[str, CatalogEntry]) -> NotFound:
-        listing = self.hub_listings.view().listing
-        still = f"; model hubs still being listed: {', '.join(listing)} (try again in a moment)" if listing else ""
+        hubs = self.hub_listings.view()
+        still = (
+            f"; model hubs still being listed: {', '.join(hubs.listing)} (try again in a moment)"
+            if hubs.listing
+            else ""
+        )
+        if hubs.problems:
+            still += f"; model hubs that could not be listed (tried again): {', '.join(hubs.problems)}"
         return NotFound(f"unknown {what} {name!r}; known: {', '.join(sorted(known)) or 'none'}{still}")
 
 

@@ -65,7 +65,7 @@ class _Hub:
     """One hub's part of the catalog, changed only by its own thread (under the listings' lock)."""
 
     hub: ModelHub
-    listed: bool = False  # its first listing ended
+    listed: bool = False  # its first listing ended (in failure too: `problem` says why)
     problem: str | None = None
     models: dict[str, CatalogEntry] = field(default_factory=dict)  # entry name -> entry
     envs: dict[str, CatalogEntry] = field(default_factory=dict)
@@ -175,7 +175,7 @@ class HubListings:
             why = str(exc) if isinstance(exc, ZookeeperError) else f"{type(exc).__name__}: {exc}"
             if why != state.problem:  # said once, not at every try
                 log.warning("model hub %s is unavailable; its models are not listed: %s", hub.label, why)
-            self._update(state, problem=why)
+            self._update(state, problem=why, listed=True)  # its first listing ended: no one waits on it
             return False
         if len(offered) > MAX_MODELS_PER_HUB:
             log.warning(

@@ -242,3 +242,17 @@ def test_a_hub_listed_in_full_is_listed_again_and_offers_what_was_published_sinc
     assert set(view.models) == {"pusher"} and view.models["pusher"].spec["source"] == "test:live#pusher@r2"
     # r1, then r2; pusher2 once although listed twice: an unchanged revision is not fetched again.
     assert hub.fetches == {"pusher": 2, "pusher2": 1}
+
+
+def test_a_hub_that_could_not_be_listed_is_not_waited_for_and_an_unknown_model_says_so(folders, own_model):
+    hub = GatedHub("test:refusing", folders)
+    hub.list_failures = [Unavailable("model hub test:refusing: connection refused") for _ in range(100)]
+    catalog = Catalog([own_model], [], [], model_hubs=[hub], hub_wait_seconds=GATE_SECONDS)
+    answered: list[list[str]] = []
+    asking = threading.Thread(target=lambda: answered.append([e.name for e in catalog.models()]))
+    asking.start()
+    asking.join(GATE_SECONDS / 3)  # the wait is for hubs still on their first listing: this one ended, refused
+    assert answered == [["Own"]]
+    with pytest.raises(NotFound, match=r"model hubs that could not be listed \(tried again\): test:refusing$"):
+        catalog.model("pusher")
+    catalog.hub_listings.close()
