@@ -5,11 +5,16 @@ Browsers and `curl` fetch files, not GraphQL; these routes serve the `downloadUr
 the GraphQL endpoint, so authentication applies alike: send `Authorization: Bearer <token>`,
 never a token in the URL). The file is built in a spooled temporary file off the event loop,
 then streamed.
+
+Building one reads and re-encodes a whole recording (a Minari export converts every step), so
+at most `EXPORTS_AT_ONCE` are built at once (others get 503 with Retry-After), and a build
+counts as one of the client's running requests (`GraphQLEndpoint.request_caps`: 429 past them).
 """
 
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO, cast
 
@@ -18,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ainimal_zookeeper.api.errors import request_error
-from ainimal_zookeeper.api.http_common import unauthenticated_response
+from ainimal_zookeeper.api.http_common import client_address, unauthenticated_response
 from ainimal_zookeeper.domain.access import Viewer
-from ainimal_zookeeper.errors import NotFound, Unauthenticated, ZookeeperError
+from ainimal_zookeeper.errors import LimitReached, NotFound, Unauthenticated, ZookeeperError
 
 if TYPE_CHECKING:
     from ainimal_zookeeper.api.http import GraphQLEndpoint
@@ -30,17 +35,31 @@ _STATUS = {"NOT_FOUND": 404, "FORBIDDEN": 403, "UNAUTHENTICATED": 401, "CONFLICT
 _SPOOL_BYTES = 16 << 20
 
 
+#: Downloads built at once, across all clients.
+EXPORTS_AT_ONCE = 4
+
+
 class RecordingDownloads:
     """Serves a recording as Arrow IPC or as a zipped Minari dataset."""
 
-    def __init__(self, endpoint: GraphQLEndpoint) -> None:
+    def __init__(self, endpoint: GraphQLEndpoint, exports_at_once: int = EXPORTS_AT_ONCE) -> None:
         self.endpoint = endpoint
+        self.exports_at_once = exports_at_once
+        self._exports = threading.BoundedSemaphore(exports_at_once)
 
     async def handle(self, request: Request) -> Response:
         recording_id = request.path_params["recording_id"]
         kind = request.path_params["kind"]
         try:
             viewer = await self.endpoint.authenticate(request)
+            signed_in = viewer.username if request.headers.get("authorization") else None
+            release = self.endpoint.request_caps.open(signed_in, client_address(request))
+            if not self._exports.acquire(blocking=False):
+                release()
+                message = f"{self.exports_at_once} downloads are being prepared; try again in a moment"
+                return JSONResponse(
+                    request_error(message, "SERVER_BUSY"), status_code=503, headers={"Retry-After": "1"}
+                )
             spooled = cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES))  # closed by _chunks
             try:
                 filename, media_type = await run_in_threadpool(
@@ -49,8 +68,13 @@ class RecordingDownloads:
             except BaseException:
                 spooled.close()
                 raise
+            finally:
+                self._exports.release()
+                release()
         except Unauthenticated as exc:
             return unauthenticated_response(str(exc))
+        except LimitReached as exc:
+            return JSONResponse(request_error(str(exc), exc.code), status_code=429, headers={"Retry-After": "1"})
         except ZookeeperError as exc:
             return JSONResponse(request_error(str(exc), exc.code), status_code=_STATUS.get(exc.code, 500))
         spooled.seek(0)
