@@ -232,5 +232,28 @@ def test_a_repository_whose_history_passes_the_hubs_bound_launches_but_is_not_cl
     assert (hub.fetch("pusher", head) / "pusher.py").is_file()  # the model itself fits
     with pytest.raises(ModelTooLarge, match=r"repository of model 'pusher' with its history is larger than this hub"):
         hub.tag_and_push("pusher", head, _checkpoint(tmp_path), "v1", "m")
-    assert not (tmp_path / "cache" / "_clones" / "pusher").exists()  # nothing of the clone is kept
+    assert not any((tmp_path / "cache" / "_clones").glob("*"))  # nothing of the clone is kept
     assert _remote_tags(url) == []
+
+
+def test_a_fetch_past_the_bound_into_a_clone_keeps_its_tags_and_drops_what_it_fetched(tmp_path):
+    """The working clone holds tags made without push: a later fetch refused for the repository's
+    size must not lose them, nor leave what it had written of the refused history behind."""
+    from ainimal_zookeeper.adapters.hubs.cache import FetchBound, ModelTooLarge, usage
+
+    url, base = make_git_repo(tmp_path / "remote", "pusher", MODEL_FILES)
+    bound = FetchBound(max_bytes=1 << 20)
+    hub = GitRepoHub(url, RevisionCache(tmp_path / "cache", bound), name="pusher", push=False, git=GitClient(60))
+    kept = hub.tag_and_push("pusher", base, _checkpoint(tmp_path), "kept-here", "m")
+    [clone] = (tmp_path / "cache" / "_clones").iterdir()
+    work = tmp_path / "work"  # the remote then grows a history larger than the bound
+    plain_git("clone", "--quiet", url, str(work), cwd=tmp_path)
+    (work / "history.bin").write_bytes(os.urandom(4 << 20))
+    plain_git("add", "history.bin", cwd=work)
+    plain_git("commit", "--quiet", "-m", "a large file", cwd=work)
+    plain_git("push", "--quiet", "origin", "main", cwd=work)
+    with pytest.raises(ModelTooLarge, match="with its history is larger than this hub allows"):
+        hub.tag_and_push("pusher", base, _checkpoint(tmp_path, "w=2"), "next", "m")
+    assert plain_git("rev-parse", "kept-here^{commit}", cwd=clone) == kept.commit  # the clone and its tag stay
+    assert not list((clone / ".git" / "objects" / "pack").glob("tmp_*"))
+    assert usage(clone)[0] < 1 << 20  # the refused history's objects went

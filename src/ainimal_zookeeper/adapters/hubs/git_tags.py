@@ -118,27 +118,35 @@ class GitTagger:
     def _clone(self, url: str, model: str, what: str) -> Path:
         """The model's working clone, up to date with the remote's branches and tags."""
         clone = self.clones / safe_part(model)
-        try:
-            if not (clone / ".git").is_dir():
-                shutil.rmtree(clone, ignore_errors=True)
-                clone.mkdir(parents=True)
-                self.git.calls += 1
-                self._watched(clone, ["clone", "--quiet", "--no-checkout", "--no-tags", "--", url, "."], what, model)
+        if not (clone / ".git").is_dir():
+            shutil.rmtree(clone, ignore_errors=True)
+            clone.mkdir(parents=True)
             self.git.calls += 1
-            # The remote's tags go to their own namespace: a tag kept only here (push: false) is never
-            # clobbered, and a fetch never fails on a tag of the same name made elsewhere.
-            refspecs = ["+refs/heads/*:refs/remotes/origin/*", f"+refs/tags/*:{_REMOTE_TAGS}*"]
-            self._watched(clone, ["fetch", "--quiet", "--no-tags", "--prune", "origin", *refspecs], what, model)
-        except ModelTooLarge:
-            shutil.rmtree(clone, ignore_errors=True)  # nothing of it is kept
-            raise
+            try:
+                self._watched(clone, ["clone", "--quiet", "--no-checkout", "--no-tags", "--", url, "."], what, model)
+            except ModelTooLarge:
+                shutil.rmtree(clone, ignore_errors=True)  # nothing of a new clone is kept
+                raise
+        self.git.calls += 1
+        # The remote's tags go to their own namespace: a tag kept only here (push: false) is never
+        # clobbered, and a fetch never fails on a tag of the same name made elsewhere.
+        refspecs = ["+refs/heads/*:refs/remotes/origin/*", f"+refs/tags/*:{_REMOTE_TAGS}*"]
+        self._watched(clone, ["fetch", "--quiet", "--no-tags", "--prune", "origin", *refspecs], what, model)
         return clone
 
     def _watched(self, clone: Path, args: list[str], what: str, model: str) -> None:
-        """Run git in the clone, stopped once the clone passes the hub's bound (history included)."""
+        """Run git in the clone, stopped once the clone passes the hub's bound (history included).
+
+        A fetch stopped so into an existing clone leaves the clone as it was (it may hold tags
+        kept only here, `push: false`): what git had written of the fetch goes (its partial pack,
+        the loose objects no ref reaches)."""
         try:
             self.git.run_watched(args, clone, what, self.bound, model)
         except ModelTooLarge:
+            for partial in (clone / ".git" / "objects" / "pack").glob("tmp_*"):
+                partial.unlink(missing_ok=True)
+            if (clone / ".git").is_dir():
+                self.git.run(["prune", "--expire=now"], cwd=clone, what=what)
             raise ModelTooLarge(
                 f"{what}: the repository of model {model!r} with its history is larger than this hub allows "
                 f"({self.bound.describe()}; the hub's max_model_mb setting), so no checkpoint can be tagged on it"
@@ -157,7 +165,6 @@ class GitTagger:
         try:
             self._watched(clone, ["fetch", "--quiet", "origin", base], what, model)
         except ModelTooLarge:
-            shutil.rmtree(clone, ignore_errors=True)
             raise
         except Unavailable:
             raise NotFound(f"{what}: commit {base} is not in the model's repository") from None
