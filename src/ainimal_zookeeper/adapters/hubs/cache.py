@@ -149,7 +149,7 @@ class RevisionCache:
     def _forget_old_revisions(self, newest: Path) -> None:
         """Remove the model's revisions beyond the `keep` most recently fetched (`newest` stays)."""
         revisions = [p for p in newest.parent.iterdir() if p.is_dir() and not p.name.startswith(".fetch-")]
-        revisions.sort(key=lambda p: (p == newest, p.stat().st_mtime), reverse=True)
+        revisions.sort(key=lambda p: (p == newest, _fetched_at(p)), reverse=True)
         for old in revisions[self.keep :]:
             with self._lock:
                 lock = self._locks.get(old)
@@ -157,3 +157,11 @@ class RevisionCache:
                     continue  # being fetched again right now: it stays
                 self._locks.pop(old, None)
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _fetched_at(folder: Path) -> float:
+    """When a revision's folder was filled; 0 for one another thread removed meanwhile."""
+    try:
+        return folder.stat().st_mtime
+    except OSError:
+        return 0.0
