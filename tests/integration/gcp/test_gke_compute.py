@@ -175,6 +175,16 @@ async def test_start_refuses_a_job_of_another_instance(kmock, compute):
         await asyncio.to_thread(compute.start, make_spec())
 
 
+async def test_start_refuses_a_secret_of_another_instance_and_leaves_it_as_it_was(kmock, compute):
+    other = {"metadata": {"name": job_name("a1b2c3d4e5f6"), "annotations": {"ainimal-zookeeper/instance-id": "other"}}}
+    kmock.objects[SECRETS, NAMESPACE, job_name("a1b2c3d4e5f6")] = {**other, "stringData": {"spec": "theirs"}}
+    with pytest.raises(Conflict, match="Secret zk-worker-a1b2c3d4e5f6 .* belongs to instance 'other'"):
+        await asyncio.to_thread(compute.start, make_spec())
+    assert kmock.objects[SECRETS, NAMESPACE, job_name("a1b2c3d4e5f6")].raw["stringData"] == {"spec": "theirs"}
+    assert not [r for r in kmock if r.method in ("PATCH", "PUT")]  # nothing written over it, and no Job made
+    assert not [r for r in kmock if r.method == "POST" and r.url.path.endswith("/jobs")]
+
+
 async def test_stop_deletes_the_job_and_a_second_stop_is_fine(kmock, compute):
     spec = make_spec()
     await asyncio.to_thread(compute.start, spec)

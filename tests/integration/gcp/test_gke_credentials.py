@@ -205,9 +205,8 @@ async def test_the_looked_up_cluster_is_reached_over_its_ca_with_a_bearer_token(
         api_client.close()
     assert manager.asked == [CLUSTER]
     assert emulator.objects[JOBS, NAMESPACE, job_name("a1b2c3d4e5f6")].raw["spec"]["backoffLimit"] == 0
-    # One token, refreshed once, for all four requests: the spec's Secret, the Job, the Job read
-    # back to own the Secret, and the alive check.
-    assert bearer_tokens(emulator) == ["Bearer token-1"] * 4
+    # One token, refreshed once, for all three requests: the spec's Secret, the Job, the alive check.
+    assert bearer_tokens(emulator) == ["Bearer token-1"] * 3
     assert credentials.refreshes == 1
 
 
@@ -272,8 +271,8 @@ async def test_gke_compute_looks_the_cluster_up_when_named(cluster_api, ca, monk
         await asyncio.to_thread(compute.start, make_spec())
     finally:
         await asyncio.to_thread(compute.close)
-    # The spec's Secret, the Job, the Job read back: one token.
-    assert manager.asked == [CLUSTER] and bearer_tokens(emulator) == ["Bearer token-1"] * 3
+    # The spec's Secret and the Job: one token.
+    assert manager.asked == [CLUSTER] and bearer_tokens(emulator) == ["Bearer token-1"] * 2
 
 
 def test_a_cluster_with_only_a_dns_endpoint_is_reached_there_with_public_cas():

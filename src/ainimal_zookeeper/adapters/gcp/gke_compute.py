@@ -271,25 +271,35 @@ class GkeCompute:
     def start(self, spec: WorkerSpec) -> None:
         manifest = self.manifest(spec)
         name = job_name(spec.instance_id)
-        self._put_secret(self.secret(spec), name)
+        self._put_secret(self.secret(spec), name, spec.instance_id)
         try:
-            self._call(f"creating Job {name}", self._batch.create_namespaced_job, self._namespace, manifest)
+            job = self._call(f"creating Job {name}", self._batch.create_namespaced_job, self._namespace, manifest)
         except Conflict:
-            self._take_over(spec.instance_id, name, manifest)
-        self._own_secret(name)
+            job = self._take_over(spec.instance_id, name, manifest)
+        self._own_secret(name, job)
         self._jobs.track(spec.instance_id)
 
-    def _put_secret(self, secret: k8s.V1Secret, name: str) -> None:
-        """Create the spec's Secret, or replace one left by an earlier run of the instance."""
+    def _put_secret(self, secret: k8s.V1Secret, name: str, instance_id: str) -> None:
+        """Create the spec's Secret, or update one left by an earlier run of the same instance.
+
+        Raises:
+            Conflict: a Secret of that name belongs to another instance (it is left as it is).
+        """
         try:
             self._call(f"creating Secret {name}", self._core.create_namespaced_secret, self._namespace, secret)
         except Conflict:
+            existing = self._call(f"reading Secret {name}", self._core.read_namespaced_secret, name, self._namespace)
+            owner = ((existing.metadata and existing.metadata.annotations) or {}).get(INSTANCE_ANNOTATION)
+            if owner != instance_id:
+                raise Conflict(
+                    f"Secret {name} in namespace {self._namespace} belongs to instance {owner!r}, not {instance_id!r}; "
+                    "delete it or give this zookeeper its own namespace"
+                ) from None
             patch = {"stringData": secret.string_data}
             self._call(f"updating Secret {name}", self._core.patch_namespaced_secret, name, self._namespace, patch)
 
-    def _own_secret(self, name: str) -> None:
-        """Make the Job the Secret's owner, so the cluster deletes the Secret with the Job."""
-        job = self._call(f"reading Job {name}", self._batch.read_namespaced_job, name, self._namespace)
+    def _own_secret(self, name: str, job: k8s.V1Job) -> None:
+        """Make `job` the Secret's owner, so the cluster deletes the Secret with the Job."""
         uid = job.metadata.uid if job.metadata is not None else None
         if not uid:  # an API without object ids (a stand-in): `stop` deletes the Secret anyway
             return
@@ -297,8 +307,10 @@ class GkeCompute:
         patch = {"metadata": {"ownerReferences": [owner]}}
         self._call(f"patching Secret {name}", self._core.patch_namespaced_secret, name, self._namespace, patch)
 
-    def _take_over(self, instance_id: str, name: str, manifest: k8s.V1Job) -> None:
-        """Handle an existing Job of that name: this instance's running one is a repeated start."""
+    def _take_over(self, instance_id: str, name: str, manifest: k8s.V1Job) -> k8s.V1Job:
+        """Handle an existing Job of that name: this instance's running one is a repeated start.
+
+        Returns the Job that runs the instance now."""
         try:
             existing = self._call(f"reading Job {name}", self._batch.read_namespaced_job, name, self._namespace)
         except NotFound:  # deleted in between: create it after all
@@ -311,12 +323,12 @@ class GkeCompute:
                     "delete that Job or give this zookeeper its own namespace"
                 )
             if job_phase(existing) == "running":
-                return
+                return existing
             # A finished Job of an earlier run would turn this start into a no-op: replace it
             # (not its Secret, which this start has just written).
             self._delete_job(name)
         try:
-            self._call(f"re-creating Job {name}", self._batch.create_namespaced_job, self._namespace, manifest)
+            return self._call(f"re-creating Job {name}", self._batch.create_namespaced_job, self._namespace, manifest)
         except Conflict as exc:
             raise Conflict(f"Job {name} from an earlier run of {instance_id} is still being deleted; retry") from exc
 
