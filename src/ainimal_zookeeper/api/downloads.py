@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ainimal_zookeeper.api.errors import request_error
-from ainimal_zookeeper.api.http_common import client_address, unauthenticated_response
+from ainimal_zookeeper.api.http_common import limit_response, unauthenticated_response
 from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.errors import LimitReached, NotFound, Unauthenticated, ZookeeperError
 
@@ -52,8 +52,7 @@ class RecordingDownloads:
         kind = request.path_params["kind"]
         try:
             viewer = await self.endpoint.authenticate(request)
-            signed_in = viewer.username if request.headers.get("authorization") else None
-            release = self.endpoint.request_caps.open(signed_in, client_address(request))
+            release = self.endpoint.request_caps.open_for(request, viewer)
             if not self._exports.acquire(blocking=False):
                 release()
                 message = f"{self.exports_at_once} downloads are being prepared; try again in a moment"
@@ -74,7 +73,7 @@ class RecordingDownloads:
         except Unauthenticated as exc:
             return unauthenticated_response(str(exc))
         except LimitReached as exc:
-            return JSONResponse(request_error(str(exc), exc.code), status_code=429, headers={"Retry-After": "1"})
+            return limit_response(exc)
         except ZookeeperError as exc:
             return JSONResponse(request_error(str(exc), exc.code), status_code=_STATUS.get(exc.code, 500))
         spooled.seek(0)

@@ -42,7 +42,7 @@ from ainimal_zookeeper.api.downloads import RecordingDownloads
 from ainimal_zookeeper.api.errors import format_error, request_error
 from ainimal_zookeeper.api.executor import DocumentsBusy, Executor, GraphQLRequest, PreparedDocument
 from ainimal_zookeeper.api.graphql_requests import RequestRefused, read_graphql_request
-from ainimal_zookeeper.api.http_common import client_address, unauthenticated_response
+from ainimal_zookeeper.api.http_common import client_address, limit_response, unauthenticated_response
 from ainimal_zookeeper.api.media_types import EVENT_STREAM, GRAPHQL_RESPONSE, JSON, acceptable, graphql_json_response
 from ainimal_zookeeper.api.sign_in_routes import SignInRoutes
 from ainimal_zookeeper.api.sse import SSE_HEADERS as _SSE_HEADERS
@@ -153,9 +153,7 @@ class GraphQLEndpoint:
         try:
             status, body = await self._run_operation(request, viewer, parsed, context, prepared)
         except LimitReached as refused:
-            return JSONResponse(
-                request_error(str(refused), refused.code), status_code=429, headers={"Retry-After": "1"}
-            )
+            return limit_response(refused)
         if streamed:
             return _event_stream(single_result(body))
         return graphql_json_response(status, body, json_media, _retry_after(body))
@@ -169,13 +167,10 @@ class GraphQLEndpoint:
         prepared: PreparedDocument,
     ) -> Response:
         """A subscription in distinct connections mode: its stream, errors before it started included."""
-        # Signed-in viewers are capped by name, everyone by address (the open server's
-        # local operator is everyone on loopback: only the address cap applies to it).
-        signed_in = viewer.username if request.headers.get("authorization") else None
         try:
-            release = self.stream_caps.open(signed_in, client_address(request))
+            release = self.stream_caps.open_for(request, viewer)
         except LimitReached as full:
-            return JSONResponse(request_error(str(full), full.code), status_code=429)
+            return limit_response(full)
         started = await self.executor.subscribe(parsed, context, prepared)
         if isinstance(started, ExecutionResult):
             release()
@@ -187,11 +182,10 @@ class GraphQLEndpoint:
         """graphql-sse's single connection mode (see `sse_reservations`)."""
         owner = (viewer, request.headers.get("authorization"))
         if request.method == "PUT":
-            signed_in = viewer.username if request.headers.get("authorization") else None
             try:
-                release = self.stream_caps.open(signed_in, client_address(request))
+                release = self.stream_caps.open_for(request, viewer)
             except LimitReached as full:
-                return JSONResponse(request_error(str(full), full.code), status_code=429)
+                return limit_response(full)
             made = self.reservations.reserve(owner, release)
             return PlainTextResponse(made.token, status_code=201)
         reservation = self.reservations.find(_stream_token(request), owner)
@@ -240,8 +234,7 @@ class GraphQLEndpoint:
         context = RequestContext(viewer, self.zookeeper, self.sign_in, self.administration, client_address(request))
         try:
             if operation is OperationType.SUBSCRIPTION:
-                signed_in = viewer.username if request.headers.get("authorization") else None
-                release = self.stream_caps.open(signed_in, client_address(request))
+                release = self.stream_caps.open_for(request, viewer)
                 started = await self.executor.subscribe(parsed, context, prepared)
                 if isinstance(started, ExecutionResult):
                     self.reservations.start(reservation, operation_id, result_body(started), release)
@@ -251,9 +244,10 @@ class GraphQLEndpoint:
             else:
                 _status, body = await self._run_operation(request, viewer, parsed, context, prepared)
                 self.reservations.start(reservation, operation_id, body)
-        except (LimitReached, Conflict) as refused:
-            status = 429 if isinstance(refused, LimitReached) else 409
-            return JSONResponse(request_error(str(refused), refused.code), status_code=status)
+        except LimitReached as refused:
+            return limit_response(refused)
+        except Conflict as refused:
+            return JSONResponse(request_error(str(refused), refused.code), status_code=409)
         return Response(status_code=202)
 
     async def _run_operation(
@@ -269,8 +263,7 @@ class GraphQLEndpoint:
         Raises:
             LimitReached: the viewer or its address already runs its cap of operations.
         """
-        signed_in = viewer.username if request.headers.get("authorization") else None
-        release = self.request_caps.open(signed_in, client_address(request))
+        release = self.request_caps.open_for(request, viewer)
         try:
             return await anyio.to_thread.run_sync(
                 self.executor.run, parsed, context, prepared, limiter=self._operation_threads

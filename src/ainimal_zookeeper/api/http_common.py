@@ -11,8 +11,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ainimal_zookeeper.api.errors import request_error
+from ainimal_zookeeper.errors import LimitReached
 
-__all__ = ["MAX_JSON_DEPTH", "WWW_AUTHENTICATE", "client_address", "load_json", "unauthenticated_response"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "WWW_AUTHENTICATE",
+    "client_address",
+    "limit_response",
+    "load_json",
+    "unauthenticated_response",
+]
 
 #: How deep arrays and objects may nest in a request body or its variables.
 MAX_JSON_DEPTH = 64
@@ -22,6 +30,11 @@ _PAIRS = bytes.maketrans(b"[]{}", b"()()")
 
 #: RFC 6750 §3: a 401 names the scheme the client should use.
 WWW_AUTHENTICATE = 'Bearer realm="ainimal-zookeeper", error="invalid_token"'
+
+
+def limit_response(refused: LimitReached) -> JSONResponse:
+    """429 with a JSON body saying which cap was reached, and when to try again."""
+    return JSONResponse(request_error(str(refused), refused.code), status_code=429, headers={"Retry-After": "1"})
 
 
 def unauthenticated_response(message: str) -> JSONResponse:

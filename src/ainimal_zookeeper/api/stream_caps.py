@@ -14,6 +14,10 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
+from starlette.requests import Request
+
+from ainimal_zookeeper.api.http_common import client_address
+from ainimal_zookeeper.domain.access import Viewer
 from ainimal_zookeeper.errors import LimitReached
 
 __all__ = ["DEFAULT_STREAMS_PER_ADDRESS", "DEFAULT_STREAMS_PER_VIEWER", "StreamCaps", "request_caps"]
@@ -73,6 +77,12 @@ class StreamCaps:
                         self._open.pop(key, None)
 
         return release
+
+    def open_for(self, request: Request, viewer: Viewer) -> Callable[[], None]:
+        """`open` for `request`: a signed-in viewer is counted by name, everyone by address (the
+        open server's local operator is everyone on loopback: only the address cap applies to it)."""
+        signed_in = viewer.username if request.headers.get("authorization") else None
+        return self.open(signed_in, client_address(request))
 
     def count(self, username: str | None = None, address: str | None = None) -> int:
         """Streams open for a viewer or an address (for tests and metrics)."""
