@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from contracts.model_hubs import AGENT_SOURCE, MANIFEST, MODEL_FILES, ModelHubContract
+from support import ServerProcess
 
 __all__ = [
     "AGENT_SOURCE",
@@ -20,6 +21,7 @@ __all__ = [
     "json_answer",
     "git_bomb",
     "make_git_repo",
+    "serve_hubs",
 ]
 
 
@@ -164,3 +166,15 @@ def json_answer(data: object, status: int = 200) -> tuple[int, bytes, dict[str, 
     import json
 
     return status, json.dumps(data).encode(), {}
+
+
+def serve_hubs(tmp_path: Path, *hubs: str, settings: str = "") -> ServerProcess:
+    """An open server on loopback with CartPole and the `model_hubs:` entries `hubs` (flow YAML);
+    `settings`: more top-level config lines."""
+    config = tmp_path / "zoo.yaml"
+    listed = "".join(f"  - {hub}\n" for hub in hubs)
+    config.write_text(
+        f"no_auth: true\n{settings}envs:\n  - {{name: CartPole, type: gymnasium, env_name: CartPole-v1}}\n"
+        f"model_hubs:\n{listed}"
+    )
+    return ServerProcess(config, tmp_path / "data")

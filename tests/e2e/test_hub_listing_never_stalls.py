@@ -13,9 +13,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from hub_support import MODEL_FILES, StandInServer, json_answer, make_git_repo
+from hub_support import MODEL_FILES, StandInServer, json_answer, make_git_repo, serve_hubs
 
-from support import ServerProcess, launch_running, terminate, wait_for
+from support import launch_running, terminate, wait_for
 
 #: Requests at once from one client (within its cap of 64): before, each waited on the listing on a thread.
 CONCURRENT = 60
@@ -32,14 +32,12 @@ def test_a_hub_that_hangs_holds_no_request_and_its_models_come_once_it_answers(t
         return json_answer(repos)
 
     api = StandInServer({"/users/zoo-org/repos": hang_then_answer})
-    config = tmp_path / "zoo.yaml"
-    config.write_text(
-        "no_auth: true\ncatalog: {hub_wait_seconds: 1}\n"
-        "envs:\n  - {name: CartPole, type: gymnasium, env_name: CartPole-v1}\n"
-        f"model_hubs:\n  - {{type: github, owner: zoo-org, api_url: '{api.url}'}}\n"
-        f"  - {{type: git, url: '{fast_url}'}}\n"
+    server = serve_hubs(
+        tmp_path,
+        f"{{type: github, owner: zoo-org, api_url: '{api.url}'}}",
+        f"{{type: git, url: '{fast_url}'}}",
+        settings="catalog: {hub_wait_seconds: 1}\n",
     )
-    server = ServerProcess(config, tmp_path / "data")
     try:
         wait_for(lambda: api.requests, what="the github hub's request")
         wait_for(lambda: "pusher" in str(server.gql("{ models { name } }")), what="the other hub's model")

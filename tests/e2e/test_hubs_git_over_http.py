@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from hub_support import MODEL_FILES, git_bomb, make_git_repo, serve_hubs
 
-from hub_support import MODEL_FILES, git_bomb, make_git_repo
-
-from support import ServerProcess, launch_running, terminate
-
-
-def serve_hubs(tmp_path: Path, *hubs: str) -> ServerProcess:
-    """An open server on loopback with CartPole and the `model_hubs:` entries `hubs` (flow YAML)."""
-    config = tmp_path / "zoo.yaml"
-    listed = "".join(f"  - {hub}\n" for hub in hubs)
-    config.write_text(
-        f"no_auth: true\nenvs:\n  - {{name: CartPole, type: gymnasium, env_name: CartPole-v1}}\nmodel_hubs:\n{listed}"
-    )
-    return ServerProcess(config, tmp_path / "data")
+from support import launch_running, terminate
 
 
 def test_a_model_in_a_git_hub_appears_in_the_catalog_with_its_source_and_launches(tmp_path):
