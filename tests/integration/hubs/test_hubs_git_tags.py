@@ -236,14 +236,17 @@ def test_a_repository_whose_history_passes_the_hubs_bound_launches_but_is_not_cl
     assert _remote_tags(url) == []
 
 
-def test_a_fetch_past_the_bound_into_a_clone_keeps_its_tags_and_drops_what_it_fetched(tmp_path):
+@pytest.mark.parametrize("watch_every", [0.01, 60.0], ids=["stopped-while-fetching", "refused-once-fetched"])
+def test_a_fetch_past_the_bound_into_a_clone_keeps_its_tags_and_drops_what_it_fetched(tmp_path, watch_every):
     """The working clone holds tags made without push: a later fetch refused for the repository's
-    size must not lose them, nor leave what it had written of the refused history behind."""
+    size must not lose them, nor leave what it had written of the refused history behind, whether
+    git was stopped while fetching or had finished before the bound was next measured."""
     from ainimal_zookeeper.adapters.hubs.cache import FetchBound, ModelTooLarge, usage
 
     url, base = make_git_repo(tmp_path / "remote", "pusher", MODEL_FILES)
     bound = FetchBound(max_bytes=1 << 20)
-    hub = GitRepoHub(url, RevisionCache(tmp_path / "cache", bound), name="pusher", push=False, git=GitClient(60))
+    git = GitClient(60, watch_every=watch_every)
+    hub = GitRepoHub(url, RevisionCache(tmp_path / "cache", bound), name="pusher", push=False, git=git)
     kept = hub.tag_and_push("pusher", base, _checkpoint(tmp_path), "kept-here", "m")
     [clone] = (tmp_path / "cache" / "_clones").iterdir()
     work = tmp_path / "work"  # the remote then grows a history larger than the bound
@@ -255,5 +258,6 @@ def test_a_fetch_past_the_bound_into_a_clone_keeps_its_tags_and_drops_what_it_fe
     with pytest.raises(ModelTooLarge, match="with its history is larger than this hub allows"):
         hub.tag_and_push("pusher", base, _checkpoint(tmp_path, "w=2"), "next", "m")
     assert plain_git("rev-parse", "kept-here^{commit}", cwd=clone) == kept.commit  # the clone and its tag stay
+    assert plain_git("rev-parse", "refs/remotes/origin/main", cwd=clone) == base  # its refs as they were
     assert not list((clone / ".git" / "objects" / "pack").glob("tmp_*"))
     assert usage(clone)[0] < 1 << 20  # the refused history's objects went

@@ -137,20 +137,36 @@ class GitTagger:
     def _watched(self, clone: Path, args: list[str], what: str, model: str) -> None:
         """Run git in the clone, stopped once the clone passes the hub's bound (history included).
 
-        A fetch stopped so into an existing clone leaves the clone as it was (it may hold tags
-        kept only here, `push: false`): what git had written of the fetch goes (its partial pack,
-        the loose objects no ref reaches)."""
+        A fetch refused so into an existing clone leaves the clone as it was (it may hold tags
+        kept only here, `push: false`): the refs it moved go back, and what it wrote goes (a
+        partial pack, or a whole one when git finished between two measures)."""
+        refs = self._refs(clone) if (clone / ".git").is_dir() else None
         try:
             self.git.run_watched(args, clone, what, self.bound, model)
         except ModelTooLarge:
-            for partial in (clone / ".git" / "objects" / "pack").glob("tmp_*"):
-                partial.unlink(missing_ok=True)
-            if (clone / ".git").is_dir():
-                self.git.run(["prune", "--expire=now"], cwd=clone, what=what)
+            if refs is not None:
+                self._roll_back(clone, refs, what)
             raise ModelTooLarge(
                 f"{what}: the repository of model {model!r} with its history is larger than this hub allows "
                 f"({self.bound.describe()}; the hub's max_model_mb setting), so no checkpoint can be tagged on it"
             ) from None
+
+    def _refs(self, clone: Path) -> dict[str, str]:
+        listed = self.git.run(["for-each-ref", "--format=%(refname) %(objectname)"], cwd=clone, what="git")
+        return dict(line.split(" ", 1) for line in listed.splitlines() if " " in line)
+
+    def _roll_back(self, clone: Path, before: dict[str, str], what: str) -> None:
+        """Put the clone's refs back as `before` and drop every object no ref reaches any more."""
+        after = self._refs(clone)
+        for ref in after.keys() - before.keys():
+            self.git.run(["update-ref", "-d", ref], cwd=clone, what=what)
+        for ref, sha in before.items():
+            if after.get(ref) != sha:
+                self.git.run(["update-ref", ref, sha], cwd=clone, what=what)
+        for partial in (clone / ".git" / "objects" / "pack").glob("tmp_*"):
+            partial.unlink(missing_ok=True)
+        self.git.run(["reflog", "expire", "--expire-unreachable=now", "--all"], cwd=clone, what=what)
+        self.git.run(["gc", "--quiet", "--prune=now"], cwd=clone, what=what)
 
     def _has(self, clone: Path, ref: str) -> bool:
         try:
